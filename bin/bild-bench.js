@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The package's CLI entry: runs the bundled CLI built by `npm run build`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../out/main/cli.js', import.meta.url));
+if (!existsSync(cli)) {
+  process.stderr.write('bild-bench: error: the CLI is not built; run `npm run build` in the package folder first\n');
+  process.exit(2);
+}
+await import(cli);

@@ -1,0 +1,4 @@
+import type { Command } from '../command';
+
+// Each subcommand lives in its own module; register it here.
+export const commands: Command[] = [];
