@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointHash } from '../checkpoint/hash';
+import { openCheckpoint } from '../checkpoint/open';
+import { readT5Config, type T5Config } from '../checkpoint/config';
+import type { CheckpointReader } from '../checkpoint/types';
+import { appHome } from '../paths';
+import { ExternalDataWriter } from './external-data';
+import { buildCrossKv, buildDecoder, buildEncoder } from './t5-graphs';
+import { writeT5Weights, type WeightDType } from './t5-weights';
+
+/** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
+export const EXPORTER_VERSION = 1;
+
+export const EXPORT_FILES = {
+  encoder: 'encoder.onnx',
+  crossKv: 'cross_kv.onnx',
+  decoder: 'decoder.onnx',
+  weights: 'weights.bin',
+  manifest: 'manifest.json',
+} as const;
+
+export interface ExportManifest {
+  exporterVersion: number;
+  checkpointHash: string;
+  checkpointDir: string;
+  dtype: WeightDType;
+  config: T5Config;
+  weightBytes: number;
+  exportMs: number;
+  createdAt: string;
+}
+
+export interface ExportOptions {
+  dtype?: WeightDType;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Exports a checkpoint folder to `outDir` (encoder, cross-kv and decoder graphs over one weights
+ * file). Writes into a sibling temporary folder and renames it into place, so an interrupted
+ * export leaves nothing that looks finished.
+ */
+export async function exportT5(
+  checkpointDir: string,
+  outDir: string,
+  opts: ExportOptions & { reader?: CheckpointReader; hash?: string } = {},
+): Promise<ExportManifest> {
+  const started = performance.now();
+  const dtype = opts.dtype ?? 'fp32';
+  const cfg = readT5Config(checkpointDir);
+  const reader = opts.reader ?? (await openCheckpoint(checkpointDir));
+  const tmp = `${outDir}.partial-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const hash = opts.hash ?? (await checkpointHash(reader, join(appHome(), 'hashes')));
+    const writer = new ExternalDataWriter(join(tmp, EXPORT_FILES.weights));
+    let weights;
+    try {
+      weights = await writeT5Weights(reader, cfg, writer, dtype, opts.onProgress, opts.signal);
+    } finally {
+      writer.close();
+    }
+    const meta = { exporter: 'bild-bench', exporter_version: String(EXPORTER_VERSION), checkpoint_sha256: hash };
+    writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights).toBytes(meta));
+    writeFileSync(join(tmp, EXPORT_FILES.crossKv), buildCrossKv(cfg, weights).toBytes(meta));
+    writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights).toBytes(meta));
+    const manifest: ExportManifest = {
+      exporterVersion: EXPORTER_VERSION,
+      checkpointHash: hash,
+      checkpointDir,
+      dtype,
+      config: cfg,
+      weightBytes: writer.size,
+      exportMs: performance.now() - started,
+      createdAt: new Date().toISOString(),
+    };
+    writeFileSync(join(tmp, EXPORT_FILES.manifest), JSON.stringify(manifest, null, 2));
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(tmp, outDir);
+    return manifest;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    if (!opts.reader) await reader.close();
+  }
+}
+
+export function readManifest(dir: string): ExportManifest | undefined {
+  const file = join(dir, EXPORT_FILES.manifest);
+  if (!existsSync(file)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as ExportManifest;
+    return m.exporterVersion === EXPORTER_VERSION ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ExportedModel {
+  dir: string;
+  manifest: ExportManifest;
+  /** True when an earlier export was reused. */
+  cached: boolean;
+}
+
+/**
+ * The exported model for a checkpoint, from the cache when one exists for the same content hash,
+ * exporter version and dtype; exported (once) otherwise.
+ */
+export async function ensureExported(
+  checkpointDir: string,
+  opts: ExportOptions & { cacheRoot?: string } = {},
+): Promise<ExportedModel> {
+  const root = opts.cacheRoot ?? join(appHome(), 'onnx');
+  const dtype = opts.dtype ?? 'fp32';
+  readT5Config(checkpointDir); // refuse a non-T5 folder before hashing gigabytes
+  const reader = await openCheckpoint(checkpointDir);
+  try {
+    const hash = await checkpointHash(reader, join(appHome(), 'hashes'));
+    const key = createHash('sha256').update(`${hash}|v${EXPORTER_VERSION}|${dtype}`).digest('hex').slice(0, 24);
+    const dir = join(root, key);
+    const existing = readManifest(dir);
+    if (existing) return { dir, manifest: existing, cached: true };
+    const manifest = await exportT5(checkpointDir, dir, { ...opts, dtype, reader, hash });
+    return { dir, manifest, cached: false };
+  } finally {
+    await reader.close();
+  }
+}
