@@ -1,0 +1,83 @@
+// The cached path must equal the uncached one: chunks of any size, commits, discards and
+// truncations give the same rows as feeding one token at a time.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { T5Runtime } from '../../src-main/engine/runtime/t5-runtime';
+import { exportAndLoad } from '../helpers/export';
+import { goldenSources } from '../helpers/goldens';
+import { modelDir } from '../helpers/paths';
+
+describe('decoder KV cache', () => {
+  let rt: T5Runtime;
+  beforeAll(async () => {
+    rt = await exportAndLoad(modelDir('toy-t5-small'));
+  });
+  afterAll(async () => rt.release());
+
+  it('chunks of 1, 3, 7 ... with truncation reproduce one-token-at-a-time rows', async () => {
+    const src = goldenSources('toy-t5-small')[1]!; // 24 decoder tokens
+    const tokens = src.decoder_input_ids;
+    const targets = [...tokens.slice(1), 0];
+    const enc = await rt.encode(src.input_ids);
+    const V = rt.cfg.vocabSize;
+
+    // reference: one token per call, every row committed
+    const ref = rt.newDecoder(enc);
+    const refLogits: Float32Array[] = [];
+    const refLogprob: number[] = [];
+    const refNext: number[] = [];
+    for (let p = 0; p < tokens.length; p++) {
+      const r = await ref.extend([tokens[p]!], [targets[p]!], true);
+      ref.commit();
+      refLogits.push(r.logits!);
+      refLogprob.push(r.targetLogprob[0]!);
+      refNext.push(r.next[0]!);
+    }
+
+    for (const sizes of [[3], [7], [1, 3, 7], [5, 2, 11]]) {
+      const dec = rt.newDecoder(enc);
+      let p = 0;
+      let s = 0;
+      while (p < tokens.length) {
+        const k = Math.min(sizes[s++ % sizes.length]!, tokens.length - p);
+        // a tentative extension that is discarded must leave no trace
+        await dec.extend(tokens.slice(p, p + k).map(() => 5));
+        dec.discard();
+        const r = await dec.extend(tokens.slice(p, p + k), targets.slice(p, p + k), true);
+        for (let j = 0; j < k; j++) {
+          const row = r.logits!.subarray(j * V, (j + 1) * V);
+          let maxDiff = 0;
+          for (let v = 0; v < V; v++) maxDiff = Math.max(maxDiff, Math.abs(row[v]! - refLogits[p + j]![v]!));
+          expect(maxDiff, `sizes ${sizes} position ${p + j}`).toBeLessThan(1e-4);
+          expect(r.next[j]).toBe(refNext[p + j]);
+          expect(r.targetLogprob[j]).toBeCloseTo(refLogprob[p + j]!, 4);
+        }
+        dec.commit();
+        // roll back two positions and feed them again, as BiLD's rollback does
+        if (p + k >= 4 && s % 2 === 0) {
+          dec.truncate(p + k - 2);
+          p = p + k - 2;
+          continue;
+        }
+        p += k;
+      }
+      expect(dec.fed).toBe(tokens.length);
+    }
+  });
+
+  it('max_prob and target_logprob are the softmax over the first vocab_limit rows only', async () => {
+    const limited = await exportAndLoad(modelDir('toy-t5-small'), { runtime: { vocabLimit: 600 } });
+    const src = goldenSources('toy-t5-small')[0]!;
+    const rows = await limited.newDecoder(await limited.encode(src.input_ids)).extend(src.decoder_input_ids, [...src.decoder_input_ids.slice(1), 0], true);
+    const V = limited.cfg.vocabSize;
+    for (let j = 0; j < src.decoder_input_ids.length; j++) {
+      const row = Array.from(rows.logits!.subarray(j * V, j * V + 600));
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+      expect(rows.next[j]).toBe(row.indexOf(max));
+      expect(rows.maxProb[j]).toBeCloseTo(Math.exp(max - lse), 5);
+      const t = j + 1 < src.decoder_input_ids.length ? src.decoder_input_ids[j + 1]! : 0;
+      expect(rows.targetLogprob[j]).toBeCloseTo(row[t]! - lse, 4);
+    }
+    await limited.release();
+  });
+});
