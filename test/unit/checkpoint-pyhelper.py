@@ -149,8 +149,8 @@ def f16_round():
     out = []
     for v in vals:
         try:
-            out.append(struct.unpack('<H', struct.pack('<e', v))[0])
-        except OverflowError:
+            out.append(struct.unpack('<H', struct.pack('<e', float(v)))[0])
+        except (OverflowError, struct.error):  # Python raises where IEEE rounds to infinity
             out.append(0x7c00 if v > 0 else 0xfc00)
     print(json.dumps(out))
 
