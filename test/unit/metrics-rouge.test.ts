@@ -72,13 +72,13 @@ describe('ROUGE: rouge_score rouge/rouge_scorer_test.py', () => {
     expect(Object.keys(scoreRouge('testing one two', 'testing', { types: ['rouge9'] }))).toEqual(['rouge9']);
   });
 
-  it.each<[RougeType, boolean, number, [number, number, number], [number, number, number]]>([
-    ['rouge1', false, 0, [0.40741, 0.6875, 0.51163], [0.40476, 0.65385, 0.5]],
-    ['rouge1', true, 0, [0.40741, 0.6875, 0.51163], [0.42857, 0.69231, 0.52941]],
-    ['rouge2', false, 0, [0.30769, 0.53333, 0.39024], [0.29268, 0.48, 0.36364]],
-    ['rouge2', true, 0, [0.30769, 0.53333, 0.39024], [0.29268, 0.48, 0.36364]],
-    ['rougeL', false, 0, [0.40741, 0.6875, 0.51163], [0.40476, 0.65385, 0.5]],
-  ])('test%sAgainstRouge155 (stemming %s)', (type, stem, _unused, first, second) => {
+  it.each<[RougeType, boolean, [number, number, number], [number, number, number]]>([
+    ['rouge1', false, [0.40741, 0.6875, 0.51163], [0.40476, 0.65385, 0.5]],
+    ['rouge1', true, [0.40741, 0.6875, 0.51163], [0.42857, 0.69231, 0.52941]],
+    ['rouge2', false, [0.30769, 0.53333, 0.39024], [0.29268, 0.48, 0.36364]],
+    ['rouge2', true, [0.30769, 0.53333, 0.39024], [0.29268, 0.48, 0.36364]],
+    ['rougeL', false, [0.40741, 0.6875, 0.51163], [0.40476, 0.65385, 0.5]],
+  ])('test%sAgainstRouge155 (stemming %s)', (type, stem, first, second) => {
     [first, second].forEach(([r, p, f], i) => {
       const s = one(type, TARGETS[i]!, PREDICTIONS[i]!, stem);
       close(s.recall, r, 5);

@@ -2,3 +2,4 @@ import type { Command } from '../command';
 
 // Each subcommand lives in its own module; register it here.
 export const commands: Command[] = [];
+commands.push((await import('./score')).scoreCommand);

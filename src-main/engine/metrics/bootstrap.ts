@@ -1,0 +1,68 @@
+/**
+ * Seeded bootstrap confidence intervals over segments. rouge_score's BootstrapAggregator draws from
+ * numpy's global RNG, so its intervals are not reproducible; this uses the same procedure (resample
+ * segments with replacement, statistic per resample, percentiles as numpy's linear method) with a
+ * seeded generator, so a given seed always gives the same interval.
+ */
+
+/** mulberry32: small, fast, good enough for resampling indices. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** numpy.percentile(values, q) with the default linear interpolation; q in [0, 100]. */
+export function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  if (sorted.length === 0) return NaN;
+  const pos = ((sorted.length - 1) * q) / 100;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export interface BootstrapOptions {
+  /** Number of resamples (rouge_score's default is 1000). */
+  samples?: number;
+  seed?: number;
+  /** Two-sided confidence level (default 0.95). */
+  confidence?: number;
+}
+
+export interface Interval {
+  low: number;
+  mid: number;
+  high: number;
+}
+
+/**
+ * Bootstrap intervals for several statistics at once. `statistic` maps a resample (segment indices)
+ * to a vector of values; each entry of the result gives low, median and high over resamples.
+ */
+export function bootstrap(
+  segments: number,
+  statistic: (indices: readonly number[]) => readonly number[],
+  opts: BootstrapOptions = {},
+): Interval[] {
+  const samples = opts.samples ?? 1000;
+  const confidence = opts.confidence ?? 0.95;
+  if (!Number.isInteger(samples) || samples <= 0) throw new RangeError(`bootstrap samples must be a positive integer, got ${samples}`);
+  if (!(confidence >= 0 && confidence <= 1)) throw new RangeError(`confidence must be in [0, 1], got ${confidence}`);
+  if (segments === 0) return [];
+  const rand = seededRandom(opts.seed ?? 12345);
+  const draws: number[][] = [];
+  const idx = new Array<number>(segments);
+  for (let s = 0; s < samples; s++) {
+    for (let i = 0; i < segments; i++) idx[i] = Math.floor(rand() * segments);
+    const v = statistic(idx);
+    v.forEach((x, k) => (draws[k] ??= []).push(x));
+  }
+  const delta = (1 - confidence) / 2;
+  return draws.map((d) => ({ low: percentile(d, 100 * delta), mid: percentile(d, 50), high: percentile(d, 100 * (1 - delta)) }));
+}
