@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import { ensureExported, exportT5 } from '../../engine/onnx/export-t5';
+import { UserError } from '../../engine/errors';
+import { checkCheckpointDir } from '../../engine/model';
+import { stringOpt, type Command } from '../command';
+import { ProgressBar } from '../progress-bar';
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'export a T5/mT5 checkpoint folder to ONNX',
+  usage: 'bild-bench convert <checkpoint-dir> [--out DIR] [--dtype fp32|fp16]',
+  allowPositionals: true,
+  options: { out: { type: 'string' }, dtype: { type: 'string' } },
+  async run(args) {
+    if (args.positionals.length !== 1) throw new UserError('convert: expected exactly one <checkpoint-dir>');
+    const dir = checkCheckpointDir(args.positionals[0]!, 'checkpoint-dir');
+    const dtype = stringOpt(args, 'dtype') ?? 'fp32';
+    if (dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
+    const bar = new ProgressBar('export');
+    const onProgress = (done: number, total: number) => bar.update(done, total);
+    const out = stringOpt(args, 'out');
+    try {
+      if (out) {
+        const m = await exportT5(dir, resolve(out), { dtype, onProgress });
+        bar.done();
+        process.stdout.write(`${resolve(out)}\n`);
+        process.stderr.write(`exported ${m.config.modelType} (${(m.weightBytes / 1e6).toFixed(1)} MB of ${dtype} weights) in ${(m.exportMs / 1000).toFixed(1)} s\n`);
+      } else {
+        const e = await ensureExported(dir, { dtype, onProgress });
+        bar.done();
+        process.stdout.write(`${e.dir}\n`);
+        process.stderr.write(e.cached ? 'already exported (cache hit)\n' : `exported in ${(e.manifest.exportMs / 1000).toFixed(1)} s\n`);
+      }
+    } finally {
+      bar.done();
+    }
+    return 0;
+  },
+};

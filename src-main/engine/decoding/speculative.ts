@@ -1,0 +1,65 @@
+// Greedy speculative decoding (Leviathan et al. 2023): the small model drafts up to `draft`
+// tokens, the large model checks them in one pass and keeps the longest agreeing prefix plus its
+// own next token. The output equals large-only greedy decoding by construction.
+import { UserError } from '../errors';
+import type { PairSources } from './bild';
+import { countOrigins, type DecodeCounts, type Origin } from './counters';
+
+export interface SpeculativeParams {
+  /** Tokens the small model drafts per large-model pass. */
+  draft?: number;
+  maxLength?: number;
+}
+
+export const SPECULATIVE_DEFAULT_DRAFT = 4;
+
+export async function speculativeDecode(pair: PairSources, params: SpeculativeParams = {}, signal?: AbortSignal): Promise<DecodeCounts> {
+  const draft = params.draft ?? SPECULATIVE_DEFAULT_DRAFT;
+  if (!(Number.isInteger(draft) && draft >= 1)) throw new UserError(`draft: ${draft} must be an integer >= 1`);
+  const maxLength = params.maxLength ?? 128;
+  const { decoderStartId, eosId } = pair.large.model.cfg;
+  const S = pair.small.model.newDecoder(pair.small.src);
+  const L = pair.large.model.newDecoder(pair.large.src);
+  const tokens = [decoderStartId];
+  const origins: Origin[] = [];
+  let smallCalls = 0;
+  let largeCalls = 0;
+
+  while (tokens.length < maxLength && tokens[tokens.length - 1] !== eosId) {
+    signal?.throwIfAborted();
+    // draft: the small model catches up on tokens it has not seen, then proposes one token per call
+    const drafts: number[] = [];
+    const room = maxLength - tokens.length; // positions left; the large model adds one more itself
+    while (drafts.length < Math.min(draft, room - 1)) {
+      const seen = [...tokens, ...drafts];
+      const r = await S.extend(seen.slice(S.fed));
+      S.commit();
+      smallCalls++;
+      const t = r.next[r.next.length - 1]!;
+      drafts.push(t);
+      if (t === eosId) break;
+    }
+    // verify: row j of the large pass predicts the token after chunk[j]
+    const P = L.fed;
+    const chunk = [...tokens.slice(P), ...drafts];
+    const rows = await L.extend(chunk);
+    largeCalls++;
+    const firstDraftRow = chunk.length - drafts.length - 1;
+    let accepted = 0;
+    while (accepted < drafts.length && rows.next[firstDraftRow + accepted] === drafts[accepted]) accepted++;
+    for (let j = 0; j < accepted; j++) {
+      tokens.push(drafts[j]!);
+      origins.push('S');
+    }
+    const acceptedEos = accepted > 0 && drafts[accepted - 1] === eosId;
+    if (!acceptedEos) {
+      tokens.push(rows.next[firstDraftRow + accepted]!);
+      origins.push('L');
+    }
+    // keep the large cache for every token it has now seen; both caches end before the last token
+    L.commit();
+    L.truncate(tokens.length - 1);
+    S.truncate(tokens.length - 1);
+  }
+  return { ids: tokens, ...countOrigins(origins), smallCalls, largeCalls, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
+}

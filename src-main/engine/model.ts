@@ -1,0 +1,54 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { UserError } from './errors';
+import { ensureExported, type ExportedModel } from './onnx/export-t5';
+import type { WeightDType } from './onnx/t5-weights';
+import { T5Runtime } from './runtime/t5-runtime';
+import type { ExecutionProvider } from './runtime/session';
+import { loadTokenizer, type Tokenizer } from './tokenizer/load-tokenizer';
+
+export interface LoadModelOptions {
+  ep?: ExecutionProvider;
+  dtype?: WeightDType;
+  threads?: number;
+  maxLength?: number;
+  signal?: AbortSignal;
+  onProgress?: (stage: 'export', done: number, total: number) => void;
+}
+
+/** A checkpoint ready to generate: tokenizer, exported graphs and onnxruntime sessions. */
+export interface LoadedModel {
+  name: string;
+  checkpointDir: string;
+  exported: ExportedModel;
+  runtime: T5Runtime;
+  tokenizer: Tokenizer;
+}
+
+export function checkCheckpointDir(dir: string, option = 'model'): string {
+  const abs = resolve(dir);
+  if (!existsSync(abs)) throw new UserError(`--${option}: '${dir}' does not exist`);
+  if (!statSync(abs).isDirectory()) throw new UserError(`--${option}: '${dir}' is not a folder (expected a checkpoint folder with config.json)`);
+  return abs;
+}
+
+/** Loads a local checkpoint folder: exports it on first use (cached by content hash), opens sessions. */
+export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const checkpointDir = resolve(dir);
+  const tokenizer = await loadTokenizer(checkpointDir);
+  const exported = await ensureExported(checkpointDir, {
+    dtype: opts.dtype,
+    signal: opts.signal,
+    onProgress: opts.onProgress && ((d, t) => opts.onProgress!('export', d, t)),
+  });
+  const vocab = exported.manifest.config.vocabSize;
+  if (tokenizer.length > vocab)
+    throw new UserError(`${checkpointDir}: the tokenizer has ${tokenizer.length} tokens but the model only ${vocab} output rows`);
+  const runtime = await T5Runtime.load(exported.dir, {
+    ep: opts.ep,
+    threads: opts.threads,
+    maxLength: opts.maxLength,
+    vocabLimit: tokenizer.length,
+  });
+  return { name: basename(checkpointDir), checkpointDir, exported, runtime, tokenizer };
+}
