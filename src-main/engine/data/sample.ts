@@ -1,0 +1,44 @@
+/** Which rows to keep: all, the first N, or a seeded uniform sample of N (in row order). */
+
+export type Selection = { kind: 'all' } | { kind: 'first'; n: number } | { kind: 'sample'; n: number; seed: number };
+
+export function selectionOf(limit: number | undefined, seed: number | undefined): Selection {
+  if (limit === undefined) return { kind: 'all' };
+  return seed === undefined ? { kind: 'first', n: limit } : { kind: 'sample', n: limit, seed };
+}
+
+/** mulberry32: small, fast and identical on every platform (Math.random is not seedable). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` distinct indices of [0, total) chosen by a partial Fisher–Yates shuffle, sorted ascending. */
+export function sampleIndices(total: number, n: number, seed: number): number[] {
+  if (n >= total) return Array.from({ length: total }, (_, i) => i);
+  const rand = seededRandom(seed);
+  // Sparse swap map keeps memory O(n) for huge splits.
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(rand() * (total - i));
+    const vi = swapped.get(i) ?? i;
+    const vj = swapped.get(j) ?? j;
+    swapped.set(j, vi);
+    out.push(vj);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Applies a selection to records already in memory. */
+export function applySelection<T>(items: T[], sel: Selection): T[] {
+  if (sel.kind === 'all') return items;
+  if (sel.kind === 'first') return items.slice(0, sel.n);
+  return sampleIndices(items.length, sel.n, sel.seed).map((i) => items[i]!);
+}

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src-main/engine/data/load-dataset';
+import { UserError } from '../../src-main/engine/errors';
+
+const dir = mkdtempSync(join(tmpdir(), 'bild-data-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const tr = (de: string, en: string): string => JSON.stringify({ translation: { de, en } });
+
+describe('JSONL', () => {
+  it('reads translation structs, skips blank lines, strips a BOM', async () => {
+    const p = file('a.jsonl', '\ufeff' + tr('Hallo', 'Hello') + '\n\n' + tr('Welt', 'World') + '\n');
+    const ds = await loadDataset({ source: 'file', files: [p] });
+    expect(ds).toEqual({
+      id: p,
+      split: 'validation',
+      task: 'translation',
+      prefix: '',
+      examples: [
+        { index: 0, source: 'Hallo', reference: 'Hello' },
+        { index: 1, source: 'Welt', reference: 'World' },
+      ],
+    });
+  });
+
+  it('maps languages and fields, adds the summarization prefix', async () => {
+    const p = file('b.jsonl', tr('Hallo', 'Hello') + '\n');
+    const rev = await loadDataset({ source: 'file', files: [p], sourceLang: 'en', targetLang: 'de' });
+    expect(rev.examples[0]).toEqual({ index: 0, source: 'Hello', reference: 'Hallo' });
+    const s = file('s.jsonl', JSON.stringify({ document: 'Long text.', summary: 'Short.' }) + '\n');
+    const sum = await loadDataset({ source: 'file', files: [s], task: 'summarization' });
+    expect(sum.examples[0]).toEqual({ index: 0, source: 'summarize: Long text.', reference: 'Short.' });
+    const c = file('c.jsonl', JSON.stringify({ art: 'A', hi: 'B' }) + '\n');
+    const custom = await loadDataset({ source: 'file', files: [c], task: 'summarization', sourceField: 'art', targetField: 'hi', prefix: '' });
+    expect(custom.examples[0]).toEqual({ index: 0, source: 'A', reference: 'B' });
+  });
+
+  it('names file and line of invalid JSON (line 17)', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => tr(`de ${i}`, `en ${i}`));
+    lines[16] = '{"translation": {"de": "kaputt", "en": }';
+    const p = file('bad.jsonl', lines.join('\n'));
+    await expect(loadDataset({ source: 'file', files: [p] })).rejects.toThrow(UserError);
+    await expect(loadDataset({ source: 'file', files: [p] })).rejects.toThrow(
+      new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:17: invalid JSON \\(`),
+    );
+    // the first 16 records are still readable with a limit
+    expect((await loadDataset({ source: 'file', files: [p], limit: 16 })).examples).toHaveLength(16);
+  });
+
+  it('names file, line and field of a wrong record', async () => {
+    const p = file('wrong.jsonl', tr('a', 'b') + '\n' + JSON.stringify({ translation: { de: 'x', fr: 'y' } }) + '\n');
+    await expect(loadDataset({ source: 'file', files: [p] })).rejects.toThrow(
+      `${p}:2: missing field 'translation.en' (the record has: translation)`,
+    );
+    const q = file('null.jsonl', JSON.stringify({ translation: { de: 'x', en: null } }) + '\n');
+    await expect(loadDataset({ source: 'file', files: [q] })).rejects.toThrow(`${q}:1: field 'translation.en' is null, not text`);
+    const r = file('list.jsonl', '[1, 2]\n');
+    await expect(loadDataset({ source: 'file', files: [r] })).rejects.toThrow(`${r}:1: expected a JSON object, found a list`);
+  });
+
+  it('rejects empty, blank and missing files', async () => {
+    const e = file('empty.jsonl', '');
+    await expect(loadDataset({ source: 'file', files: [e] })).rejects.toThrow(`${e}: empty file`);
+    const b = file('blank.jsonl', '\n  \n');
+    await expect(loadDataset({ source: 'file', files: [b] })).rejects.toThrow(`${b}: no records (only blank lines)`);
+    const m = join(dir, 'missing.jsonl');
+    await expect(loadDataset({ source: 'file', files: [m] })).rejects.toThrow(`${m}: file not found`);
+    await expect(loadDataset({ source: 'file', files: [dir + '/x.txt'] })).rejects.toThrow(
+      `${dir}/x.txt: unknown file type '.txt' (use .jsonl, .csv, .tsv, .parquet, or two parallel text files)`,
+    );
+  });
+});
+
+describe('CSV and TSV', () => {
+  it('parses quotes, doubled quotes, embedded newlines and CRLF', async () => {
+    const p = file('a.csv', 'document,summary\r\n"Hello, ""world""\nsecond line",short\r\nplain,"x"\r\n');
+    const ds = await loadDataset({ source: 'file', files: [p], task: 'summarization', prefix: '' });
+    expect(ds.examples).toEqual([
+      { index: 0, source: 'Hello, "world"\nsecond line', reference: 'short' },
+      { index: 1, source: 'plain', reference: 'x' },
+    ]);
+  });
+
+  it('reads TSV with custom field names', async () => {
+    const p = file('a.tsv', 'src\ttgt\nein Haus\ta house\nzwei\ttwo\n');
+    const ds = await loadDataset({ source: 'file', files: [p], sourceField: 'src', targetField: 'tgt' });
+    expect(ds.examples.map((e) => [e.source, e.reference])).toEqual([
+      ['ein Haus', 'a house'],
+      ['zwei', 'two'],
+    ]);
+  });
+
+  it('reports wrong columns, ragged rows and unterminated quotes with file and line', async () => {
+    const p = file('cols.csv', 'text,label\na,b\n');
+    await expect(loadDataset({ source: 'file', files: [p], task: 'summarization' })).rejects.toThrow(
+      `${p}:1: no column 'document' in the header (columns: text, label)`,
+    );
+    const r = file('ragged.tsv', 'src\ttgt\na\tb\nc\td\te\n');
+    await expect(loadDataset({ source: 'file', files: [r], sourceField: 'src', targetField: 'tgt' })).rejects.toThrow(
+      `${r}:3: 3 fields, but the header has 2`,
+    );
+    const q = file('quote.csv', 'document,summary\na,b\n"open,c\n');
+    await expect(loadDataset({ source: 'file', files: [q], task: 'summarization' })).rejects.toThrow(
+      `${q}:3: unterminated quoted field`,
+    );
+    const h = file('header.csv', 'document,summary\n');
+    await expect(loadDataset({ source: 'file', files: [h], task: 'summarization' })).rejects.toThrow(
+      `${h}: no records after the header`,
+    );
+  });
+});
+
+describe('parallel text files', () => {
+  it('pairs lines', async () => {
+    const s = file('p.de', 'eins\nzwei\n');
+    const r = file('p.en', 'one\r\ntwo');
+    const ds = await loadDataset({ source: 'file', files: [s, r] });
+    expect(ds.id).toBe(`${s} + ${r}`);
+    expect(ds.examples).toEqual([
+      { index: 0, source: 'eins', reference: 'one' },
+      { index: 1, source: 'zwei', reference: 'two' },
+    ]);
+  });
+
+  it('rejects different line counts and empty files', async () => {
+    const s = file('q.de', 'eins\nzwei\ndrei\n');
+    const r = file('q.en', 'one\ntwo\n');
+    await expect(loadDataset({ source: 'file', files: [s, r] })).rejects.toThrow(
+      `${s} has 3 lines but ${r} has 2; parallel files must match line by line`,
+    );
+    const e = file('e.en', '');
+    await expect(loadDataset({ source: 'file', files: [s, e] })).rejects.toThrow(`${e}: empty file`);
+  });
+});
+
+describe('demo dataset and selection', () => {
+  it('loads the embedded validation split by default', async () => {
+    const ds = await loadDataset({ source: 'demo' });
+    expect(ds.id).toBe('toy-de-en');
+    expect(ds.split).toBe('validation');
+    expect(ds.examples).toHaveLength(1000);
+    expect(ds.examples[0]).toEqual({
+      index: 0,
+      source: 'Die schöne Schule wird selten den Baum nicht besuchen.',
+      reference: 'The beautiful school will rarely not visit the tree.',
+    });
+    const test = await loadDataset({ source: 'demo', split: 'test', limit: 5 });
+    expect(test.examples.map((e) => e.index)).toEqual([0, 1, 2, 3, 4]);
+    await expect(loadDataset({ source: 'demo', split: 'train' })).rejects.toThrow(
+      /^demo dataset toy-de-en has no split 'train' \(available: (test, validation|validation, test)\)$/,
+    );
+  });
+
+  it('samples deterministically by seed, in row order', async () => {
+    const a = await loadDataset({ source: 'demo', limit: 20, seed: 42 });
+    const b = await loadDataset({ source: 'demo', limit: 20, seed: 42 });
+    const c = await loadDataset({ source: 'demo', limit: 20, seed: 43 });
+    expect(a.examples).toEqual(b.examples);
+    expect(a.examples.map((e) => e.index)).not.toEqual(c.examples.map((e) => e.index));
+    const idx = a.examples.map((e) => e.index);
+    expect(new Set(idx).size).toBe(20);
+    expect([...idx].sort((x, y) => x - y)).toEqual(idx);
+    const all = await loadDataset({ source: 'demo' });
+    for (const e of a.examples) expect(all.examples[e.index]).toEqual(e);
+  });
+
+  it('validates limit and seed', async () => {
+    await expect(loadDataset({ source: 'demo', limit: 0 })).rejects.toThrow('limit must be a positive integer (got 0)');
+    await expect(loadDataset({ source: 'demo', limit: 3, seed: 1.5 })).rejects.toThrow('seed must be an integer (got 1.5)');
+  });
+});
