@@ -1,0 +1,68 @@
+import { BILD_DEFAULTS, checkBildParams } from '../../engine/decoding/bild';
+import { checkSameTokenizer, generate, type Method, type Models } from '../../engine/decoding/generate';
+import { UserError } from '../../engine/errors';
+import { checkCheckpointDir, loadModel, type LoadModelOptions } from '../../engine/model';
+import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
+import { parseEp } from '../options';
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'translate or summarize one text with one model, BiLD or speculative decoding',
+  usage:
+    'bild-bench generate --model <checkpoint-dir|bild|speculative> [--small DIR --large DIR] [--bild_fallback FB] [--bild_rollback RB] [--max_small N] [--draft K] [--max_length N] [--ep cpu] [--dtype fp32|fp16] --text "..." [--json]',
+  options: {
+    model: { type: 'string' },
+    small: { type: 'string' },
+    large: { type: 'string' },
+    bild_fallback: { type: 'string' },
+    bild_rollback: { type: 'string' },
+    max_small: { type: 'string' },
+    draft: { type: 'string' },
+    max_length: { type: 'string' },
+    ep: { type: 'string' },
+    dtype: { type: 'string' },
+    text: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args) {
+    const model = requireString(args, 'model');
+    const text = stringOpt(args, 'text');
+    if (text === undefined) throw new UserError('missing required option --text');
+    const maxLength = numberOpt(args, 'max_length', { min: 2, integer: true }) ?? BILD_DEFAULTS.maxLength;
+    const bild = {
+      fallback: numberOpt(args, 'bild_fallback', { min: 0, max: 1 }) ?? BILD_DEFAULTS.fallback,
+      rollback: numberOpt(args, 'bild_rollback', { min: 0, minExclusive: true }) ?? BILD_DEFAULTS.rollback,
+      maxSmall: numberOpt(args, 'max_small', { min: 1, integer: true }) ?? BILD_DEFAULTS.maxSmall,
+      maxLength,
+    };
+    checkBildParams(bild);
+    const draft = numberOpt(args, 'draft', { min: 1, integer: true });
+    const dtype = stringOpt(args, 'dtype') ?? 'fp32';
+    if (dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
+    const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), dtype, maxLength };
+
+    let method: Method;
+    const models: Models = {};
+    if (model === 'bild' || model === 'speculative') {
+      method = model;
+      const smallDir = checkCheckpointDir(requireString(args, 'small'), 'small');
+      const largeDir = checkCheckpointDir(requireString(args, 'large'), 'large');
+      models.small = await loadModel(smallDir, opts);
+      models.large = await loadModel(largeDir, opts);
+      checkSameTokenizer(models.small, models.large);
+    } else {
+      method = 'large';
+      models.large = await loadModel(checkCheckpointDir(model, 'model'), opts);
+    }
+    const out = await generate(method, models, text, { bild, draft, maxLength });
+    if (flag(args, 'json')) {
+      const { method: m, text: t, ids, totalMs, ...counts } = out;
+      process.stdout.write(`${JSON.stringify({ text: t, ids, ms: totalMs, method: m, ...counts })}\n`);
+    } else {
+      process.stdout.write(`${out.text}\n`);
+      process.stderr.write(`${out.tokens} tokens in ${out.totalMs.toFixed(1)} ms (${method})\n`);
+    }
+    for (const m of Object.values(models)) await m?.runtime.release();
+    return 0;
+  },
+};
