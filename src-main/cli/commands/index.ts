@@ -3,3 +3,5 @@ import type { Command } from '../command';
 // Each subcommand lives in its own module; register it here.
 export const commands: Command[] = [];
 commands.push((await import('./score')).scoreCommand);
+commands.push((await import('./download')).downloadCommand);
+commands.push((await import('./models')).modelsCommand);

@@ -1,0 +1,166 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+import { UserError } from '../errors';
+import type { DownloadController } from './controller';
+import { PauseInterrupt } from './controller';
+import { fileSize } from './cache-layout';
+import {
+  abortReason,
+  backoffDelay,
+  describeNetworkError,
+  hubHttpError,
+  HubNetworkError,
+  isRetryableStatus,
+  sleep,
+  type RequestContext,
+  type RetryInfo,
+} from './http';
+import type { HubSettings } from './settings';
+import { authHeaders } from './http';
+import { fileChecksum, type Checksum } from './verify';
+
+export interface BlobJob {
+  /** where to GET the bytes (a resolve URL or the CDN location it redirects to) */
+  url: string;
+  /** final blob path: blobs/<etag> */
+  blobFile: string;
+  size: number;
+  checksum: Checksum | undefined;
+  ctx: RequestContext;
+}
+
+export interface BlobCallbacks {
+  /** `delta` bytes were added to (or, negative, removed from) the partial file, now `fileBytes` long */
+  onBytes(delta: number, fileBytes: number): void;
+  onRetry(info: RetryInfo): void;
+  onVerify(): void;
+  onCorrupt(expected: string, actual: string): void;
+}
+
+/** How often a blob whose checksum does not match is thrown away and fetched again. */
+const CORRUPT_REFETCHES = 2;
+
+/** Sends `n` bytes from the response body to the file; throws what the stream throws. */
+async function streamBody(res: Response, file: string, append: boolean, onChunk: (n: number) => void): Promise<void> {
+  const out = createWriteStream(file, { flags: append ? 'a' : 'w' });
+  const closed = once(out, 'close');
+  try {
+    if (!res.body) throw new Error('empty response body');
+    for await (const chunk of res.body) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      onChunk(chunk.byteLength);
+    }
+  } finally {
+    out.end();
+    await closed;
+  }
+}
+
+/**
+ * Downloads one blob into `<blob>.incomplete`, resuming from its current length with a Range
+ * request, retrying dropped connections with backoff, then verifies it and renames it into
+ * place. A blob whose checksum is wrong is deleted and fetched again; the final path only ever
+ * holds a verified file.
+ */
+export async function downloadBlob(
+  settings: HubSettings,
+  job: BlobJob,
+  control: DownloadController,
+  cb: BlobCallbacks,
+): Promise<void> {
+  const partial = `${job.blobFile}.incomplete`;
+  await mkdir(dirname(job.blobFile), { recursive: true });
+  let failures = 0;
+  let refetches = 0;
+  let lastReason = '';
+  let have = fileSize(partial);
+  if (have > job.size) {
+    await rm(partial, { force: true });
+    have = 0;
+  }
+  cb.onBytes(have, have);
+
+  for (;;) {
+    await control.whileRunning();
+    if (have < job.size || job.size === 0) {
+      let progressed = false;
+      try {
+        const headers: Record<string, string> = { ...authHeaders(settings, job.url), 'accept-encoding': 'identity' };
+        if (have > 0) headers.range = `bytes=${have}-`;
+        const res = await fetch(job.url, { headers, redirect: 'follow', signal: control.requestSignal });
+        if (res.status === 416) {
+          // The server has nothing past what we hold: start over (the checksum decides).
+          await res.body?.cancel().catch(() => undefined);
+          cb.onBytes(-have, 0);
+          await rm(partial, { force: true });
+          have = 0;
+          continue;
+        }
+        if (!res.ok) {
+          if (!isRetryableStatus(res.status)) throw await hubHttpError(settings, res, job.ctx);
+          await res.body?.cancel().catch(() => undefined);
+          throw new Error(`HTTP ${res.status}`);
+        }
+        let append = have > 0;
+        if (append && res.status !== 206) {
+          // The server ignored the Range: take the whole body.
+          cb.onBytes(-have, 0);
+          have = 0;
+          append = false;
+        } else if (append) {
+          const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+          if (!start || Number(start[1]) !== have) {
+            await res.body?.cancel().catch(() => undefined);
+            throw new Error(`unexpected Content-Range '${res.headers.get('content-range') ?? ''}'`);
+          }
+        }
+        await streamBody(res, partial, append, (n) => {
+          have += n;
+          progressed = true;
+          cb.onBytes(n, have);
+        });
+        if (have < job.size) throw new Error(`connection closed after ${have} of ${job.size} bytes`);
+      } catch (err) {
+        if (err instanceof UserError) throw err;
+        if (control.signal.aborted) throw abortReason(control.signal);
+        if (control.isPaused || err instanceof PauseInterrupt) continue; // whileRunning() waits for resume
+        have = fileSize(partial);
+        lastReason = describeNetworkError(err);
+        failures = progressed ? 1 : failures + 1; // a connection that delivered bytes resets the count
+        if (failures > settings.maxRetries)
+          throw new HubNetworkError(
+            `download of '${job.ctx.file ?? job.url}' from ${settings.endpoint} failed: the connection dropped (${lastReason}) and ${settings.maxRetries} retries did not help`,
+          );
+        const delayMs = backoffDelay(settings, failures);
+        cb.onRetry({ attempt: failures, maxRetries: settings.maxRetries, delayMs, reason: lastReason });
+        await sleep(delayMs, control.signal);
+        continue;
+      }
+    }
+    if (have > job.size) {
+      cb.onBytes(-have, 0);
+      await rm(partial, { force: true });
+      have = 0;
+      throw new Error(`the server sent more than the ${job.size} bytes announced for '${job.ctx.file ?? ''}'`);
+    }
+    if (job.checksum) {
+      cb.onVerify();
+      const actual = await fileChecksum(partial, job.checksum, control.signal);
+      if (actual !== job.checksum.value) {
+        cb.onCorrupt(job.checksum.value, actual);
+        cb.onBytes(-have, 0);
+        await rm(partial, { force: true });
+        have = 0;
+        if (++refetches > CORRUPT_REFETCHES)
+          throw new UserError(
+            `'${job.ctx.file ?? ''}' from ${job.ctx.repoId} failed verification ${refetches} times (expected ${job.checksum.kind} ${job.checksum.value}, got ${actual})`,
+          );
+        continue;
+      }
+    }
+    await rename(partial, job.blobFile);
+    return;
+  }
+}
