@@ -28,7 +28,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
     });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
-    throw new UserError(`${cmd.name}: ${(err as Error).message}\nusage: ${cmd.usage}`);
+    throw new UserError(`${cmd.name}: ${(err as Error).message} (see bild-bench ${cmd.name} --help)`);
   }
 }
 

@@ -33,9 +33,9 @@ export function checkCheckpointDir(dir: string, option = 'model'): string {
 }
 
 /** Loads a local checkpoint folder: exports it on first use (cached by content hash), opens sessions. */
-export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadModel(dir: string, opts: LoadModelOptions & { tokenizer?: Tokenizer } = {}): Promise<LoadedModel> {
   const checkpointDir = resolve(dir);
-  const tokenizer = await loadTokenizer(checkpointDir);
+  const tokenizer = opts.tokenizer ?? (await loadTokenizer(checkpointDir));
   const exported = await ensureExported(checkpointDir, {
     dtype: opts.dtype,
     signal: opts.signal,
@@ -51,4 +51,26 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     vocabLimit: tokenizer.length,
   });
   return { name: basename(checkpointDir), checkpointDir, exported, runtime, tokenizer };
+}
+
+/** Refuses a pair whose tokenizers differ: BiLD and speculative decoding compare token ids across models. */
+export function checkSameTokenizer(
+  small: { checkpointDir: string; tokenizer: Tokenizer },
+  large: { checkpointDir: string; tokenizer: Tokenizer },
+): void {
+  if (small.tokenizer.fingerprint !== large.tokenizer.fingerprint || small.tokenizer.length !== large.tokenizer.length)
+    throw new UserError(
+      `the small model (${small.checkpointDir}) and the large model (${large.checkpointDir}) have different tokenizers; BiLD needs one shared vocabulary`,
+    );
+}
+
+/** Loads a small/large pair, comparing their tokenizers before anything heavy is exported or loaded. */
+export async function loadPair(smallDir: string, largeDir: string, opts: LoadModelOptions = {}): Promise<{ small: LoadedModel; large: LoadedModel }> {
+  const small = { checkpointDir: resolve(smallDir), tokenizer: await loadTokenizer(resolve(smallDir)) };
+  const large = { checkpointDir: resolve(largeDir), tokenizer: await loadTokenizer(resolve(largeDir)) };
+  checkSameTokenizer(small, large);
+  return {
+    small: await loadModel(smallDir, { ...opts, tokenizer: small.tokenizer }),
+    large: await loadModel(largeDir, { ...opts, tokenizer: large.tokenizer }),
+  };
 }

@@ -1,7 +1,7 @@
 import { BILD_DEFAULTS, checkBildParams } from '../../engine/decoding/bild';
-import { checkSameTokenizer, generate, type Method, type Models } from '../../engine/decoding/generate';
+import { generate, type Method, type Models } from '../../engine/decoding/generate';
 import { UserError } from '../../engine/errors';
-import { checkCheckpointDir, loadModel, type LoadModelOptions } from '../../engine/model';
+import { checkCheckpointDir, loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
 import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
 import { parseEp } from '../options';
 
@@ -47,9 +47,7 @@ export const generateCommand: Command = {
       method = model;
       const smallDir = checkCheckpointDir(requireString(args, 'small'), 'small');
       const largeDir = checkCheckpointDir(requireString(args, 'large'), 'large');
-      models.small = await loadModel(smallDir, opts);
-      models.large = await loadModel(largeDir, opts);
-      checkSameTokenizer(models.small, models.large);
+      Object.assign(models, await loadPair(smallDir, largeDir, opts));
     } else {
       method = 'large';
       models.large = await loadModel(checkCheckpointDir(model, 'model'), opts);

@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import type { LoadedModel } from '../model';
+export { checkSameTokenizer } from '../model';
 import type { EncodedSource } from '../runtime/t5-runtime';
 import { bildDecode, BILD_DEFAULTS, type BildParams } from './bild';
 import type { DecodeCounts } from './counters';
@@ -38,18 +39,6 @@ function need(models: Models, role: 'small' | 'large', method: Method): LoadedMo
   const m = models[role];
   if (!m) throw new UserError(`method '${method}' needs a ${role} model`);
   return m;
-}
-
-/** Refuses a pair whose tokenizers differ: BiLD compares token ids across the two models. */
-export function checkSameTokenizer(small: LoadedModel, large: LoadedModel): void {
-  if (small.tokenizer.fingerprint !== large.tokenizer.fingerprint || small.tokenizer.length !== large.tokenizer.length)
-    throw new UserError(
-      `the small model (${small.checkpointDir}) and the large model (${large.checkpointDir}) have different tokenizers; BiLD needs one shared vocabulary`,
-    );
-  const a = small.runtime.cfg;
-  const b = large.runtime.cfg;
-  if (a.decoderStartId !== b.decoderStartId || a.eosId !== b.eosId)
-    throw new UserError('the small and large models disagree on the decoder start or EOS token id');
 }
 
 /** Tokenizes, encodes (with every model the method uses), decodes and detokenizes one source. */
