@@ -1,7 +1,8 @@
 import { BILD_DEFAULTS, checkBildParams } from '../../engine/decoding/bild';
 import { generate, type Method, type Models } from '../../engine/decoding/generate';
 import { UserError } from '../../engine/errors';
-import { checkCheckpointDir, loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
+import { loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
+import { resolveModelOption } from '../resolve-model-option';
 import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
 import { parseEp } from '../options';
 
@@ -9,7 +10,7 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'translate or summarize one text with one model, BiLD or speculative decoding',
   usage:
-    'bild-bench generate --model <checkpoint-dir|bild|speculative> [--small DIR --large DIR] [--bild_fallback FB] [--bild_rollback RB] [--max_small N] [--draft K] [--max_length N] [--ep cpu] [--dtype fp32|fp16] --text "..." [--json]',
+    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--max_small N] [--draft K] [--max_length N] [--ep cpu] [--dtype fp32|fp16] --text "..." [--json]',
   options: {
     model: { type: 'string' },
     small: { type: 'string' },
@@ -45,12 +46,14 @@ export const generateCommand: Command = {
     const models: Models = {};
     if (model === 'bild' || model === 'speculative') {
       method = model;
-      const smallDir = checkCheckpointDir(requireString(args, 'small'), 'small');
-      const largeDir = checkCheckpointDir(requireString(args, 'large'), 'large');
+      const smallRef = requireString(args, 'small');
+      const largeRef = requireString(args, 'large');
+      const smallDir = await resolveModelOption(smallRef, 'small');
+      const largeDir = await resolveModelOption(largeRef, 'large');
       Object.assign(models, await loadPair(smallDir, largeDir, opts));
     } else {
       method = 'large';
-      models.large = await loadModel(checkCheckpointDir(model, 'model'), opts);
+      models.large = await loadModel(await resolveModelOption(model, 'model'), opts);
     }
     const out = await generate(method, models, text, { bild, draft, maxLength });
     if (flag(args, 'json')) {
