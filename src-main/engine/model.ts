@@ -10,6 +10,7 @@ import { loadTokenizer, type Tokenizer } from './tokenizer/load-tokenizer';
 export interface LoadModelOptions {
   ep?: ExecutionProvider;
   dtype?: WeightDType;
+  /** Intra-op threads; default: autoThreads(). */
   threads?: number;
   maxLength?: number;
   signal?: AbortSignal;
@@ -23,6 +24,15 @@ export interface LoadedModel {
   exported: ExportedModel;
   runtime: T5Runtime;
   tokenizer: Tokenizer;
+}
+
+/**
+ * Intra-op threads when the caller does not choose: a model whose weights fit in a core's cache
+ * runs fastest on one thread (synchronising threads costs more than its whole step); larger
+ * models use every core (onnxruntime's default, 0). Measured with npm run bench:bild.
+ */
+export function autoThreads(weightBytes: number): number {
+  return weightBytes < 16 << 20 ? 1 : 0;
 }
 
 export function checkCheckpointDir(dir: string, option = 'model'): string {
@@ -46,7 +56,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions & { tokenize
     throw new UserError(`${checkpointDir}: the tokenizer has ${tokenizer.length} tokens but the model only ${vocab} output rows`);
   const runtime = await T5Runtime.load(exported.dir, {
     ep: opts.ep,
-    threads: opts.threads,
+    threads: opts.threads ?? autoThreads(exported.manifest.weightBytes),
     maxLength: opts.maxLength,
     vocabLimit: tokenizer.length,
   });

@@ -97,6 +97,7 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /** Adds one node with one output. An empty input name marks an omitted optional input. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
     return this.opN(opType, inputs, 1, attrs)[0]!;
   }
@@ -149,7 +150,10 @@ export class GraphBuilder {
     const model = create(ModelProtoSchema, {
       irVersion: 8n,
       producerName: 'bild-bench',
-      opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) })],
+      opsetImport: [
+        create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) }),
+        create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }),
+      ],
       graph,
       metadataProps: Object.entries(meta).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
     });

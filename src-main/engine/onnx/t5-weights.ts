@@ -14,10 +14,27 @@ export interface StoredWeight {
 export type WeightTable = Map<string, StoredWeight>;
 export type WeightDType = 'fp32' | 'fp16';
 
+/** Score added for keys after the query (the decoder's causal mask); exp() of it is exactly 0. */
+export const MASKED_SCORE = -1e9;
+
+/** [rows, cols] -> [cols, rows], in blocks that stay in cache. */
+export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B)
+    for (let c0 = 0; c0 < cols; c0 += B)
+      for (let r = r0; r < Math.min(r0 + B, rows); r++)
+        for (let c = c0; c < Math.min(c0 + B, cols); c++) out[c * rows + r] = src[r * cols + c]!;
+  return out;
+}
+
 /**
  * Reads the checkpoint one tensor at a time, fuses what the graphs compute together (Q|K|V, the
- * cross-attention K|V, the two gated-gelu input projections) and appends each result to the
- * weights file. Linear weights keep PyTorch's [out, in] layout: the graphs use Gemm(transB=1).
+ * cross-attention K|V, the two gated-gelu input projections), lays each weight out the way its
+ * graph consumes it and appends it to the weights file:
+ *   linear weights  [in, out]   (PyTorch's [out, in] transposed, for MatMul)
+ *   position bias   [1, H, B]   (+ a -1e9 column in the decoder: the causal mask bucket)
+ *   embedding       [V, d]      (Gather), head [d, V] (MatMul; a transposed copy when tied)
  */
 export async function writeT5Weights(
   reader: CheckpointReader,
@@ -40,6 +57,7 @@ export async function writeT5Weights(
     return reader.readF32(name);
   };
   const concatRows = (parts: Float32Array[]): Float32Array => {
+    if (parts.length === 1) return parts[0]!;
     const outArr = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
     let off = 0;
     for (const p of parts) {
@@ -52,36 +70,45 @@ export async function writeT5Weights(
   type Job = [key: string, dims: number[], load: () => Promise<Float32Array>];
   const jobs: Job[] = [];
   const direct = (key: string, name: string, dims: number[]) => jobs.push([key, dims, () => read(name, dims)]);
-  const fused = (key: string, names: string[], partDims: number[]) =>
+  /** One or more PyTorch [out, in] linears, stacked along `out` and stored as [in, Σout]. */
+  const linear = (key: string, names: string[], out: number, inn: number) =>
+    jobs.push([key, [inn, out * names.length], async () => transpose(concatRows(await Promise.all(names.map((n) => read(n, [out, inn])))), out * names.length, inn)]);
+  const relBias = (key: string, name: string, maskColumn: boolean) =>
     jobs.push([
       key,
-      [partDims[0]! * names.length, ...partDims.slice(1)],
-      async () => concatRows(await Promise.all(names.map((n) => read(n, partDims)))),
+      [1, H, B + (maskColumn ? 1 : 0)],
+      async () => {
+        const t = transpose(await read(name, [B, H]), B, H); // [H, B]
+        if (!maskColumn) return t;
+        const withMask = new Float32Array(H * (B + 1)).fill(MASKED_SCORE);
+        for (let h = 0; h < H; h++) withMask.set(t.subarray(h * B, (h + 1) * B), h * (B + 1));
+        return withMask;
+      },
     ]);
 
   const { dModel: d, dFf: ff, numBuckets: B, numHeads: H } = cfg;
   direct('embed', 'shared.weight', [cfg.vocabSize, d]);
   // The head is lm_head.weight when the checkpoint has it (it may be a tied copy), else the embedding.
-  if (reader.has('lm_head.weight')) direct('head', 'lm_head.weight', [cfg.vocabSize, d]);
+  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d);
   const ffWeights = (key: string, prefix: string) => {
-    if (cfg.ffProj === 'relu') direct(`${key}.wi`, `${prefix}.DenseReluDense.wi.weight`, [ff, d]);
-    else fused(`${key}.wi`, [`${prefix}.DenseReluDense.wi_0.weight`, `${prefix}.DenseReluDense.wi_1.weight`], [ff, d]);
-    direct(`${key}.wo`, `${prefix}.DenseReluDense.wo.weight`, [d, ff]);
+    const wi = cfg.ffProj === 'relu' ? ['wi'] : ['wi_0', 'wi_1'];
+    linear(`${key}.wi`, wi.map((w) => `${prefix}.DenseReluDense.${w}.weight`), ff, d);
+    linear(`${key}.wo`, [`${prefix}.DenseReluDense.wo.weight`], d, ff);
   };
   for (const stack of ['encoder', 'decoder'] as const) {
     const s = stack === 'encoder' ? 'enc' : 'dec';
     const n = stack === 'encoder' ? cfg.numLayers : cfg.numDecoderLayers;
-    direct(`${s}.rel_bias`, `${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`, [B, H]);
+    relBias(`${s}.rel_bias`, `${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`, stack === 'decoder');
     for (let i = 0; i < n; i++) {
       const p = `${stack}.block.${i}.layer`;
       direct(`${s}.${i}.ln1`, `${p}.0.layer_norm.weight`, [d]);
-      fused(`${s}.${i}.qkv`, ['q', 'k', 'v'].map((m) => `${p}.0.SelfAttention.${m}.weight`), [inner, d]);
-      direct(`${s}.${i}.o`, `${p}.0.SelfAttention.o.weight`, [d, inner]);
+      linear(`${s}.${i}.qkv`, ['q', 'k', 'v'].map((m) => `${p}.0.SelfAttention.${m}.weight`), inner, d);
+      linear(`${s}.${i}.o`, [`${p}.0.SelfAttention.o.weight`], d, inner);
       if (stack === 'decoder') {
         direct(`dec.${i}.ln2`, `${p}.1.layer_norm.weight`, [d]);
-        direct(`dec.${i}.cross_q`, `${p}.1.EncDecAttention.q.weight`, [inner, d]);
-        fused(`dec.${i}.cross_kv`, ['k', 'v'].map((m) => `${p}.1.EncDecAttention.${m}.weight`), [inner, d]);
-        direct(`dec.${i}.cross_o`, `${p}.1.EncDecAttention.o.weight`, [d, inner]);
+        linear(`dec.${i}.cross_q`, [`${p}.1.EncDecAttention.q.weight`], inner, d);
+        linear(`dec.${i}.cross_kv`, ['k', 'v'].map((m) => `${p}.1.EncDecAttention.${m}.weight`), inner, d);
+        linear(`dec.${i}.cross_o`, [`${p}.1.EncDecAttention.o.weight`], d, inner);
       }
       const ffLayer = stack === 'encoder' ? 1 : 2;
       direct(`${s}.${i}.ln_ff`, `${p}.${ffLayer}.layer_norm.weight`, [d]);
@@ -98,6 +125,5 @@ export async function writeT5Weights(
     table.set(key, { ref: out.append(bytes), dims, dataType: dtype === 'fp16' ? DT.FLOAT16 : DT.FLOAT });
     onTensor?.(j + 1, jobs.length);
   }
-  if (!table.has('head')) table.set('head', table.get('embed')!);
   return table;
 }

@@ -5,7 +5,7 @@ import { UserError } from '../errors';
 import { EXPORT_FILES, readManifest, type ExportManifest } from '../onnx/export-t5';
 import { maskedBucket } from '../onnx/t5-graphs';
 import { PositionBuckets } from './position-buckets';
-import { createSession, type SessionOptions } from './session';
+import { Session, yieldIfDue, type SessionOptions } from './session';
 
 export interface RuntimeOptions extends SessionOptions {
   /** Softmax/argmax over the first N vocabulary rows (the tokenizer's length); default: all rows. */
@@ -17,7 +17,8 @@ export interface RuntimeOptions extends SessionOptions {
 /** One source sentence, encoded: what every decoder step of this model reuses. */
 export interface EncodedSource {
   length: number;
-  crossKv: ort.Tensor; // [L, 2, H, S, dkv]
+  /** Cross-attention K/V of every decoder layer [2L, H, S, dkv], fed to every decoder step. */
+  crossKv: ort.Tensor;
   hidden?: Float32Array; // [S, d], kept only when asked (tests compare it with the reference)
 }
 
@@ -29,10 +30,10 @@ export interface StepRows {
   logits?: Float32Array; // [k, V], debug only
 }
 
-const i64 = (values: ArrayLike<number>): ort.Tensor => {
+const i64 = (values: ArrayLike<number>, dims: number[] = [values.length]): ort.Tensor => {
   const data = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
-  return new ort.Tensor('int64', data, [values.length]);
+  return new ort.Tensor('int64', data, dims);
 };
 
 /** An exported T5 model on onnxruntime: encoder, cross-attention K/V and the cached decoder. */
@@ -45,9 +46,9 @@ export class T5Runtime {
   private constructor(
     readonly dir: string,
     readonly manifest: ExportManifest,
-    private readonly encoder: ort.InferenceSession,
-    private readonly cross: ort.InferenceSession,
-    readonly decoderSession: ort.InferenceSession,
+    private readonly encoder: Session,
+    private readonly cross: Session,
+    readonly decoderSession: Session,
     opts: RuntimeOptions,
   ) {
     this.cfg = manifest.config;
@@ -61,20 +62,19 @@ export class T5Runtime {
   static async load(dir: string, opts: RuntimeOptions = {}): Promise<T5Runtime> {
     const manifest = readManifest(dir);
     if (!manifest) throw new UserError(`${dir}: not an exported model of this version (no valid ${EXPORT_FILES.manifest})`);
-    const [enc, cross, dec] = await Promise.all(
-      [EXPORT_FILES.encoder, EXPORT_FILES.crossKv, EXPORT_FILES.decoder].map((f) => createSession(join(dir, f), opts)),
-    );
+    const [enc, cross, dec] = [EXPORT_FILES.encoder, EXPORT_FILES.crossKv, EXPORT_FILES.decoder].map((f) => Session.create(join(dir, f), opts));
     return new T5Runtime(dir, manifest, enc!, cross!, dec!, opts);
   }
 
   async encode(ids: number[], keepHidden = false): Promise<EncodedSource> {
     if (ids.length === 0) throw new UserError('cannot encode an empty token sequence (the tokenizer appends </s>)');
     const S = ids.length;
-    const { hidden } = await this.encoder.run({
-      input_ids: i64(ids),
-      position_bucket: new ort.Tensor('int64', this.buckets.encoder(S), [S, S]),
-    });
-    const { cross_kv } = await this.cross.run({ hidden: hidden! });
+    await yieldIfDue();
+    const { hidden } = this.encoder.run(
+      { input_ids: i64(ids, [1, S]), position_bucket: new ort.Tensor('int64', this.buckets.encoder(S), [S, S]) },
+      ['hidden'],
+    );
+    const { cross_kv } = this.cross.run({ hidden: hidden! }, ['cross_kv']);
     return { length: S, crossKv: cross_kv!, hidden: keepHidden ? (hidden!.data as Float32Array) : undefined };
   }
 
@@ -83,70 +83,78 @@ export class T5Runtime {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.encoder.release(), this.cross.release(), this.decoderSession.release()]);
+    for (const s of [this.encoder, this.cross, this.decoderSession]) s.release();
   }
 }
 
 /**
  * One model's decoder self-attention cache for one source. `extend` runs a chunk of new tokens at
  * positions fed..fed+k-1 and holds their cache rows tentatively; `commit` appends them, `discard`
- * drops them, `truncate` forgets positions ≥ n (the graph slices the cache to `past_len`, so a
- * rollback moves one number and copies nothing).
+ * drops them, `truncate` forgets positions ≥ n (the graph reads only the first `past_len` rows,
+ * so a rollback moves one number and copies nothing).
  */
 export class DecoderCache {
   fed = 0;
   private cap: number;
+  /** K and V of every layer: [2L, H, cap, dkv] (layer i: K at 2i, V at 2i+1). */
   private buf: Float32Array<ArrayBuffer>;
-  private pending?: { k: number; kv: Float32Array };
-  private readonly blocks: number; // L · 2 · H
+  private pending?: { k: number; rows: Float32Array };
+  private readonly entries: number; // 2L
+  private readonly heads: number;
   private readonly dKv: number;
 
   constructor(
     private readonly model: T5Runtime,
     private readonly src: EncodedSource,
   ) {
-    const { numDecoderLayers: L, numHeads: H, dKv } = model.cfg;
-    this.blocks = L * 2 * H;
-    this.dKv = dKv;
+    this.entries = 2 * model.cfg.numDecoderLayers;
+    this.heads = model.cfg.numHeads;
+    this.dKv = model.cfg.dKv;
     this.cap = model.maxLength;
-    this.buf = new Float32Array(this.blocks * this.cap * dKv);
+    this.buf = new Float32Array(this.entries * this.heads * this.cap * this.dKv);
   }
 
   async extend(chunk: number[], targets?: number[], withLogits = false): Promise<StepRows> {
     if (this.pending) throw new Error('DecoderCache.extend: commit or discard the previous extension first');
     const k = chunk.length;
     if (k === 0) throw new Error('DecoderCache.extend: empty chunk');
-    const { cfg } = this.model;
     const P = this.fed;
     if (P + k > this.cap) this.grow(P + k);
+    const tokens = new BigInt64Array(2 * k);
+    for (let j = 0; j < k; j++) {
+      tokens[j] = BigInt(chunk[j]!);
+      tokens[k + j] = BigInt(targets?.[j] ?? 0);
+    }
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: i64(chunk),
-      target_ids: i64(targets ?? new Array<number>(k).fill(0)),
-      position_bucket: new ort.Tensor('int64', this.model.buckets.decoder(P, k, maskedBucket(cfg)), [k, P + k]),
-      past_len: i64([P]),
-      past_kv: new ort.Tensor('float32', this.buf, [cfg.numDecoderLayers, 2, cfg.numHeads, this.cap, this.dKv]),
+      tokens: new ort.Tensor('int64', tokens, [2, k]),
+      position_bucket: new ort.Tensor('int64', this.model.buckets.decoder(P, k, maskedBucket(this.model.cfg)), [k, P + k]),
+      lengths: i64([P, this.model.vocabLimit]),
+      past_kv: new ort.Tensor('float32', this.buf, [this.entries, this.heads, this.cap, this.dKv]),
       cross_kv: this.src.crossKv,
-      vocab_limit: i64([this.model.vocabLimit]),
     };
-    const fetches = ['next_id', 'max_prob', 'target_logprob', 'new_kv'];
-    if (withLogits) fetches.push('logits');
-    const out = await this.model.decoderSession.run(feeds, fetches);
-    this.pending = { k, kv: out.new_kv!.data as Float32Array };
+    await yieldIfDue();
+    const out = this.model.decoderSession.run(feeds, withLogits ? ['rows', 'new_kv', 'logits'] : ['rows', 'new_kv']);
+    this.pending = { k, rows: out.new_kv!.data as Float32Array };
+    const rows = out.rows!.data as Float32Array; // [3, k]
     return {
-      next: Array.from(out.next_id!.data as BigInt64Array, Number),
-      maxProb: out.max_prob!.data as Float32Array,
-      targetLogprob: out.target_logprob!.data as Float32Array,
+      next: Array.from(rows.subarray(0, k)),
+      maxProb: rows.subarray(k, 2 * k),
+      targetLogprob: rows.subarray(2 * k, 3 * k),
       logits: withLogits ? (out.logits!.data as Float32Array) : undefined,
     };
   }
 
-  /** Appends the pending rows at positions fed.. and advances `fed`. */
+  /** Appends the pending rows ([k, 2L·H·dkv]) at positions fed.. of the [2L, H, cap, dkv] cache. */
   commit(): void {
     const p = this.pending;
     if (!p) throw new Error('DecoderCache.commit: nothing pending');
-    const rowLen = p.k * this.dKv;
-    for (let b = 0; b < this.blocks; b++)
-      this.buf.set(p.kv.subarray(b * rowLen, (b + 1) * rowLen), (b * this.cap + this.fed) * this.dKv);
+    const { entries: E, heads: H, dKv: D, cap } = this;
+    for (let r = 0; r < p.k; r++)
+      for (let e = 0; e < E; e++)
+        for (let h = 0; h < H; h++) {
+          const from = ((r * E + e) * H + h) * D;
+          this.buf.set(p.rows.subarray(from, from + D), ((e * H + h) * cap + this.fed + r) * D);
+        }
     this.fed += p.k;
     this.pending = undefined;
   }
@@ -162,9 +170,9 @@ export class DecoderCache {
 
   private grow(need: number): void {
     const cap = Math.max(need, this.cap * 2);
-    const next = new Float32Array(this.blocks * cap * this.dKv);
-    for (let b = 0; b < this.blocks; b++)
-      next.set(this.buf.subarray(b * this.cap * this.dKv, (b * this.cap + this.fed) * this.dKv), b * cap * this.dKv);
+    const { entries: E, heads: H, dKv: D } = this;
+    const next = new Float32Array(E * H * cap * D);
+    for (let b = 0; b < E * H; b++) next.set(this.buf.subarray(b * this.cap * D, (b * this.cap + this.fed) * D), b * cap * D);
     this.buf = next;
     this.cap = cap;
   }
