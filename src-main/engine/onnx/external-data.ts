@@ -23,18 +23,21 @@ export class ExternalDataWriter {
     this.location = basename(path);
   }
 
-  append(bytes: Uint8Array): ExternalRef {
+  /** Appends one tensor given as consecutive chunks (so a transposed copy never exists whole). */
+  append(chunks: Iterable<Uint8Array>): ExternalRef {
     // 64-byte alignment lets onnxruntime map tensors without realignment copies.
     const pad = (64 - (this.offset % 64)) % 64;
     if (pad) {
       writeSync(this.fd, new Uint8Array(pad));
       this.offset += pad;
     }
-    let written = 0;
-    while (written < bytes.byteLength) written += writeSync(this.fd, bytes, written, bytes.byteLength - written);
-    const ref = { location: this.location, offset: this.offset, length: bytes.byteLength };
-    this.offset += bytes.byteLength;
-    return ref;
+    const start = this.offset;
+    for (const bytes of chunks) {
+      let written = 0;
+      while (written < bytes.byteLength) written += writeSync(this.fd, bytes, written, bytes.byteLength - written);
+      this.offset += bytes.byteLength;
+    }
+    return { location: this.location, offset: start, length: this.offset - start };
   }
 
   get size(): number {

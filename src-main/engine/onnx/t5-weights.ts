@@ -17,15 +17,37 @@ export type WeightDType = 'fp32' | 'fp16';
 /** Score added for keys after the query (the decoder's causal mask); exp() of it is exactly 0. */
 export const MASKED_SCORE = -1e9;
 
-/** [rows, cols] -> [cols, rows], in blocks that stay in cache. */
-export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(src.length);
-  const B = 32;
+/** Rows [c0, c1) of the transpose of src [rows, cols]: src's columns c0..c1 as rows. */
+function transposedRows(src: Float32Array, rows: number, cols: number, c0: number, c1: number): Float32Array {
+  const out = new Float32Array((c1 - c0) * rows);
+  const B = 32; // blocks that stay in cache
   for (let r0 = 0; r0 < rows; r0 += B)
-    for (let c0 = 0; c0 < cols; c0 += B)
-      for (let r = r0; r < Math.min(r0 + B, rows); r++)
-        for (let c = c0; c < Math.min(c0 + B, cols); c++) out[c * rows + r] = src[r * cols + c]!;
+    for (let c = c0; c < c1; c++)
+      for (let r = r0; r < Math.min(r0 + B, rows); r++) out[(c - c0) * rows + r] = src[r * cols + c]!;
   return out;
+}
+
+/** A tensor's float32 values in the order they are written, in chunks of about 16 MB. */
+type Values = Iterable<Float32Array>;
+const CHUNK_FLOATS = 1 << 22;
+
+/** src [rows, cols] transposed to [cols, rows], produced a few rows at a time. */
+function* transposed(src: Float32Array, rows: number, cols: number): Values {
+  const step = Math.max(1, Math.floor(CHUNK_FLOATS / rows));
+  for (let c = 0; c < cols; c += step) yield transposedRows(src, rows, cols, c, Math.min(cols, c + step));
+}
+
+function* whole(src: Float32Array): Values {
+  yield src;
+}
+
+/** Encodes chunks as fp32 or fp16 bytes (fp16 converted a chunk at a time). */
+function* asBytes(values: Values, dtype: WeightDType): Iterable<Uint8Array> {
+  for (const v of values)
+    for (let i = 0; i < v.length; i += CHUNK_FLOATS) {
+      const part = v.subarray(i, i + CHUNK_FLOATS);
+      yield dtype === 'fp16' ? new Uint8Array(toF16(part).buffer) : new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+    }
 }
 
 /**
@@ -67,22 +89,22 @@ export async function writeT5Weights(
     return outArr;
   };
 
-  type Job = [key: string, dims: number[], load: () => Promise<Float32Array>];
+  type Job = [key: string, dims: number[], load: () => Promise<Values>];
   const jobs: Job[] = [];
-  const direct = (key: string, name: string, dims: number[]) => jobs.push([key, dims, () => read(name, dims)]);
+  const direct = (key: string, name: string, dims: number[]) => jobs.push([key, dims, async () => whole(await read(name, dims))]);
   /** One or more PyTorch [out, in] linears, stacked along `out` and stored as [in, Σout]. */
   const linear = (key: string, names: string[], out: number, inn: number) =>
-    jobs.push([key, [inn, out * names.length], async () => transpose(concatRows(await Promise.all(names.map((n) => read(n, [out, inn])))), out * names.length, inn)]);
+    jobs.push([key, [inn, out * names.length], async () => transposed(concatRows(await Promise.all(names.map((n) => read(n, [out, inn])))), out * names.length, inn)]);
   const relBias = (key: string, name: string, maskColumn: boolean) =>
     jobs.push([
       key,
       [1, H, B + (maskColumn ? 1 : 0)],
       async () => {
-        const t = transpose(await read(name, [B, H]), B, H); // [H, B]
-        if (!maskColumn) return t;
+        const t = transposedRows(await read(name, [B, H]), B, H, 0, H); // [H, B]
+        if (!maskColumn) return whole(t);
         const withMask = new Float32Array(H * (B + 1)).fill(MASKED_SCORE);
         for (let h = 0; h < H; h++) withMask.set(t.subarray(h * B, (h + 1) * B), h * (B + 1));
-        return withMask;
+        return whole(withMask);
       },
     ]);
 
@@ -120,9 +142,7 @@ export async function writeT5Weights(
   for (let j = 0; j < jobs.length; j++) {
     if (signal?.aborted) throw new CancelledError();
     const [key, dims, load] = jobs[j]!;
-    const data = await load();
-    const bytes = dtype === 'fp16' ? new Uint8Array(toF16(data).buffer) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    table.set(key, { ref: out.append(bytes), dims, dataType: dtype === 'fp16' ? DT.FLOAT16 : DT.FLOAT });
+    table.set(key, { ref: out.append(asBytes(await load(), dtype)), dims, dataType: dtype === 'fp16' ? DT.FLOAT16 : DT.FLOAT });
     onTensor?.(j + 1, jobs.length);
   }
   return table;
