@@ -1,0 +1,184 @@
+import type { EngineApi, EngineEvent, Method, RunSpec, RunSummary, VariantSummary } from '../../engine/api';
+import { createInProcessEngine } from '../../engine/api';
+import { UserError } from '../../engine/errors';
+import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
+import { parseEp } from '../options';
+import { ProgressBar } from '../progress-bar';
+
+/** Flags shared by `run` and `sweep`, named as in the official BiLD scripts where they exist. */
+export const COMMON_OPTIONS: Options = {
+  small: { type: 'string' },
+  large: { type: 'string' },
+  dataset_name: { type: 'string' },
+  dataset_config: { type: 'string' },
+  dataset_revision: { type: 'string' },
+  split: { type: 'string' },
+  task: { type: 'string' },
+  source_lang: { type: 'string' },
+  target_lang: { type: 'string' },
+  source_prefix: { type: 'string' },
+  limit: { type: 'string' },
+  max_eval_samples: { type: 'string' },
+  seed: { type: 'string' },
+  max_length: { type: 'string' },
+  max_small: { type: 'string' },
+  draft: { type: 'string' },
+  ep: { type: 'string' },
+  dtype: { type: 'string' },
+  threads: { type: 'string' },
+  warmup: { type: 'string' },
+  out: { type: 'string' },
+  label: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+/** The request fields both commands share; models and methods are each command's own. */
+export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods' | 'bild'> {
+  const name = stringOpt(args, 'dataset_name');
+  if (!name) throw new UserError('missing required option --dataset_name (demo, a preset, a Hub dataset id or a file)');
+  const task = stringOpt(args, 'task');
+  if (task !== undefined && task !== 'translation' && task !== 'summarization')
+    throw new UserError(`--task: '${task}' is not one of translation, summarization`);
+  const dtype = stringOpt(args, 'dtype');
+  if (dtype !== undefined && dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
+  return {
+    dataset: {
+      name,
+      config: stringOpt(args, 'dataset_config'),
+      split: stringOpt(args, 'split'),
+      revision: stringOpt(args, 'dataset_revision'),
+      task,
+      sourceLang: stringOpt(args, 'source_lang'),
+      targetLang: stringOpt(args, 'target_lang'),
+      prefix: stringOpt(args, 'source_prefix'),
+      limit: numberOpt(args, 'limit', { min: 1, integer: true }) ?? numberOpt(args, 'max_eval_samples', { min: 1, integer: true }),
+      seed: numberOpt(args, 'seed', { integer: true }),
+    },
+    maxLength: numberOpt(args, 'max_length', { min: 2, integer: true }),
+    draft: numberOpt(args, 'draft', { min: 1, integer: true }),
+    ep: parseEp(stringOpt(args, 'ep')),
+    dtype,
+    threads: numberOpt(args, 'threads', { min: 0, integer: true }),
+    warmup: numberOpt(args, 'warmup', { min: 0, integer: true }),
+    outDir: stringOpt(args, 'out'),
+    label: stringOpt(args, 'label'),
+  };
+}
+
+function fmt(v: number | null, digits = 2): string {
+  return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+}
+
+/** A fixed-width table of the variant summaries. */
+export function summaryTable(rows: readonly VariantSummary[]): string {
+  const head = ['VARIANT', rows[0]?.quality.primaryName ?? 'QUALITY', 'MS MEAN', 'MEDIAN', 'P90', 'P99', 'TOK/S', 'SPEEDUP', 'FB %', 'RB %', 'ACC LEN', 'SAME AS L'];
+  const cells = rows.map((r) => [
+    r.variant,
+    fmt(r.quality.primary),
+    fmt(r.latencyMs.mean, 1),
+    fmt(r.latencyMs.median, 1),
+    fmt(r.latencyMs.p90, 1),
+    fmt(r.latencyMs.p99, 1),
+    fmt(r.tokensPerSecond, 0),
+    r.speedup === null ? '-' : `${r.speedup.toFixed(2)}x`,
+    fmt(r.fallbackPct, 1),
+    fmt(r.rollbackPct, 1),
+    fmt(r.meanAcceptedLength),
+    r.identicalToLarge === null ? '-' : `${(100 * r.identicalToLarge).toFixed(0)}%`,
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells].map((c) => c.map((s, i) => (i === 0 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ')).join('\n');
+}
+
+/**
+ * Starts a job, shows its progress on stderr, cancels it on Ctrl-C (a second Ctrl-C quits at
+ * once) and returns its summary; the exit code is 130 for a cancelled run, as for SIGINT.
+ */
+export async function runJob(
+  start: (engine: EngineApi) => Promise<{ runId: string }>,
+  print: (summary: RunSummary, json: boolean) => void,
+  json: boolean,
+): Promise<number> {
+  const engine = createInProcessEngine();
+  const bar = new ProgressBar('decoding');
+  let exportBar: ProgressBar | undefined;
+  let runId: string | undefined;
+  const unsubscribe = engine.subscribe((e: EngineEvent) => {
+    if (e.runId !== runId) return;
+    if (e.type === 'progress' && e.stage === 'export') (exportBar ??= new ProgressBar('exporting')).update(e.done, e.total);
+    else if (e.type === 'progress' && e.stage === 'decode') bar.update(e.done, e.total);
+    else if (e.type === 'run-started') {
+      exportBar?.done();
+      process.stderr.write(`run ${e.runId}: ${e.total} sentences x ${e.variants.length} variants -> ${e.outDir}\n`);
+    }
+  });
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n');
+    if (runId) void engine.cancelRun(runId).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    runId = (await start(engine)).runId;
+    if (interrupts > 0) await engine.cancelRun(runId);
+    const summary = await engine.waitForRun(runId);
+    bar.done();
+    print(summary, json);
+    if (summary.status === 'cancelled') process.stderr.write(`cancelled: partial result over ${summary.sentences} sentences in ${summary.outDir}\n`);
+    return summary.status === 'cancelled' ? 130 : 0;
+  } finally {
+    bar.done();
+    process.off('SIGINT', onSigint);
+    unsubscribe();
+    await engine.close();
+  }
+}
+
+export function parseMethods(raw: string | undefined): Method[] | undefined {
+  return raw === undefined ? undefined : (raw.split(',').map((s) => s.trim()).filter(Boolean) as Method[]);
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
+  usage:
+    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--bild_fallback FB] [--bild_rollback RB] [--limit N] [--methods large,small,bild,speculative] [--ep cpu] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+  options: {
+    ...COMMON_OPTIONS,
+    model: { type: 'string' },
+    methods: { type: 'string' },
+    bild_fallback: { type: 'string' },
+    bild_rollback: { type: 'string' },
+  },
+  async run(args) {
+    const model = stringOpt(args, 'model');
+    const small = stringOpt(args, 'small');
+    const large = stringOpt(args, 'large');
+    let models: RunSpec['models'];
+    if (model === undefined || model === 'bild' || model === 'speculative') {
+      if (!small || !large) throw new UserError(`${model ? `--model ${model}` : 'a pair run'} needs --small and --large`);
+      models = { small, large };
+    } else {
+      if (small || large) throw new UserError('--model <checkpoint> runs one model alone; use --model bild with --small and --large for a pair');
+      models = { large: model };
+    }
+    const spec: RunSpec = {
+      ...commonSpec(args),
+      models,
+      methods: parseMethods(stringOpt(args, 'methods')),
+      bild: {
+        fallback: numberOpt(args, 'bild_fallback', { min: 0, max: 1 }),
+        rollback: numberOpt(args, 'bild_rollback', { min: 0, minExclusive: true }),
+        maxSmall: numberOpt(args, 'max_small', { min: 1, integer: true }),
+      },
+    };
+    const json = flag(args, 'json');
+    return runJob(
+      (engine) => engine.startRun(spec),
+      (summary, asJson) =>
+        process.stdout.write(asJson ? JSON.stringify(summary, null, 2) + '\n' : summaryTable(summary.summaries) + `\n\nresults: ${summary.outDir}\n`),
+      json,
+    );
+  },
+};

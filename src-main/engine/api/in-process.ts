@@ -1,0 +1,190 @@
+/** The engine in the caller's process: what the CLI uses, and what IPC/HTTP bridges wrap. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CancelledError, UserError } from '../errors';
+import { appHome } from '../paths';
+import { defaultDeps, type RunnerDeps } from '../runner/deps';
+import { listEntry, RunHistory } from '../runner/history';
+import { planRun, planSweep, type RunPlan } from '../runner/plan';
+import { RESULT_FILES, writeSentencesCsv, writeSummaryJson } from '../runner/result-files';
+import { executeRun } from '../runner/runner';
+import type { EngineApi } from './engine-api';
+import type { DatasetCatalogEntry, EngineEvent, EngineEventListener, ModelCatalogEntry, RunComparison, RunSummary } from './types';
+
+export interface InProcessEngineOptions {
+  /** Default <appHome>/history.sqlite; null keeps no history. */
+  historyPath?: string | null;
+  /** Replaces the Hub, data and model loaders (tests, other front ends). */
+  deps?: Partial<RunnerDeps>;
+}
+
+interface Job {
+  controller: AbortController;
+  done: Promise<RunSummary>;
+}
+
+/** Sortable and unique: 20250101-120000-ab12cd. */
+function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${randomBytes(3).toString('hex')}`;
+}
+
+function errorKind(err: unknown): 'user' | 'cancelled' | 'internal' {
+  return err instanceof UserError ? 'user' : err instanceof CancelledError ? 'cancelled' : 'internal';
+}
+
+export class InProcessEngine implements EngineApi {
+  private readonly listeners = new Set<EngineEventListener>();
+  private readonly jobs = new Map<string, Job>();
+  private historyDb: RunHistory | null | undefined;
+
+  constructor(private readonly opts: InProcessEngineOptions = {}) {}
+
+  /** Opened on first use, so runs without history access never touch the database file. */
+  private history(): RunHistory | null {
+    if (this.historyDb === undefined)
+      this.historyDb = this.opts.historyPath === null ? null : new RunHistory(this.opts.historyPath ?? join(appHome(), 'history.sqlite'));
+    return this.historyDb;
+  }
+
+  private requireHistory(): RunHistory {
+    const h = this.history();
+    if (!h) throw new UserError('this engine keeps no run history');
+    return h;
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  private async deps(): Promise<RunnerDeps> {
+    const given = this.opts.deps ?? {};
+    if (given.resolveModel && given.loadDataset && given.loadModel) return given as RunnerDeps;
+    return { ...(await defaultDeps()), ...given };
+  }
+
+  private start(plan: RunPlan): { runId: string } {
+    const runId = newRunId();
+    const outDir = resolve(plan.spec.outDir ?? join(appHome(), 'runs', runId));
+    const controller = new AbortController();
+    const history = this.history() ?? undefined;
+    const done = (async () => {
+      mkdirSync(outDir, { recursive: true });
+      return executeRun(plan, { runId, outDir, deps: await this.deps(), signal: controller.signal, emit: (e) => this.emit(e), history });
+    })();
+    done.then(
+      (summary) => this.emit({ type: 'run-finished', runId, status: summary.status, summary }),
+      (err: unknown) => this.emit({ type: 'error', runId, kind: errorKind(err), message: (err as Error).message ?? String(err) }),
+    );
+    this.jobs.set(runId, { controller, done });
+    return { runId };
+  }
+
+  async startRun(spec: Parameters<EngineApi['startRun']>[0]): Promise<{ runId: string }> {
+    return this.start(planRun(spec));
+  }
+
+  async startSweep(spec: Parameters<EngineApi['startSweep']>[0]): Promise<{ runId: string }> {
+    return this.start(planSweep(spec));
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    const job = this.jobs.get(runId);
+    if (!job) throw new UserError(`no running job '${runId}'`);
+    job.controller.abort(new CancelledError());
+  }
+
+  waitForRun(runId: string): Promise<RunSummary> {
+    const job = this.jobs.get(runId);
+    if (!job) return Promise.reject(new UserError(`no job '${runId}' was started by this engine`));
+    return job.done;
+  }
+
+  async listRuns(query?: Parameters<EngineApi['listRuns']>[0]) {
+    return this.requireHistory().list(query);
+  }
+
+  async getRun(runId: string) {
+    const h = this.requireHistory();
+    return { summary: h.summary(runId), sentences: h.sentences(runId) };
+  }
+
+  async compareRuns(runIds: string[]): Promise<RunComparison> {
+    const h = this.requireHistory();
+    const summaries = runIds.map((id) => h.summary(id));
+    return {
+      runs: summaries.map(listEntry),
+      rows: summaries.flatMap((s) =>
+        s.summaries.map((v) => ({
+          runId: s.runId,
+          variant: v.variant,
+          quality: v.quality.primary,
+          qualityName: v.quality.primaryName,
+          meanMs: v.latencyMs.mean,
+          speedup: v.speedup,
+          fallbackPct: v.fallbackPct,
+          rollbackPct: v.rollbackPct,
+        })),
+      ),
+    };
+  }
+
+  async exportRun(req: Parameters<EngineApi['exportRun']>[0]): Promise<{ files: string[] }> {
+    const h = this.requireHistory();
+    const summary = h.summary(req.runId);
+    const formats = req.formats ?? ['csv', 'json'];
+    const dir = resolve(req.dir);
+    mkdirSync(dir, { recursive: true });
+    const files: string[] = [];
+    if (formats.includes('csv')) files.push(writeSentencesCsv(dir, summary.runId, summary.variants, h.sentences(req.runId)));
+    if (formats.includes('json')) files.push(writeSummaryJson(dir, summary));
+    return { files };
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    this.requireHistory().delete(runId);
+  }
+
+  async listModels(): Promise<ModelCatalogEntry[]> {
+    const { listModelsOnDisk } = await import('../hub');
+    return listModelsOnDisk().map((m) => ({
+      name: m.name,
+      group: m.group ?? null,
+      role: m.role,
+      source: m.source.kind === 'hub' ? m.source.repo + (m.source.revision ? `@${m.source.revision}` : '') : m.source.path,
+      description: m.description ?? null,
+      onDisk: m.disk.state,
+    }));
+  }
+
+  async listDatasets(): Promise<DatasetCatalogEntry[]> {
+    const { DATASET_PRESETS } = await import('../data');
+    return DATASET_PRESETS.map((p) => ({
+      name: p.name,
+      title: p.title,
+      dataset: p.dataset,
+      config: p.config ?? null,
+      task: p.task,
+      splits: p.splits ? [...p.splits] : null,
+    }));
+  }
+
+  subscribe(listener: EngineEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    for (const job of this.jobs.values()) job.controller.abort(new CancelledError());
+    await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
+    this.historyDb?.close();
+    this.historyDb = null;
+  }
+}
+
+export function createInProcessEngine(opts?: InProcessEngineOptions): EngineApi {
+  return new InProcessEngine(opts);
+}
+
+export { RESULT_FILES };

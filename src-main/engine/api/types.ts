@@ -1,0 +1,342 @@
+/**
+ * The engine's contract with every front end (CLI, Electron IPC, HTTP/SSE): requests, results and
+ * events. Everything here is plain JSON (no classes, functions, Dates, Maps or typed arrays), so any
+ * transport can carry it unchanged.
+ */
+
+// Type-only imports: erased at build time, so a renderer can import this file without the engine.
+import type { Method } from '../decoding/generate';
+import type { Task } from '../data/types';
+import type { WeightDType } from '../onnx/t5-weights';
+import type { ExecutionProvider } from '../runtime/session';
+
+export type { ExecutionProvider, Method, Task, WeightDType };
+
+/** Version of summary.json, the run JSON and the CSV columns; bumped on incompatible changes. */
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** A model reference: a local folder, a Hub repository id or a catalog name. */
+export type ModelRef = string;
+
+export interface DatasetRef {
+  /** `demo` (the embedded toy-de-en), a preset name or Hub id, or a local file path. */
+  name: string;
+  config?: string;
+  /** Default validation. */
+  split?: string;
+  /** Hub revision of the parquet conversion. */
+  revision?: string;
+  /** Two parallel text files (source, reference); `name` is then ignored. */
+  files?: string[];
+  task?: Task;
+  sourceLang?: string;
+  targetLang?: string;
+  /** Prepended to every source (default: `summarize: ` for summarization, none for translation). */
+  prefix?: string;
+  /** The first N examples (or N sampled with `seed`). */
+  limit?: number;
+  /** With `limit`: a seeded sample instead of the first N. */
+  seed?: number;
+}
+
+/** BiLD thresholds: fallback FB in [0, 1], rollback RB > 0. */
+export interface BildThresholds {
+  fallback: number;
+  rollback: number;
+}
+
+export interface RunSpec {
+  /** Both for small/bild/speculative; a single-model baseline run sets only `large` (the model). */
+  models: { small?: ModelRef; large?: ModelRef };
+  /** Default: all four for a pair, ['large'] for one model. */
+  methods?: Method[];
+  bild?: Partial<BildThresholds> & { maxSmall?: number };
+  /** Speculative decoding's draft length. */
+  draft?: number;
+  dataset: DatasetRef;
+  /** Decoder positions including the start token (default 128). */
+  maxLength?: number;
+  ep?: ExecutionProvider;
+  dtype?: WeightDType;
+  /** Intra-op threads (0 or absent: onnxruntime's default). */
+  threads?: number;
+  /** Untimed sentences per method before the run (default 1). */
+  warmup?: number;
+  /** Where sentences.csv and summary.json go (default <appHome>/runs/<runId>). */
+  outDir?: string;
+  /** Free text shown in the history. */
+  label?: string;
+}
+
+/** FB × RB grid; unset lists take the paper's ranges for the dataset's task. */
+export interface SweepSpec extends Omit<RunSpec, 'methods' | 'bild'> {
+  fallbacks?: number[];
+  rollbacks?: number[];
+  maxSmall?: number;
+  /** Also run the small model alone (a point on the chart); default true. */
+  includeSmall?: boolean;
+}
+
+/** One decoding configuration evaluated on every sentence: a method, and for BiLD its thresholds. */
+export interface Variant {
+  /** Unique within a run: the method name, or `bild@FB/RB` in sweeps. */
+  id: string;
+  method: Method;
+  bild?: BildThresholds;
+}
+
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+/** One sentence decoded by one variant. */
+export interface VariantOutput {
+  variant: string;
+  method: Method;
+  text: string;
+  /** Generated tokens (start token excluded). */
+  tokens: number;
+  smallTokens: number;
+  largeTokens: number;
+  smallCalls: number;
+  largeCalls: number;
+  fallbacks: number;
+  rollbacks: number;
+  rolledBackTokens: number;
+  /** Tokens per large-model call (bild, speculative); null otherwise. */
+  acceptedLength: number | null;
+  encoderMs: number;
+  decodeMs: number;
+  totalMs: number;
+  /** Sentence BLEU (translation) or ROUGE-L F×100 (summarization) against the reference. */
+  metric: number;
+  /** Same token ids as the large-only output of this sentence; null when large-only was not run. */
+  identicalToLarge: boolean | null;
+}
+
+/** One example with the outputs of every variant, all decoded from the same input. */
+export interface SentenceResult {
+  /** Position in this run (0-based). */
+  position: number;
+  /** Row index in the dataset split. */
+  exampleIndex: number;
+  source: string;
+  reference: string;
+  outputs: VariantOutput[];
+}
+
+export interface LatencyStats {
+  mean: number;
+  median: number;
+  p90: number;
+  p99: number;
+}
+
+export interface QualityScores {
+  /** translation: corpus BLEU (sacreBLEU default); summarization: null. */
+  bleu: number | null;
+  /** summarization: mean ROUGE-L / ROUGE-Lsum F×100 (Lsum with sentences split by rules); translation: null. */
+  rougeL: number | null;
+  rougeLsum: number | null;
+  /** The headline number: BLEU, or ROUGE-Lsum (the paper's "ROUGE-L"). */
+  primary: number;
+  primaryName: 'BLEU' | 'ROUGE-Lsum';
+  signature: string;
+  implementation: string;
+}
+
+export interface VariantSummary {
+  variant: string;
+  method: Method;
+  bild: BildThresholds | null;
+  sentences: number;
+  quality: QualityScores;
+  /** End-to-end ms per sentence (tokenize, encode, decode, detokenize). */
+  latencyMs: LatencyStats;
+  meanDecodeMs: number;
+  meanEncoderMs: number;
+  /** Generated tokens / summed end-to-end seconds. */
+  tokensPerSecond: number;
+  meanTokens: number;
+  /** Sentence throughput of this variant / that of large-only (= large mean ms ÷ this mean ms); null without large. */
+  speedup: number | null;
+  /** 100 × fallbacks / generated tokens. */
+  fallbackPct: number;
+  /** 100 × rollbacks / generated tokens. */
+  rollbackPct: number;
+  /** 100 × small-model tokens kept / generated tokens. */
+  smallTokenPct: number;
+  /** Generated tokens / large-model calls over the corpus (bild, speculative); null otherwise. */
+  meanAcceptedLength: number | null;
+  /** Share (0–1) of sentences whose output equals large-only's; null without large. */
+  identicalToLarge: number | null;
+  totals: {
+    tokens: number;
+    smallTokens: number;
+    largeTokens: number;
+    smallCalls: number;
+    largeCalls: number;
+    fallbacks: number;
+    rollbacks: number;
+    rolledBackTokens: number;
+  };
+}
+
+export interface ModelInfo {
+  role: 'small' | 'large';
+  /** As given: path, Hub id or catalog name. */
+  ref: string;
+  catalogName: string | null;
+  folder: string;
+  hubRepo: string | null;
+  /** Resolved Hub commit; null for local folders. */
+  commit: string | null;
+  /** sha256 of the weights and config.json (the export cache key). */
+  checkpointHash: string;
+  /** sha256 of each small file of the folder (config, tokenizer, ...); weights are in checkpointHash. */
+  fileHashes: Record<string, string>;
+  tokenizerFingerprint: string;
+  dtype: WeightDType;
+}
+
+export interface DatasetInfo {
+  id: string;
+  config: string | null;
+  split: string;
+  revision: string | null;
+  task: Task;
+  prefix: string;
+  examples: number;
+  limit: number | null;
+  seed: number | null;
+}
+
+export interface Environment {
+  appVersion: string;
+  gitCommit: string | null;
+  node: string;
+  onnxruntime: string;
+  ep: ExecutionProvider;
+  threads: number;
+  cpu: { model: string; cores: number };
+  gpu: string | null;
+  os: { platform: string; release: string; arch: string };
+  models: ModelInfo[];
+  dtype: WeightDType;
+  dataset: DatasetInfo;
+  /** fallback/rollback: the run's BiLD thresholds; null in sweeps (see the variants). */
+  thresholds: { fallback: number | null; rollback: number | null; maxSmall: number; maxLength: number; draft: number };
+  /** The dataset sampling seed (greedy decoding itself is deterministic); null when not sampled. */
+  seed: number | null;
+  startedAt: string;
+  /** Deliberate differences from the official BiLD code (every export states them). */
+  deviations: string[];
+}
+
+export interface ParetoPoint {
+  variant: string;
+  method: Method;
+  bild: BildThresholds | null;
+  quality: number;
+  speedup: number;
+  onFront: boolean;
+}
+
+export interface SweepResult {
+  qualityName: 'BLEU' | 'ROUGE-Lsum';
+  points: ParetoPoint[];
+  /** The non-dominated points (higher quality and higher speedup are better), by speedup. */
+  front: ParetoPoint[];
+}
+
+/** summary.json and the history's run record. */
+export interface RunSummary {
+  schemaVersion: number;
+  runId: string;
+  kind: 'run' | 'sweep';
+  status: RunStatus;
+  label: string | null;
+  spec: RunSpec | SweepSpec;
+  variants: Variant[];
+  environment: Environment | null;
+  /** Sentences finished by every variant (a cancelled run counts only those). */
+  sentences: number;
+  plannedSentences: number;
+  startedAt: string;
+  finishedAt: string | null;
+  summaries: VariantSummary[];
+  sweep: SweepResult | null;
+  /** Runner bookkeeping per sentence (metrics, writing, events) outside generate(). */
+  overhead: { meanMsPerSentence: number; pctOfDecode: number } | null;
+  error: string | null;
+  outDir: string | null;
+}
+
+export interface RunListEntry {
+  runId: string;
+  kind: 'run' | 'sweep';
+  status: RunStatus;
+  label: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  models: { small?: string; large?: string };
+  dataset: string;
+  split: string;
+  sentences: number;
+  plannedSentences: number;
+  /** Per variant: quality and speedup, for the history table. */
+  headline: { variant: string; quality: number; speedup: number | null }[];
+}
+
+export interface RunDetail {
+  summary: RunSummary;
+  sentences: SentenceResult[];
+}
+
+export interface RunComparison {
+  runs: RunListEntry[];
+  /** One row per (run, variant). */
+  rows: { runId: string; variant: string; quality: number; qualityName: string; meanMs: number; speedup: number | null; fallbackPct: number; rollbackPct: number }[];
+}
+
+export interface ExportRequest {
+  runId: string;
+  dir: string;
+  /** Default both. */
+  formats?: ('csv' | 'json')[];
+}
+
+export interface ListRunsQuery {
+  limit?: number;
+  status?: RunStatus;
+  kind?: 'run' | 'sweep';
+}
+
+export interface ModelCatalogEntry {
+  name: string;
+  group: string | null;
+  role: string;
+  source: string;
+  description: string | null;
+  onDisk: string;
+}
+
+export interface DatasetCatalogEntry {
+  name: string;
+  title: string;
+  dataset: string;
+  config: string | null;
+  task: Task;
+  splits: string[] | null;
+}
+
+export type ProgressStage = 'resolve' | 'dataset' | 'export' | 'load' | 'warmup' | 'decode';
+
+/** Events, each tagged with the job (run or sweep) it belongs to. */
+export type EngineEvent =
+  | { type: 'run-started'; runId: string; kind: 'run' | 'sweep'; variants: Variant[]; total: number; environment: Environment; outDir: string }
+  | { type: 'progress'; runId: string; stage: ProgressStage; done: number; total: number; message: string }
+  | { type: 'sentence'; runId: string; sentence: SentenceResult }
+  | { type: 'summary'; runId: string; summary: RunSummary }
+  | { type: 'run-finished'; runId: string; status: RunStatus; summary: RunSummary }
+  | { type: 'error'; runId: string; kind: 'user' | 'cancelled' | 'internal'; message: string };
+
+export type EngineEventListener = (event: EngineEvent) => void;

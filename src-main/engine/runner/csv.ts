@@ -1,0 +1,97 @@
+/** The per-sentence CSV: one row per sentence and variant (columns documented in docs/runs.md). */
+import type { SentenceResult } from '../api/types';
+
+export const CSV_COLUMNS = [
+  'run_id',
+  'position',
+  'example_index',
+  'variant',
+  'method',
+  'bild_fallback',
+  'bild_rollback',
+  'tokens',
+  'small_tokens',
+  'large_tokens',
+  'small_calls',
+  'large_calls',
+  'fallbacks',
+  'rollbacks',
+  'rolled_back_tokens',
+  'accepted_length',
+  'encoder_ms',
+  'decode_ms',
+  'total_ms',
+  'metric',
+  'identical_to_large',
+  'output',
+  'reference',
+  'source',
+] as const;
+
+/** RFC 4180: quote fields with a comma, quote or line break; double inner quotes. */
+export function csvField(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function csvHeader(): string {
+  return CSV_COLUMNS.join(',') + '\n';
+}
+
+/** Rows (newline-terminated) of one sentence; thresholds come from the variants. */
+export function csvRows(runId: string, s: SentenceResult, thresholds: ReadonlyMap<string, { fallback: number; rollback: number } | undefined>): string {
+  let out = '';
+  for (const o of s.outputs) {
+    const t = thresholds.get(o.variant);
+    const cells = [
+      runId,
+      s.position,
+      s.exampleIndex,
+      o.variant,
+      o.method,
+      t?.fallback,
+      t?.rollback,
+      o.tokens,
+      o.smallTokens,
+      o.largeTokens,
+      o.smallCalls,
+      o.largeCalls,
+      o.fallbacks,
+      o.rollbacks,
+      o.rolledBackTokens,
+      o.acceptedLength,
+      o.encoderMs,
+      o.decodeMs,
+      o.totalMs,
+      o.metric,
+      o.identicalToLarge,
+      o.text,
+      s.reference,
+      s.source,
+    ];
+    out += cells.map(csvField).join(',') + '\n';
+  }
+  return out;
+}
+
+/** Parses RFC 4180 text (for tests and re-imports): rows of string cells. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (c !== '\r') cell += c;
+  }
+  if (cell !== '' || row.length) row.push(cell), rows.push(row);
+  return rows;
+}

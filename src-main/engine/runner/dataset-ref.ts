@@ -1,0 +1,46 @@
+/** Turns a front end's dataset reference (`demo`, a preset, a Hub id, a file) into the data module's spec. */
+import { existsSync, statSync } from 'node:fs';
+import type { DatasetRef, Task } from '../api/types';
+import { DATASET_PRESETS, findPreset, type DatasetSpec } from '../data';
+import { UserError } from '../errors';
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
+
+function isFile(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/** Cheap checks only (no network, no reading): an unknown name fails here, before any model loads. */
+export function datasetSpecOf(ref: DatasetRef): DatasetSpec {
+  const common = {
+    task: ref.task,
+    split: ref.split,
+    limit: ref.limit,
+    seed: ref.seed,
+    prefix: ref.prefix,
+    sourceLang: ref.sourceLang,
+    targetLang: ref.targetLang,
+  };
+  const files = ref.files ?? (ref.name.includes(',') ? ref.name.split(',') : undefined);
+  if (files) {
+    for (const f of files) if (!isFile(f)) throw new UserError(`dataset file '${f}' does not exist`);
+    return { source: 'file', files, ...common };
+  }
+  const name = ref.name.trim();
+  if (name === 'demo') return { source: 'demo', dataset: 'toy-de-en', ...common };
+  const preset = findPreset(name, ref.config);
+  if (preset?.source === 'demo') return { source: 'demo', dataset: preset.dataset, ...common };
+  if (isFile(name)) return { source: 'file', files: [name], ...common };
+  if (existsSync(name)) throw new UserError(`--dataset_name: '${name}' is a folder; give a data file (jsonl, csv, tsv, parquet)`);
+  if (preset || HUB_ID.test(name))
+    return { source: 'hub', dataset: name, config: ref.config, revision: ref.revision, ...common };
+  throw new UserError(
+    `unknown dataset '${name}': use demo, a preset (${DATASET_PRESETS.map((p) => p.name).join(', ')}), a Hub dataset id (org/name) or an existing file`,
+  );
+}
+
+/** The task before the data is read: explicit, else the preset's, else translation. */
+export function taskOf(ref: DatasetRef): Task {
+  if (ref.task) return ref.task;
+  return (ref.name === 'demo' ? undefined : findPreset(ref.name.trim(), ref.config))?.task ?? 'translation';
+}

@@ -1,0 +1,135 @@
+/**
+ * The results history: a SQLite database (<appHome>/history.sqlite) with one row per run (its
+ * summary JSON) and one per finished sentence, written as the run goes so that an interrupted
+ * run keeps its sentences. Runs left "running" by a process that is gone are marked
+ * "interrupted" and summarized from their stored sentences when the history is opened.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ListRunsQuery, RunListEntry, RunStatus, RunSummary, SentenceResult } from '../api/types';
+import { UserError } from '../errors';
+import { appHome } from '../paths';
+import { sweepResult } from './pareto';
+import { summarizeVariants } from './summary';
+
+const DB_SCHEMA = 1;
+
+export function defaultHistoryPath(): string {
+  return join(appHome(), 'history.sqlite');
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function listEntry(s: RunSummary): RunListEntry {
+  return {
+    runId: s.runId,
+    kind: s.kind,
+    status: s.status,
+    label: s.label,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    models: { ...s.spec.models },
+    dataset: s.environment?.dataset.id ?? s.spec.dataset.name,
+    split: s.environment?.dataset.split ?? s.spec.dataset.split ?? 'validation',
+    sentences: s.sentences,
+    plannedSentences: s.plannedSentences,
+    headline: s.summaries.map((v) => ({ variant: v.variant, quality: v.quality.primary, speedup: v.speedup })),
+  };
+}
+
+export class RunHistory {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(readonly path: string = defaultHistoryPath()) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // One fsync per checkpoint instead of per sentence; a power cut may lose the last sentences only.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL,
+        pid INTEGER NOT NULL, summary TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS sentences (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+        result TEXT NOT NULL, PRIMARY KEY (run_id, position));
+    `);
+    this.db.pragma('foreign_keys = ON');
+    const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;
+    if (!v) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(DB_SCHEMA));
+    else if (Number(v.value) > DB_SCHEMA) throw new UserError(`${path} was written by a newer bild-bench (history schema ${v.value})`);
+    this.stmts = {
+      insertRun: this.db.prepare('INSERT INTO runs (id, kind, status, started_at, pid, summary) VALUES (?, ?, ?, ?, ?, ?)'),
+      updateRun: this.db.prepare('UPDATE runs SET status = ?, summary = ? WHERE id = ?'),
+      insertSentence: this.db.prepare('INSERT OR REPLACE INTO sentences (run_id, position, result) VALUES (?, ?, ?)'),
+      getRun: this.db.prepare('SELECT summary FROM runs WHERE id = ?'),
+      sentences: this.db.prepare('SELECT result FROM sentences WHERE run_id = ? ORDER BY position'),
+      deleteRun: this.db.prepare('DELETE FROM runs WHERE id = ?'),
+      stale: this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'"),
+    };
+    this.recoverInterrupted();
+  }
+
+  private recoverInterrupted(): void {
+    for (const r of this.stmts.stale.all() as { id: string; pid: number }[]) {
+      if (alive(r.pid)) continue;
+      const s = this.summary(r.id);
+      const sentences = this.sentences(r.id);
+      const summaries = s.environment ? summarizeVariants(s.environment.dataset.task, s.variants, sentences) : [];
+      this.update({ ...s, status: 'interrupted', sentences: sentences.length, summaries, sweep: s.kind === 'sweep' ? sweepResult(summaries) : null });
+    }
+  }
+
+  /** `pid`: the process writing the run (tests pass a dead one to simulate a crash). */
+  insert(s: RunSummary, pid = process.pid): void {
+    this.stmts.insertRun.run(s.runId, s.kind, s.status, s.startedAt, pid, JSON.stringify(s));
+  }
+
+  update(s: RunSummary): void {
+    this.stmts.updateRun.run(s.status, JSON.stringify(s), s.runId);
+  }
+
+  appendSentence(runId: string, s: SentenceResult): void {
+    this.stmts.insertSentence.run(runId, s.position, JSON.stringify(s));
+  }
+
+  summary(runId: string): RunSummary {
+    const row = this.stmts.getRun.get(runId) as { summary: string } | undefined;
+    if (!row) throw new UserError(`no run '${runId}' in the history (${this.path})`);
+    return JSON.parse(row.summary) as RunSummary;
+  }
+
+  sentences(runId: string): SentenceResult[] {
+    return (this.stmts.sentences.all(runId) as { result: string }[]).map((r) => JSON.parse(r.result) as SentenceResult);
+  }
+
+  list(q: ListRunsQuery = {}): RunListEntry[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.status) where.push('status = ?'), args.push(q.status satisfies RunStatus);
+    if (q.kind) where.push('kind = ?'), args.push(q.kind);
+    const sql = `SELECT summary FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started_at DESC, id DESC${q.limit ? ' LIMIT ?' : ''}`;
+    if (q.limit) args.push(q.limit);
+    return (this.db.prepare(sql).all(...args) as { summary: string }[]).map((r) => listEntry(JSON.parse(r.summary) as RunSummary));
+  }
+
+  delete(runId: string): void {
+    if (this.stmts.deleteRun.run(runId).changes === 0) throw new UserError(`no run '${runId}' in the history (${this.path})`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Validation of run and sweep requests into a plan: every check that needs no file content, no
+ * network and no model, so bad requests fail at once with a message that names the option.
+ */
+import type { BildThresholds, ExecutionProvider, Method, RunSpec, SweepSpec, Task, Variant, WeightDType } from '../api/types';
+import type { DatasetSpec } from '../data';
+import { BILD_DEFAULTS, checkBildParams } from '../decoding/bild';
+import { METHODS } from '../decoding/generate';
+import { SPECULATIVE_DEFAULT_DRAFT } from '../decoding/speculative';
+import { UserError } from '../errors';
+import { datasetSpecOf, taskOf } from './dataset-ref';
+import { bildVariantId, PAPER_GRIDS } from './sweep-grid';
+
+const EPS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+
+export interface RunPlan {
+  kind: 'run' | 'sweep';
+  spec: RunSpec | SweepSpec;
+  models: { small?: string; large?: string };
+  variants: Variant[];
+  dataset: DatasetSpec;
+  task: Task;
+  maxSmall: number;
+  maxLength: number;
+  draft: number;
+  ep: ExecutionProvider;
+  dtype: WeightDType;
+  threads: number;
+  warmup: number;
+}
+
+function int(name: string, v: number | undefined, min: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < min) throw new UserError(`${name}: ${v} must be an integer >= ${min}`);
+  return v;
+}
+
+function needsSmall(m: Method): boolean {
+  return m !== 'large';
+}
+function needsLarge(m: Method): boolean {
+  return m !== 'small';
+}
+
+function checkMethods(methods: readonly string[]): Method[] {
+  if (methods.length === 0) throw new UserError('methods: give at least one of ' + METHODS.join(', '));
+  for (const m of methods)
+    if (!(METHODS as readonly string[]).includes(m)) throw new UserError(`methods: unknown method '${m}' (use ${METHODS.join(', ')})`);
+  if (new Set(methods).size !== methods.length) throw new UserError(`methods: '${methods.join(',')}' names a method twice`);
+  return methods as Method[];
+}
+
+function checkModels(models: RunSpec['models'], methods: readonly Method[]): void {
+  for (const m of methods) {
+    if (needsSmall(m) && !models.small)
+      throw new UserError(`method '${m}' needs a small model (--small)${m === 'small' ? '' : ' and a large model (--large)'}`);
+    if (needsLarge(m) && !models.large) throw new UserError(`method '${m}' needs a large model (--large)`);
+  }
+}
+
+function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'variants' | 'maxSmall' | 'models'> {
+  if (!spec.dataset || typeof spec.dataset.name !== 'string') throw new UserError('a run needs a dataset');
+  if (spec.ep !== undefined && !EPS.includes(spec.ep)) throw new UserError(`ep: '${spec.ep}' is not one of ${EPS.join(', ')}`);
+  if (spec.dtype !== undefined && spec.dtype !== 'fp32' && spec.dtype !== 'fp16') throw new UserError(`dtype: '${String(spec.dtype)}' is not one of fp32, fp16`);
+  if (spec.dataset.limit !== undefined) int('limit', spec.dataset.limit, 1, 0);
+  return {
+    dataset: datasetSpecOf(spec.dataset),
+    task: taskOf(spec.dataset),
+    maxLength: int('max_length', spec.maxLength, 2, BILD_DEFAULTS.maxLength),
+    draft: int('draft', spec.draft, 1, SPECULATIVE_DEFAULT_DRAFT),
+    ep: spec.ep ?? 'cpu',
+    dtype: spec.dtype ?? 'fp32',
+    threads: int('threads', spec.threads, 0, 0),
+    warmup: int('warmup', spec.warmup, 0, 1),
+  };
+}
+
+export function planRun(spec: RunSpec): RunPlan {
+  const models = spec.models ?? {};
+  const pair = Boolean(models.small && models.large);
+  const methods = checkMethods(spec.methods ?? (pair ? [...METHODS] : models.small && !models.large ? ['small'] : ['large']));
+  checkModels(models, methods);
+  const thresholds: BildThresholds = {
+    fallback: spec.bild?.fallback ?? BILD_DEFAULTS.fallback,
+    rollback: spec.bild?.rollback ?? BILD_DEFAULTS.rollback,
+  };
+  const maxSmall = spec.bild?.maxSmall ?? BILD_DEFAULTS.maxSmall;
+  const rest = common(spec);
+  checkBildParams({ ...thresholds, maxSmall, maxLength: rest.maxLength });
+  const variants: Variant[] = methods.map((m) => (m === 'bild' ? { id: m, method: m, bild: thresholds } : { id: m, method: m }));
+  return { kind: 'run', spec, models: { small: models.small, large: models.large }, variants, maxSmall, ...rest };
+}
+
+function checkList(name: string, xs: readonly number[]): number[] {
+  if (xs.length === 0) throw new UserError(`${name}: give at least one value`);
+  if (new Set(xs).size !== xs.length) throw new UserError(`${name}: a value appears twice`);
+  return [...xs];
+}
+
+/** A sweep: large-only (the speedup baseline), optionally small, and BiLD at every FB × RB point. */
+export function planSweep(spec: SweepSpec): RunPlan {
+  const models = spec.models ?? {};
+  if (!models.small || !models.large) throw new UserError('a sweep needs a small and a large model (--small, --large)');
+  const rest = common(spec);
+  const grid = PAPER_GRIDS[rest.task];
+  const fallbacks = checkList('fallbacks', spec.fallbacks ?? grid.fallbacks);
+  const rollbacks = checkList('rollbacks', spec.rollbacks ?? grid.rollbacks);
+  const maxSmall = spec.maxSmall ?? BILD_DEFAULTS.maxSmall;
+  const variants: Variant[] = [{ id: 'large', method: 'large' }];
+  if (spec.includeSmall ?? true) variants.push({ id: 'small', method: 'small' });
+  for (const fallback of fallbacks)
+    for (const rollback of rollbacks) {
+      checkBildParams({ fallback, rollback, maxSmall, maxLength: rest.maxLength });
+      variants.push({ id: bildVariantId(fallback, rollback), method: 'bild', bild: { fallback, rollback } });
+    }
+  return { kind: 'sweep', spec, models: { small: models.small, large: models.large }, variants, maxSmall, ...rest };
+}

@@ -1,0 +1,192 @@
+/**
+ * Executes a planned run or sweep: prepare (cheap checks), load each model once, warm up, then
+ * decode every example with every variant on the same input, writing and announcing each
+ * finished sentence. A cancel stops at the next decoder step; the sentence in flight is dropped
+ * and the result over the finished ones is written with status "cancelled".
+ */
+import type { EngineEvent, ModelInfo, ProgressStage, RunStatus, RunSummary, SentenceResult, VariantOutput } from '../api/types';
+import { RESULT_SCHEMA_VERSION } from '../api/types';
+import type { Example } from '../data';
+import { checkSameTokenizer, generate, type GenerateParams, type Models, type SentenceOutput } from '../decoding/generate';
+import { CancelledError } from '../errors';
+import type { LoadedModel } from '../model';
+import type { RunnerDeps } from './deps';
+import { captureEnvironment, datasetInfo, modelInfo } from './environment';
+import type { RunHistory } from './history';
+import { sweepResult } from './pareto';
+import type { RunPlan } from './plan';
+import { prepareRun, rolesOf } from './prepare';
+import { ResultFiles } from './result-files';
+import { sentenceMetric } from './sentence-metric';
+import { summarizeVariants } from './summary';
+
+export interface RunContext {
+  runId: string;
+  outDir: string;
+  deps: RunnerDeps;
+  signal: AbortSignal;
+  emit(event: EngineEvent): void;
+  history?: RunHistory;
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function variantOutput(variant: string, o: SentenceOutput, metric: number, large: SentenceOutput | undefined): VariantOutput {
+  return {
+    variant,
+    method: o.method,
+    text: o.text,
+    tokens: o.tokens,
+    smallTokens: o.smallTokens,
+    largeTokens: o.largeTokens,
+    smallCalls: o.smallCalls,
+    largeCalls: o.largeCalls,
+    fallbacks: o.fallbacks,
+    rollbacks: o.rollbacks,
+    rolledBackTokens: o.rolledBackTokens,
+    acceptedLength: o.acceptedLength ?? null,
+    encoderMs: o.encoderMs,
+    decodeMs: o.decodeMs,
+    totalMs: o.totalMs,
+    metric,
+    identicalToLarge: large ? sameIds(o.ids, large.ids) : null,
+  };
+}
+
+function cancelled(signal: AbortSignal, err: unknown): boolean {
+  return signal.aborted || err instanceof CancelledError;
+}
+
+export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSummary> {
+  const { signal, runId } = ctx;
+  const progress = (stage: ProgressStage, done: number, total: number, message: string): void =>
+    ctx.emit({ type: 'progress', runId, stage, done, total, message });
+
+  const { resolved, dataset } = await prepareRun(plan, ctx.deps, signal, (stage, msg) => progress(stage, 0, 1, msg));
+  const models: Models = {};
+  try {
+    for (const role of rolesOf(plan)) {
+      const folder = resolved[role]!.folder;
+      progress('load', 0, 1, `${role} model ${folder}`);
+      models[role] = await ctx.deps.loadModel(folder, {
+        ep: plan.ep,
+        dtype: plan.dtype,
+        threads: plan.threads,
+        maxLength: plan.maxLength,
+        signal,
+        onProgress: (_stage, done, total) => progress('export', done, total, `exporting the ${role} model to ONNX`),
+      });
+    }
+    if (models.small && models.large) checkSameTokenizer(models.small, models.large);
+    return await measure(plan, ctx, models, dataset.examples, async (startedAt) => {
+      const infos: ModelInfo[] = [];
+      for (const role of rolesOf(plan)) infos.push(await modelInfo(role, plan.models[role]!, resolved[role]!, models[role] as LoadedModel));
+      return captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt);
+    });
+  } finally {
+    for (const m of Object.values(models) as LoadedModel[]) await m.runtime.release();
+  }
+}
+
+async function measure(
+  plan: RunPlan,
+  ctx: RunContext,
+  models: Models,
+  examples: readonly Example[],
+  environmentAt: (startedAt: string) => Promise<RunSummary['environment']>,
+): Promise<RunSummary> {
+  const { signal, runId } = ctx;
+  const startedAt = new Date().toISOString();
+  const environment = await environmentAt(startedAt);
+  const task = environment!.dataset.task;
+  const params = (bild: RunPlan['variants'][number]['bild']): GenerateParams => ({
+    bild: { ...bild, maxSmall: plan.maxSmall, maxLength: plan.maxLength },
+    draft: plan.draft,
+    maxLength: plan.maxLength,
+    signal,
+  });
+
+  const summary: RunSummary = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    runId,
+    kind: plan.kind,
+    status: 'running',
+    label: plan.spec.label ?? null,
+    spec: plan.spec,
+    variants: plan.variants,
+    environment,
+    sentences: 0,
+    plannedSentences: examples.length,
+    startedAt,
+    finishedAt: null,
+    summaries: [],
+    sweep: null,
+    overhead: null,
+    error: null,
+    outDir: ctx.outDir,
+  };
+  const files = new ResultFiles(ctx.outDir, runId, plan.variants);
+  files.writeSummary(summary);
+  ctx.history?.insert(summary);
+  ctx.emit({ type: 'run-started', runId, kind: plan.kind, variants: plan.variants, total: examples.length, environment: environment!, outDir: ctx.outDir });
+
+  const sentences: SentenceResult[] = [];
+  let overheadMs = 0;
+  let generateMs = 0;
+  let status: RunStatus = 'completed';
+  let failure: unknown;
+  try {
+    // Warm-up: first calls pay for allocations and kernel selection; not timed, not recorded.
+    const methods = [...new Set(plan.variants.map((v) => v.method))];
+    for (let w = 0; w < plan.warmup; w++) {
+      for (const m of methods) await generate(m, models, examples[w % examples.length]!.source, params(plan.variants.find((v) => v.method === m)!.bild));
+      ctx.emit({ type: 'progress', runId, stage: 'warmup', done: w + 1, total: plan.warmup, message: 'warming up' });
+    }
+    const largeVariant = plan.variants.find((v) => v.method === 'large');
+    for (const [position, ex] of examples.entries()) {
+      signal.throwIfAborted();
+      const t0 = performance.now();
+      const raw: SentenceOutput[] = [];
+      for (const v of plan.variants) raw.push(await generate(v.method, models, ex.source, params(v.bild)));
+      const large = largeVariant ? raw[plan.variants.indexOf(largeVariant)] : undefined;
+      const sentence: SentenceResult = {
+        position,
+        exampleIndex: ex.index,
+        source: ex.source,
+        reference: ex.reference,
+        outputs: raw.map((o, i) => variantOutput(plan.variants[i]!.id, o, sentenceMetric(task, o.text, ex.reference), large)),
+      };
+      sentences.push(sentence);
+      files.appendSentence(sentence);
+      ctx.history?.appendSentence(runId, sentence);
+      ctx.emit({ type: 'sentence', runId, sentence });
+      ctx.emit({ type: 'progress', runId, stage: 'decode', done: position + 1, total: examples.length, message: '' });
+      let gen = 0;
+      for (const o of raw) gen += o.totalMs;
+      generateMs += gen;
+      overheadMs += performance.now() - t0 - gen;
+    }
+  } catch (err) {
+    status = cancelled(signal, err) ? 'cancelled' : 'failed';
+    if (status === 'failed') failure = err;
+  } finally {
+    files.close();
+  }
+
+  summary.status = status;
+  summary.sentences = sentences.length;
+  summary.finishedAt = new Date().toISOString();
+  summary.summaries = summarizeVariants(task, plan.variants, sentences);
+  summary.sweep = plan.kind === 'sweep' ? sweepResult(summary.summaries) : null;
+  summary.overhead = sentences.length
+    ? { meanMsPerSentence: overheadMs / sentences.length, pctOfDecode: (100 * overheadMs) / generateMs }
+    : null;
+  summary.error = failure ? String((failure as Error).message ?? failure) : null;
+  files.writeSummary(summary);
+  ctx.history?.update(summary);
+  ctx.emit({ type: 'summary', runId, summary });
+  if (failure) throw failure;
+  return summary;
+}

@@ -1,0 +1,104 @@
+// The engine API in process: events, cancellation with a valid partial result, history.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInProcessEngine, type EngineApi, type EngineEvent, type RunSpec, type RunSummary } from '../../src-main/engine/api';
+import { parseCsv } from '../../src-main/engine/runner/csv';
+import { RunHistory } from '../../src-main/engine/runner/history';
+import { MODELS } from '../helpers/paths';
+
+const home = mkdtempSync(join(tmpdir(), 'bild-runner-api-'));
+let engine: EngineApi;
+beforeAll(() => {
+  process.env.BILD_BENCH_HOME = home;
+  engine = createInProcessEngine();
+});
+afterAll(async () => {
+  await engine.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
+  models: { small: join(MODELS, 'toy-t5-small'), large: join(MODELS, 'toy-t5-large') },
+  dataset: { name: 'demo', split: 'test', limit: 60 },
+  threads: 1,
+  ...over,
+});
+
+describe('in-process engine', () => {
+  let cancelled: RunSummary;
+  const events: EngineEvent[] = [];
+
+  it('emits events and, cancelled after 5 sentences, keeps a valid partial result', async () => {
+    let runId = '';
+    let sentences = 0;
+    const off = engine.subscribe((e) => {
+      if (e.runId !== runId) return;
+      events.push(e);
+      if (e.type === 'sentence' && ++sentences === 5) void engine.cancelRun(runId);
+    });
+    runId = (await engine.startRun(spec({ methods: ['large', 'bild'], outDir: join(home, 'cancelled') }))).runId;
+    cancelled = await engine.waitForRun(runId);
+    off();
+
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.sentences).toBe(5); // the sentence in flight when cancelled is dropped
+    expect(cancelled.plannedSentences).toBe(60);
+    expect(cancelled.summaries.map((s) => [s.variant, s.sentences])).toEqual([['large', 5], ['bild', 5]]);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('run-started')).toBeLessThan(types.indexOf('sentence'));
+    expect(types.slice(-2)).toEqual(['summary', 'run-finished']);
+    const sentence = events.find((e) => e.type === 'sentence')!;
+    expect(sentence.type === 'sentence' && sentence.sentence.outputs.map((o) => o.variant)).toEqual(['large', 'bild']);
+    expect(events.some((e) => e.type === 'progress' && e.stage === 'decode' && e.done === 5 && e.total === 60)).toBe(true);
+    // Every event survives a JSON round trip (what IPC and SSE transports do).
+    for (const e of events) expect(JSON.parse(JSON.stringify(e))).toEqual(e);
+
+    const onDisk = JSON.parse(readFileSync(join(home, 'cancelled', 'summary.json'), 'utf8')) as RunSummary;
+    expect(onDisk).toEqual(cancelled);
+    expect(parseCsv(readFileSync(join(home, 'cancelled', 'sentences.csv'), 'utf8'))).toHaveLength(1 + 2 * 5);
+  });
+
+  it('stores runs in the history: list, get, compare, export', async () => {
+    const done = await engine.waitForRun((await engine.startRun(spec({ methods: ['small'], models: { small: join(MODELS, 'toy-t5-small') }, dataset: { name: 'demo', limit: 4 } }))).runId);
+    expect(done.status).toBe('completed');
+    const list = await engine.listRuns();
+    expect(list.map((r) => r.runId)).toEqual(expect.arrayContaining([cancelled.runId, done.runId]));
+    expect(list.find((r) => r.runId === cancelled.runId)!.status).toBe('cancelled');
+    const detail = await engine.getRun(cancelled.runId);
+    expect(detail.summary).toEqual(cancelled);
+    expect(detail.sentences.map((s) => s.position)).toEqual([0, 1, 2, 3, 4]);
+    const cmp = await engine.compareRuns([cancelled.runId, done.runId]);
+    expect(cmp.rows.map((r) => r.variant)).toEqual(['large', 'bild', 'small']);
+    expect(cmp.rows[2]!.speedup).toBeNull(); // no large-only baseline in that run
+    const { files } = await engine.exportRun({ runId: cancelled.runId, dir: join(home, 'exported') });
+    expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['sentences.csv', 'summary.json']);
+    expect(readFileSync(files[0]!, 'utf8')).toBe(readFileSync(join(home, 'cancelled', 'sentences.csv'), 'utf8'));
+    await expect(engine.getRun('nope')).rejects.toThrow(/no run 'nope'/);
+  });
+
+  it('rejects bad requests at once with a user error', async () => {
+    await expect(engine.startRun(spec({ methods: ['bild'], bild: { fallback: 2 } }))).rejects.toThrow(/bild_fallback: 2/);
+    await expect(engine.startRun(spec({ dataset: { name: 'nope-nope' } }))).rejects.toThrow(/unknown dataset/);
+    await expect(engine.startSweep(spec({ models: { large: join(MODELS, 'toy-t5-large') } }))).rejects.toThrow(/small and a large/);
+    await expect(engine.startRun(spec({ models: { large: join(MODELS, 'toy-t5-large') }, methods: ['bild'] }))).rejects.toThrow(/needs a small model/);
+  });
+
+  it('marks runs of a dead process interrupted and summarizes their stored sentences', () => {
+    const path = join(home, 'history-copy.sqlite');
+    const h = new RunHistory(path);
+    const running: RunSummary = { ...cancelled, runId: 'crashed', status: 'running', summaries: [], sentences: 0 };
+    h.insert(running, 2 ** 30); // a writer process that no longer exists
+    const main = new RunHistory(join(home, 'history.sqlite'));
+    for (const s of main.sentences(cancelled.runId)) h.appendSentence('crashed', s);
+    main.close();
+    h.close();
+    const reopened = new RunHistory(path);
+    const s = reopened.summary('crashed');
+    expect(s.status).toBe('interrupted');
+    expect(s.sentences).toBe(5);
+    expect(s.summaries.map((v) => v.quality.primary)).toEqual(cancelled.summaries.map((v) => v.quality.primary));
+    reopened.close();
+  });
+});
