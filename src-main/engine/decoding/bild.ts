@@ -51,55 +51,60 @@ export async function bildDecode(pair: PairSources, params: BildParams, signal?:
   let budget = 1;
   const c = { smallCalls: 0, largeCalls: 0, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
 
-  for (;;) {
-    signal?.throwIfAborted();
-    const d = dec[mode];
-    const P = d.fed;
-    const chunk = tokens.slice(P); // every token this model has not consumed yet
-    const rows = await d.extend(chunk, [...chunk.slice(1), 0]); // row j's target: chunk[j+1]
-    if (mode === 'L') c.largeCalls++;
-    else c.smallCalls++;
-    const last = chunk.length - 1;
-    const next = rows.next[last]!;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const d = dec[mode];
+      const P = d.fed;
+      const chunk = tokens.slice(P); // every token this model has not consumed yet
+      const rows = await d.extend(chunk, [...chunk.slice(1), 0]); // row j's target: chunk[j+1]
+      if (mode === 'L') c.largeCalls++;
+      else c.smallCalls++;
+      const last = chunk.length - 1;
+      const next = rows.next[last]!;
 
-    // 1. fallback: the small model is unsure; the large model predicts this same position
-    if (mode === 'S' && rows.maxProb[last]! < FB) {
-      d.discard();
-      c.fallbacks++;
-      mode = 'L';
-      budget = 1;
-      continue;
-    }
-    tokens.push(next);
-    origins.push(mode);
-
-    // 2. rollback: the large model disagrees with an earlier small token
-    if (mode === 'L' && chunk.length > 1) {
-      let k = -1;
-      for (let j = 0; j < last; j++)
-        if (-rows.targetLogprob[j]! > RB) {
-          k = j;
-          break;
-        }
-      if (k >= 0 && rows.next[k] !== chunk[k + 1]) {
-        const keep = P + 1 + k; // tokens[..keep) stay; tokens[keep] is replaced
-        c.rolledBackTokens += tokens.length - 1 - keep; // small tokens dropped (the large model's new token excluded)
-        tokens.length = keep;
-        origins.length = keep - 1;
-        tokens.push(rows.next[k]!);
-        origins.push('L');
+      // 1. fallback: the small model is unsure; the large model predicts this same position
+      if (mode === 'S' && rows.maxProb[last]! < FB) {
         d.discard();
-        dec.L.truncate(tokens.length - 1);
-        dec.S.truncate(tokens.length - 1);
-        c.rollbacks++;
-        if (rows.next[k] === eosId) break; // deviation: stop on an EOS replacement
-        continue; // mode stays LARGE with budget 1: one more large step over the kept chunk
+        c.fallbacks++;
+        mode = 'L';
+        budget = 1;
+        continue;
       }
-    }
+      tokens.push(next);
+      origins.push(mode);
 
-    d.commit();
-    if (next === eosId || tokens.length >= maxLength) break;
-    if (--budget === 0) [mode, budget] = mode === 'L' ? ['S', maxSmall] : ['L', 1];
+      // 2. rollback: the large model disagrees with an earlier small token
+      if (mode === 'L' && chunk.length > 1) {
+        let k = -1;
+        for (let j = 0; j < last; j++)
+          if (-rows.targetLogprob[j]! > RB) {
+            k = j;
+            break;
+          }
+        if (k >= 0 && rows.next[k] !== chunk[k + 1]) {
+          const keep = P + 1 + k; // tokens[..keep) stay; tokens[keep] is replaced
+          c.rolledBackTokens += tokens.length - 1 - keep; // small tokens dropped (the large model's new token excluded)
+          tokens.length = keep;
+          origins.length = keep - 1;
+          tokens.push(rows.next[k]!);
+          origins.push('L');
+          d.discard();
+          dec.L.truncate(tokens.length - 1);
+          dec.S.truncate(tokens.length - 1);
+          c.rollbacks++;
+          if (rows.next[k] === eosId) break; // deviation: stop on an EOS replacement
+          continue; // mode stays LARGE with budget 1: one more large step over the kept chunk
+        }
+      }
+
+      d.commit();
+      if (next === eosId || tokens.length >= maxLength) break;
+      if (--budget === 0) [mode, budget] = mode === 'L' ? ['S', maxSmall] : ['L', 1];
+    }
+  } finally {
+    dec.L.dispose();
+    dec.S.dispose();
   }
   return { ids: tokens, ...countOrigins(origins), ...c };
 }

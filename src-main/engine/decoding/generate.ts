@@ -1,7 +1,7 @@
 import { UserError } from '../errors';
 import type { LoadedModel } from '../model';
 export { checkSameTokenizer } from '../model';
-import type { EncodedSource } from '../runtime/t5-runtime';
+import { releaseSource, type EncodedSource } from '../runtime/t5-runtime';
 import { bildDecode, BILD_DEFAULTS, type BildParams } from './bild';
 import type { DecodeCounts } from './counters';
 import { greedyDecode } from './greedy';
@@ -53,28 +53,32 @@ export async function generate(method: Method, models: Models, source: string, p
   const t1 = performance.now();
 
   let counts: DecodeCounts;
-  if (method === 'large' || method === 'small') {
-    const g = await greedyDecode(used[0]!.runtime, encoded[method]!, { maxLength, signal: params.signal });
-    const n = g.ids.length - 1;
-    counts = {
-      ids: g.ids,
-      smallTokens: method === 'small' ? n : 0,
-      largeTokens: method === 'large' ? n : 0,
-      smallCalls: method === 'small' ? g.calls : 0,
-      largeCalls: method === 'large' ? g.calls : 0,
-      fallbacks: 0,
-      rollbacks: 0,
-      rolledBackTokens: 0,
-    };
-  } else {
-    const pair = {
-      small: { model: models.small!.runtime, src: encoded.small! },
-      large: { model: models.large!.runtime, src: encoded.large! },
-    };
-    counts =
-      method === 'bild'
-        ? await bildDecode(pair, { ...BILD_DEFAULTS, ...params.bild, maxLength }, params.signal)
-        : await speculativeDecode(pair, { draft: params.draft ?? SPECULATIVE_DEFAULT_DRAFT, maxLength }, params.signal);
+  try {
+    if (method === 'large' || method === 'small') {
+      const g = await greedyDecode(used[0]!.runtime, encoded[method]!, { maxLength, signal: params.signal });
+      const n = g.ids.length - 1;
+      counts = {
+        ids: g.ids,
+        smallTokens: method === 'small' ? n : 0,
+        largeTokens: method === 'large' ? n : 0,
+        smallCalls: method === 'small' ? g.calls : 0,
+        largeCalls: method === 'large' ? g.calls : 0,
+        fallbacks: 0,
+        rollbacks: 0,
+        rolledBackTokens: 0,
+      };
+    } else {
+      const pair = {
+        small: { model: models.small!.runtime, src: encoded.small! },
+        large: { model: models.large!.runtime, src: encoded.large! },
+      };
+      counts =
+        method === 'bild'
+          ? await bildDecode(pair, { ...BILD_DEFAULTS, ...params.bild, maxLength }, params.signal)
+          : await speculativeDecode(pair, { draft: params.draft ?? SPECULATIVE_DEFAULT_DRAFT, maxLength }, params.signal);
+    }
+  } finally {
+    for (const e of Object.values(encoded)) releaseSource(e);
   }
   const t2 = performance.now();
   const text = used[0]!.tokenizer.decode(counts.ids, true);

@@ -17,14 +17,18 @@ export async function greedyDecode(
   const ids = [decoderStartId];
   const dec = model.newDecoder(src);
   let calls = 0;
-  while (ids.length < maxLength) {
-    opts.signal?.throwIfAborted();
-    const rows = await dec.extend([ids[ids.length - 1]!]);
-    dec.commit();
-    calls++;
-    const next = rows.next[0]!;
-    ids.push(next);
-    if (next === eosId) break;
+  try {
+    while (ids.length < maxLength) {
+      opts.signal?.throwIfAborted();
+      const rows = await dec.extend([ids[ids.length - 1]!]);
+      dec.commit();
+      calls++;
+      const next = rows.next[0]!;
+      ids.push(next);
+      if (next === eosId) break;
+    }
+  } finally {
+    dec.dispose();
   }
   return { ids, calls };
 }

@@ -25,41 +25,46 @@ export async function speculativeDecode(pair: PairSources, params: SpeculativePa
   let smallCalls = 0;
   let largeCalls = 0;
 
-  while (tokens.length < maxLength && tokens[tokens.length - 1] !== eosId) {
-    signal?.throwIfAborted();
-    // draft: the small model catches up on tokens it has not seen, then proposes one token per call
-    const drafts: number[] = [];
-    const room = maxLength - tokens.length; // positions left; the large model adds one more itself
-    while (drafts.length < Math.min(draft, room - 1)) {
-      const seen = [...tokens, ...drafts];
-      const r = await S.extend(seen.slice(S.fed));
-      S.commit();
-      smallCalls++;
-      const t = r.next[r.next.length - 1]!;
-      drafts.push(t);
-      if (t === eosId) break;
+  try {
+    while (tokens.length < maxLength && tokens[tokens.length - 1] !== eosId) {
+      signal?.throwIfAborted();
+      // draft: the small model catches up on tokens it has not seen, then proposes one token per call
+      const drafts: number[] = [];
+      const room = maxLength - tokens.length; // positions left; the large model adds one more itself
+      while (drafts.length < Math.min(draft, room - 1)) {
+        const seen = [...tokens, ...drafts];
+        const r = await S.extend(seen.slice(S.fed));
+        S.commit();
+        smallCalls++;
+        const t = r.next[r.next.length - 1]!;
+        drafts.push(t);
+        if (t === eosId) break;
+      }
+      // verify: row j of the large pass predicts the token after chunk[j]
+      const P = L.fed;
+      const chunk = [...tokens.slice(P), ...drafts];
+      const rows = await L.extend(chunk);
+      largeCalls++;
+      const firstDraftRow = chunk.length - drafts.length - 1;
+      let accepted = 0;
+      while (accepted < drafts.length && rows.next[firstDraftRow + accepted] === drafts[accepted]) accepted++;
+      for (let j = 0; j < accepted; j++) {
+        tokens.push(drafts[j]!);
+        origins.push('S');
+      }
+      const acceptedEos = accepted > 0 && drafts[accepted - 1] === eosId;
+      if (!acceptedEos) {
+        tokens.push(rows.next[firstDraftRow + accepted]!);
+        origins.push('L');
+      }
+      // keep the large cache for every token it has now seen; both caches end before the last token
+      L.commit();
+      L.truncate(tokens.length - 1);
+      S.truncate(tokens.length - 1);
     }
-    // verify: row j of the large pass predicts the token after chunk[j]
-    const P = L.fed;
-    const chunk = [...tokens.slice(P), ...drafts];
-    const rows = await L.extend(chunk);
-    largeCalls++;
-    const firstDraftRow = chunk.length - drafts.length - 1;
-    let accepted = 0;
-    while (accepted < drafts.length && rows.next[firstDraftRow + accepted] === drafts[accepted]) accepted++;
-    for (let j = 0; j < accepted; j++) {
-      tokens.push(drafts[j]!);
-      origins.push('S');
-    }
-    const acceptedEos = accepted > 0 && drafts[accepted - 1] === eosId;
-    if (!acceptedEos) {
-      tokens.push(rows.next[firstDraftRow + accepted]!);
-      origins.push('L');
-    }
-    // keep the large cache for every token it has now seen; both caches end before the last token
-    L.commit();
-    L.truncate(tokens.length - 1);
-    S.truncate(tokens.length - 1);
+  } finally {
+    S.dispose();
+    L.dispose();
   }
   return { ids: tokens, ...countOrigins(origins), smallCalls, largeCalls, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
 }

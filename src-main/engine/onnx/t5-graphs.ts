@@ -1,8 +1,11 @@
 // The T5/mT5 forward pass as three ONNX graphs (batch 1; activations are [1, rows, features]):
 //   encoder:  input_ids [1, S]                  -> hidden [1, S, d]
 //   cross-kv: hidden [1, S, d]                  -> cross_kv [2L, H, S, dkv]  (layer i: K at 2i, V at 2i+1; once per source)
-//   decoder:  k new tokens at positions P..P+k-1 + the self-attention cache of P tokens [2L, H, C, dkv]
-//             -> rows [3, k]: argmax, max probability, log-probability of a given token; new K/V rows
+//   decoder:  k new tokens at positions P..P+k-1 + a self-attention cache [2L, H, C ≥ P, dkv] of which
+//             the first P positions count -> rows [3, k] (argmax, max probability, log-probability of a
+//             given token) and present_kv [2L, H, P+k, dkv], the cache extended by this chunk. On a GPU
+//             the cache stays in device memory: committing is keeping present_kv, rolling back is a
+//             smaller P.
 // Inputs and outputs are stacked into few tensors: each one costs onnxruntime-node several
 // microseconds per call, which is most of a small model's step.
 // One function per block, in the order of HF's modeling_t5.py. Attention is onnxruntime's
@@ -70,13 +73,13 @@ function feedForward(c: Ctx, x: string, prefix: string): string {
 
 /**
  * softmax(q·kᵀ + bias)·v over heads. q [1, n, H·dkv]; k/v either [1, T, H·dkv] (with an optional
- * past [1, H, P, dkv] prepended) or, for cross-attention, [1, H, S, dkv]. -> [1, n, H·dkv]
+ * past [1, H, P, dkv] prepended) or, for cross-attention, [1, H, S, dkv].
+ * -> [output [1, n, H·dkv]] or, with a past, [output, present K, present V ([1, H, P+n, dkv])]
  */
-function attention(c: Ctx, q: string, k: string, v: string, bias = '', past?: [string, string]): string {
+function attention(c: Ctx, q: string, k: string, v: string, bias = '', past?: [string, string]): string[] {
   const inputs = [q, k, v, '', '', bias, ...(past ?? [])];
   while (inputs[inputs.length - 1] === '') inputs.pop();
-  // With a past, onnxruntime's kernel concatenates past and new K/V into its present outputs.
-  return c.g.opN('MultiHeadAttention', inputs, past ? 3 : 1, { num_heads: c.cfg.numHeads, scale: { f: 1 } }, 'com.microsoft')[0]!;
+  return c.g.opN('MultiHeadAttention', inputs, past ? 3 : 1, { num_heads: c.cfg.numHeads, scale: { f: 1 } }, 'com.microsoft');
 }
 
 /** Relative position bias [1, H, n, T] from bucket ids [n, T]; layer 0's table serves every layer. */
@@ -85,7 +88,7 @@ const positionBias = (c: Ctx, key: string, buckets: string): string => c.g.op('G
 function encoderBlock(c: Ctx, x: string, i: number, bias: string): string {
   const inner = c.cfg.numHeads * c.cfg.dKv;
   const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
-  x = c.g.op('Add', [x, linear(c, attention(c, q!, k!, v!, bias), `enc.${i}.o`)]);
+  x = c.g.op('Add', [x, linear(c, attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`)]);
   return c.g.op('Add', [x, feedForward(c, rmsNorm(c, x, `enc.${i}.ln_ff`), `enc.${i}`)]);
 }
 
@@ -127,18 +130,18 @@ function stackEntry(c: Ctx, stacked: string, j: number, len?: string): string {
   return g.op('Slice', [stacked, g.op('Concat', [g.i64([j]), g.i64([0])], { axis: 0 }), g.op('Concat', [g.i64([j + 1]), len], { axis: 0 }), g.i64([0, 2])]);
 }
 
-function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: string, cross: string, pastLen: string): { x: string; newK: string; newV: string } {
+function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: string, cross: string, pastLen: string): { x: string; presentK: string; presentV: string } {
   const { g } = c;
   const inner = c.cfg.numHeads * c.cfg.dKv;
   // self-attention over the first past_len cached positions plus this chunk
   const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
-  const self = attention(c, q!, k!, v!, bias, [stackEntry(c, past, 2 * i, pastLen), stackEntry(c, past, 2 * i + 1, pastLen)]);
-  x = g.op('Add', [x, linear(c, self, `dec.${i}.o`)]);
+  const [self, presentK, presentV] = attention(c, q!, k!, v!, bias, [stackEntry(c, past, 2 * i, pastLen), stackEntry(c, past, 2 * i + 1, pastLen)]);
+  x = g.op('Add', [x, linear(c, self!, `dec.${i}.o`)]);
   // cross-attention over the encoder output (K/V precomputed once per source; batch 1: no padding mask)
   const cq = linear(c, rmsNorm(c, x, `dec.${i}.ln2`), `dec.${i}.cross_q`);
-  x = g.op('Add', [x, linear(c, attention(c, cq, stackEntry(c, cross, 2 * i), stackEntry(c, cross, 2 * i + 1)), `dec.${i}.cross_o`)]);
+  x = g.op('Add', [x, linear(c, attention(c, cq, stackEntry(c, cross, 2 * i), stackEntry(c, cross, 2 * i + 1))[0]!, `dec.${i}.cross_o`)]);
   x = g.op('Add', [x, feedForward(c, rmsNorm(c, x, `dec.${i}.ln_ff`), `dec.${i}`)]);
-  return { x, newK: k!, newV: v! };
+  return { x, presentK: presentK!, presentV: presentV! };
 }
 
 /**
@@ -164,7 +167,6 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable): GraphBuilder 
   const g = new GraphBuilder('t5_decoder');
   const c: Ctx = { g, cfg, weights };
   const { numHeads: H, dKv, numDecoderLayers: L } = cfg;
-  const inner = H * dKv;
   // tokens: row 0 the chunk's ids, row 1 the token whose log-probability each row reports
   const tokens = g.input('tokens', DT.INT64, [2, 'k']);
   // causal buckets of (key − query) for queries P..P+k-1 and keys 0..P+k-1; masked keys use maskedBucket
@@ -178,11 +180,11 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable): GraphBuilder 
   const [pastLen, vocabLimit] = g.opN('Split', [lengths, g.i64([1, 1])], 2, { axis: 0 });
   const bias = positionBias(c, 'dec.rel_bias', buckets); // [1, H, k, T]
   let x = embed(c, ids!); // [1, k, d]
-  const newKv: string[] = [];
+  const present: string[] = [];
   for (let i = 0; i < L; i++) {
     const out = decoderBlock(c, x, i, bias, past, cross, pastLen!);
     x = out.x;
-    newKv.push(out.newK, out.newV);
+    present.push(out.presentK, out.presentV);
   }
   let h = rmsNorm(c, x, 'dec.final_ln');
   if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.f32([cfg.dModel ** -0.5])]);
@@ -190,7 +192,7 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable): GraphBuilder 
   const heads = decodingHeads(c, logits, vocabLimit!, g.op('Reshape', [targets!, g.i64([-1])]));
   const rows = g.op('Concat', [g.op('Cast', [heads.next], { to: DT.FLOAT }), heads.maxProb, heads.logprob].map((t) => g.op('Unsqueeze', [t, g.i64([0])])), { axis: 0 });
   g.output('rows', rows, DT.FLOAT, [3, 'k']); // argmax (exact in float32 below 2^24), max probability, target log-probability
-  g.output('new_kv', newKv.length === 1 ? newKv[0]! : g.op('Concat', newKv, { axis: -1 }), DT.FLOAT, [1, 'k', 2 * L * inner]);
+  g.output('present_kv', g.op('Concat', present, { axis: 0 }), DT.FLOAT, [2 * L, H, 'T', dKv]);
   g.output('logits', logits, DT.FLOAT, [1, 'k', cfg.vocabSize]);
   return g;
 }

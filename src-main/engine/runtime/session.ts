@@ -11,6 +11,9 @@ export interface SessionOptions {
   threads?: number;
 }
 
+/** GPU providers whose outputs can stay in device memory between runs. */
+export const DEVICE_EPS: readonly ExecutionProvider[] = ['webgpu', 'cuda'];
+
 /** onnxruntime-node's native session object (dist/binding of the pinned 1.30 package). */
 interface NativeSession {
   loadModel(path: string, options: object): void;
@@ -36,7 +39,8 @@ export class Session {
     readonly path: string,
   ) {}
 
-  static create(path: string, opts: SessionOptions = {}): Session {
+  /** `deviceOutputs` stay in device memory on GPU providers (fed back as inputs, never read by JS). */
+  static create(path: string, opts: SessionOptions = {}, deviceOutputs: string[] = []): Session {
     const ep = opts.ep ?? 'cpu';
     native.initOrt();
     const handle = new native.binding.InferenceSession();
@@ -47,6 +51,9 @@ export class Session {
         intraOpNumThreads: opts.threads ?? 0,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        ...(DEVICE_EPS.includes(ep) && deviceOutputs.length
+          ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((o) => [o, 'gpu-buffer'])) }
+          : {}),
       });
     } catch (err) {
       throw new UserError(`cannot open ${path} on execution provider '${ep}': ${(err as Error).message}`);

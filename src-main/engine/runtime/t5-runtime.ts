@@ -62,8 +62,11 @@ export class T5Runtime {
   static async load(dir: string, opts: RuntimeOptions = {}): Promise<T5Runtime> {
     const manifest = readManifest(dir);
     if (!manifest) throw new UserError(`${dir}: not an exported model of this version (no valid ${EXPORT_FILES.manifest})`);
-    const [enc, cross, dec] = [EXPORT_FILES.encoder, EXPORT_FILES.crossKv, EXPORT_FILES.decoder].map((f) => Session.create(join(dir, f), opts));
-    return new T5Runtime(dir, manifest, enc!, cross!, dec!, opts);
+    // cross-attention K/V and the self-attention cache stay on the device; JS reads only `rows`
+    const enc = Session.create(join(dir, EXPORT_FILES.encoder), opts);
+    const cross = Session.create(join(dir, EXPORT_FILES.crossKv), opts, ['cross_kv']);
+    const dec = Session.create(join(dir, EXPORT_FILES.decoder), opts, ['present_kv']);
+    return new T5Runtime(dir, manifest, enc, cross, dec, opts);
   }
 
   async encode(ids: number[], keepHidden = false): Promise<EncodedSource> {
@@ -89,29 +92,23 @@ export class T5Runtime {
 
 /**
  * One model's decoder self-attention cache for one source. `extend` runs a chunk of new tokens at
- * positions fed..fed+k-1 and holds their cache rows tentatively; `commit` appends them, `discard`
- * drops them, `truncate` forgets positions ≥ n (the graph reads only the first `past_len` rows,
- * so a rollback moves one number and copies nothing).
+ * positions fed..fed+k-1 and holds the extended cache tentatively; `commit` keeps it, `discard`
+ * drops it, `truncate` forgets positions ≥ n (the graph reads only the first `fed` positions, so a
+ * rollback changes one number: no copy, no trip through host memory on a GPU).
  */
 export class DecoderCache {
   fed = 0;
-  private cap: number;
-  /** K and V of every layer: [2L, H, cap, dkv] (layer i: K at 2i, V at 2i+1). */
-  private buf: Float32Array<ArrayBuffer>;
-  private pending?: { k: number; rows: Float32Array };
-  private readonly entries: number; // 2L
-  private readonly heads: number;
-  private readonly dKv: number;
+  /** [2L, H, C ≥ fed, dkv]; on GPU providers a device tensor. */
+  private cache: ort.Tensor;
+  private pending?: { k: number; present: ort.Tensor };
 
   constructor(
     private readonly model: T5Runtime,
     private readonly src: EncodedSource,
   ) {
-    this.entries = 2 * model.cfg.numDecoderLayers;
-    this.heads = model.cfg.numHeads;
-    this.dKv = model.cfg.dKv;
-    this.cap = model.maxLength;
-    this.buf = new Float32Array(this.entries * this.heads * this.cap * this.dKv);
+    const { numDecoderLayers: L, numHeads: H, dKv } = model.cfg;
+    // one zero position to start with: past_len 0 ignores it (zero-sized inputs trip some providers)
+    this.cache = new ort.Tensor('float32', new Float32Array(2 * L * H * dKv), [2 * L, H, 1, dKv]);
   }
 
   async extend(chunk: number[], targets?: number[], withLogits = false): Promise<StepRows> {
@@ -119,7 +116,6 @@ export class DecoderCache {
     const k = chunk.length;
     if (k === 0) throw new Error('DecoderCache.extend: empty chunk');
     const P = this.fed;
-    if (P + k > this.cap) this.grow(P + k);
     const tokens = new BigInt64Array(2 * k);
     for (let j = 0; j < k; j++) {
       tokens[j] = BigInt(chunk[j]!);
@@ -129,12 +125,12 @@ export class DecoderCache {
       tokens: new ort.Tensor('int64', tokens, [2, k]),
       position_bucket: new ort.Tensor('int64', this.model.buckets.decoder(P, k, maskedBucket(this.model.cfg)), [k, P + k]),
       lengths: i64([P, this.model.vocabLimit]),
-      past_kv: new ort.Tensor('float32', this.buf, [this.entries, this.heads, this.cap, this.dKv]),
+      past_kv: this.cache,
       cross_kv: this.src.crossKv,
     };
     await yieldIfDue();
-    const out = this.model.decoderSession.run(feeds, withLogits ? ['rows', 'new_kv', 'logits'] : ['rows', 'new_kv']);
-    this.pending = { k, rows: out.new_kv!.data as Float32Array };
+    const out = this.model.decoderSession.run(feeds, withLogits ? ['rows', 'present_kv', 'logits'] : ['rows', 'present_kv']);
+    this.pending = { k, present: out.present_kv! };
     const rows = out.rows!.data as Float32Array; // [3, k]
     return {
       next: Array.from(rows.subarray(0, k)),
@@ -144,36 +140,38 @@ export class DecoderCache {
     };
   }
 
-  /** Appends the pending rows ([k, 2L·H·dkv]) at positions fed.. of the [2L, H, cap, dkv] cache. */
   commit(): void {
     const p = this.pending;
     if (!p) throw new Error('DecoderCache.commit: nothing pending');
-    const { entries: E, heads: H, dKv: D, cap } = this;
-    for (let r = 0; r < p.k; r++)
-      for (let e = 0; e < E; e++)
-        for (let h = 0; h < H; h++) {
-          const from = ((r * E + e) * H + h) * D;
-          this.buf.set(p.rows.subarray(from, from + D), ((e * H + h) * cap + this.fed + r) * D);
-        }
+    release(this.cache);
+    this.cache = p.present;
     this.fed += p.k;
     this.pending = undefined;
   }
 
   discard(): void {
+    if (this.pending) release(this.pending.present);
     this.pending = undefined;
   }
 
   truncate(n: number): void {
-    this.pending = undefined;
+    this.discard();
     this.fed = Math.min(this.fed, n);
   }
 
-  private grow(need: number): void {
-    const cap = Math.max(need, this.cap * 2);
-    const { entries: E, heads: H, dKv: D } = this;
-    const next = new Float32Array(E * H * cap * D);
-    for (let b = 0; b < E * H; b++) next.set(this.buf.subarray(b * this.cap * D, (b * this.cap + this.fed) * D), b * cap * D);
-    this.buf = next;
-    this.cap = cap;
+  /** Frees device memory now instead of at garbage collection. */
+  dispose(): void {
+    this.discard();
+    release(this.cache);
   }
+}
+
+/** Frees an encoded source's device memory (its cross-attention K/V) once no decoder needs it. */
+export function releaseSource(src: EncodedSource): void {
+  release(src.crossKv);
+}
+
+/** Device tensors hold GPU buffers until disposed; CPU tensors are left to the garbage collector. */
+function release(t: ort.Tensor): void {
+  if (t.location !== 'cpu') t.dispose();
 }
