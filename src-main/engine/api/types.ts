@@ -58,7 +58,7 @@ export interface RunSpec {
   maxLength?: number;
   ep?: ExecutionProvider;
   dtype?: WeightDType;
-  /** Intra-op threads (0 or absent: onnxruntime's default). */
+  /** Intra-op threads (0: onnxruntime's default, all cores; absent: per model, one thread for models under 16 MB of weights, else all cores). */
   threads?: number;
   /** Untimed sentences per method before the run (default 1). */
   warmup?: number;
@@ -215,7 +215,8 @@ export interface Environment {
   node: string;
   onnxruntime: string;
   ep: ExecutionProvider;
-  threads: number;
+  /** Intra-op threads; 'auto': one for models under 16 MB of weights, else all cores. */
+  threads: number | 'auto';
   cpu: { model: string; cores: number };
   gpu: string | null;
   os: { platform: string; release: string; arch: string };

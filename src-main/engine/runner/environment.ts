@@ -88,7 +88,7 @@ export function captureEnvironment(plan: RunPlan, models: ModelInfo[], dataset: 
   return {
     ...hostInfo(),
     ep: plan.ep,
-    threads: plan.threads,
+    threads: plan.threads ?? 'auto',
     models,
     dtype: plan.dtype,
     dataset,

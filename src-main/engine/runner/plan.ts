@@ -25,7 +25,8 @@ export interface RunPlan {
   draft: number;
   ep: ExecutionProvider;
   dtype: WeightDType;
-  threads: number;
+  /** undefined: per model, autoThreads() */
+  threads: number | undefined;
   warmup: number;
 }
 
@@ -70,7 +71,7 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
     draft: int('draft', spec.draft, 1, SPECULATIVE_DEFAULT_DRAFT),
     ep: spec.ep ?? 'cpu',
     dtype: spec.dtype ?? 'fp32',
-    threads: int('threads', spec.threads, 0, 0),
+    threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0),
     warmup: int('warmup', spec.warmup, 0, 1),
   };
 }
