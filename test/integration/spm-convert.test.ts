@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer, type Tokenizer } from '../../src-main/engine/tokenizer/load-tokenizer';
 import { PrecompiledCharsmap, spmNormalize } from '../../src-main/engine/tokenizer/spm-charsmap';
 import { parseSpmModel } from '../../src-main/engine/tokenizer/spm-proto';
+import { seededRandom as rng } from '../../src-main/engine/seeded-random';
 
 const hasSpm = (() => {
   try {
@@ -21,17 +22,6 @@ const hasSpm = (() => {
   }
 })();
 
-/** mulberry32: a tiny seeded PRNG so the corpus is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'der die das und nicht schöne Schule Bäume über Straße Mädchen größer früh heißt Ärztin ' +

@@ -6,7 +6,8 @@ import { f32ToBf16Bits, f32ToF16Bits, widenInto } from '../../src-main/engine/ch
 import { checkpointHash } from '../../src-main/engine/checkpoint/hash';
 import { openCheckpoint } from '../../src-main/engine/checkpoint/open';
 import { openSafetensors } from '../../src-main/engine/checkpoint/safetensors';
-import { mulberry32, SafetensorsWriter, writeRandomT5Checkpoint } from '../../src-main/engine/checkpoint/safetensors-writer';
+import { SafetensorsWriter, writeRandomT5Checkpoint } from '../../src-main/engine/checkpoint/safetensors-writer';
+import { seededRandom } from '../../src-main/engine/seeded-random';
 import type { CheckpointReader, TensorInfo } from '../../src-main/engine/checkpoint/types';
 import { modelDir } from '../helpers/paths';
 import { checksum, cleanTempDirs, py, tempDir, type Checksum } from './checkpoint-helpers';
@@ -34,7 +35,7 @@ describe('float conversions', () => {
   });
 
   it('rounds float32 to float16 to nearest even, like Python struct', () => {
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     const vals = [0, 1, -1, 65504, 65519, 65520, 1e6, -1e6, 6e-8, 2.98e-8, 2.9802322387695312e-8, 3e-8, 6.1e-5, 1 / 3, 2049, 2051];
     for (let i = 0; i < 3000; i++) vals.push((rand() - 0.5) * 2 ** Math.floor(rand() * 50 - 30));
     const f32 = Array.from(new Float32Array(vals)); // Python sees the float32 values
@@ -58,7 +59,7 @@ describe('SafetensorsWriter', () => {
   it('streams tensors in chunks; F32 round-trips, F16/BF16 read back as Python decodes them', async () => {
     const dir = tempDir();
     const file = join(dir, 'x.safetensors');
-    const rand = mulberry32(1);
+    const rand = seededRandom(1);
     const a = new Float32Array(3 * 1000).map(() => rand() - 0.5);
     const w = await SafetensorsWriter.create(file, [
       { name: 'a32', dtype: 'F32', shape: [3, 1000] },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DTYPE_BYTES, narrow } from './float';
 import type { T5Config } from './config';
 import type { DType } from './types';
+import { seededRandom } from '../seeded-random';
 
 export interface WriterEntry {
   name: string;
@@ -95,17 +96,6 @@ export class SafetensorsWriter {
   }
 }
 
-/** Deterministic 32-bit PRNG (mulberry32): fast, seedable, good enough for test weights. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function nameSeed(seed: number, name: string): number {
   let h = (0x811c9dc5 ^ seed) >>> 0; // FNV-1a over the name, so each tensor's values are independent of write order
@@ -223,7 +213,7 @@ export async function writeRandomT5Checkpoint(
   let parameters = 0;
   try {
     for (const { name, shape } of shapes) {
-      const rand = mulberry32(nameSeed(seed, name));
+      const rand = seededRandom(nameSeed(seed, name));
       const isNorm = name.endsWith('layer_norm.weight');
       const numel = shape.reduce((a, b) => a * b, 1);
       parameters += numel;

@@ -1,3 +1,5 @@
+import { seededRandom } from '../seeded-random';
+
 /** Which rows to keep: all, the first N, or a seeded uniform sample of N (in row order). */
 
 export type Selection = { kind: 'all' } | { kind: 'first'; n: number } | { kind: 'sample'; n: number; seed: number };
@@ -7,17 +9,6 @@ export function selectionOf(limit: number | undefined, seed: number | undefined)
   return seed === undefined ? { kind: 'first', n: limit } : { kind: 'sample', n: limit, seed };
 }
 
-/** mulberry32: small, fast and identical on every platform (Math.random is not seedable). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` distinct indices of [0, total) chosen by a partial Fisher–Yates shuffle, sorted ascending. */
 export function sampleIndices(total: number, n: number, seed: number): number[] {

@@ -4,18 +4,7 @@
  * segments with replacement, statistic per resample, percentiles as numpy's linear method) with a
  * seeded generator, so a given seed always gives the same interval.
  */
-
-/** mulberry32: small, fast, good enough for resampling indices. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../seeded-random';
 
 /** numpy.percentile(values, q) with the default linear interpolation; q in [0, 100]. */
 export function percentile(values: readonly number[], q: number): number {

@@ -8,7 +8,8 @@ export type { RougeType, Prf, RougeScores, RougeOptions, CorpusRougeOptions, Cor
 export { rougeTokenize } from './rouge-tokenize';
 export { porterStem } from './porter';
 export { splitSentences } from './sentence-split';
-export { bootstrap, seededRandom, percentile } from './bootstrap';
+export { bootstrap, percentile } from './bootstrap';
+export { seededRandom } from '../seeded-random';
 export type { BootstrapOptions, Interval } from './bootstrap';
 export { tokenize13a, tokenizeRegexp } from './tokenizer-13a';
 export { tokenizeIntl } from './tokenizer-intl';
