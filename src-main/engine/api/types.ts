@@ -9,6 +9,7 @@ import type { Method } from '../decoding/generate';
 import type { Task } from '../data/types';
 import type { WeightDType } from '../onnx/t5-weights';
 import type { ExecutionProvider } from '../runtime/session';
+import type { DecodeTotals } from '../decoding/counters';
 
 export type { ExecutionProvider, Method, Task, WeightDType };
 
@@ -57,6 +58,8 @@ export interface RunSpec {
   /** Decoder positions including the start token (default 128). */
   maxLength?: number;
   ep?: ExecutionProvider;
+  /** Run on CPU when `ep` is unavailable (default false: the run fails and says why). */
+  allowCpuFallback?: boolean;
   dtype?: WeightDType;
   /** Intra-op threads (0: onnxruntime's default, all cores; absent: per model, one thread for models under 16 MB of weights, else all cores). */
   threads?: number;
@@ -88,19 +91,12 @@ export interface Variant {
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
 /** One sentence decoded by one variant. */
-export interface VariantOutput {
+export interface VariantOutput extends DecodeTotals {
   variant: string;
   method: Method;
   text: string;
   /** Generated tokens (start token excluded). */
   tokens: number;
-  smallTokens: number;
-  largeTokens: number;
-  smallCalls: number;
-  largeCalls: number;
-  fallbacks: number;
-  rollbacks: number;
-  rolledBackTokens: number;
   /** Tokens per large-model call (bild, speculative); null otherwise. */
   acceptedLength: number | null;
   encoderMs: number;
@@ -168,16 +164,7 @@ export interface VariantSummary {
   meanAcceptedLength: number | null;
   /** Share (0–1) of sentences whose output equals large-only's; null without large. */
   identicalToLarge: number | null;
-  totals: {
-    tokens: number;
-    smallTokens: number;
-    largeTokens: number;
-    smallCalls: number;
-    largeCalls: number;
-    fallbacks: number;
-    rollbacks: number;
-    rolledBackTokens: number;
-  };
+  totals: DecodeTotals & { tokens: number };
 }
 
 export interface ModelInfo {
@@ -214,7 +201,10 @@ export interface Environment {
   gitCommit: string | null;
   node: string;
   onnxruntime: string;
+  /** The provider the run used (CPU when a requested provider was unavailable and fallback was allowed). */
   ep: ExecutionProvider;
+  /** Set when the run fell back to CPU: the requested provider and why it was unavailable. */
+  epFallback?: string;
   /** Intra-op threads; 'auto': one for models under 16 MB of weights, else all cores. */
   threads: number | 'auto';
   cpu: { model: string; cores: number };

@@ -1,7 +1,11 @@
 /** What one decoding of one sentence did, whichever method produced it. */
-export interface DecodeCounts {
+export interface DecodeCounts extends DecodeTotals {
   /** Decoder tokens: the start token, the generated tokens, EOS when reached. */
   ids: number[];
+}
+
+/** Counters that add up over sentences. */
+export interface DecodeTotals {
   smallTokens: number;
   largeTokens: number;
   smallCalls: number;
