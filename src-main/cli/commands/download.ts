@@ -1,7 +1,7 @@
 import { UserError } from '../../engine/errors';
 import { findCatalogGroup, resolveModel, type ResolvedModel } from '../../engine/hub';
 import { DownloadController } from '../../engine/hub/controller';
-import { TerminalProgress } from '../../engine/hub/progress-bar';
+import { TerminalProgress } from '../download-progress';
 import { flag, stringOpt, type Command } from '../command';
 
 /** `bild-bench download <repo-id|catalog-name|group>`: fetch a model (or a group's models) into the HF cache. */

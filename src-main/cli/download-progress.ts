@@ -1,5 +1,5 @@
-import { formatBytes, formatDuration } from './format';
-import type { DownloadEvent, ProgressSnapshot } from './progress';
+import { formatBytes, formatDuration } from '../engine/hub/format';
+import type { DownloadEvent, ProgressSnapshot } from '../engine/hub/progress';
 
 /** One status line: bar, percent, files, bytes, speed, ETA and the current file. */
 export function progressLine(p: ProgressSnapshot, width = 24): string {
