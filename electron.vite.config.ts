@@ -11,6 +11,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
+          'engine-worker': resolve(__dirname, 'src-main/host/engine-worker.ts'),
           'bench-runner': resolve(__dirname, 'src-main/bench/bench-runner.ts'),
         },
       },

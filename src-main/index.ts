@@ -1,14 +1,27 @@
-// Electron main process: creates the window and bridges the typed API to the renderer.
-import { app, BrowserWindow } from 'electron';
+// Electron main process, kept thin: the window, the engine worker and one whitelisted IPC channel.
+// The engine (and onnxruntime's synchronous decoding) runs in the worker, never on this thread.
+import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { IPC_EVENT, IPC_REQUEST, isRequestMethod, type RpcReply } from './host/protocol';
+import { WorkerEngineClient } from './host/worker-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const rendererFile = join(here, '../renderer/index.html');
+let engine: WorkerEngineClient | null = null;
+
+/** Only our own page (the built file, or the dev server's URL) may call the engine. */
+function trustedSender(e: IpcMainInvokeEvent): boolean {
+  const url = e.senderFrame?.url ?? '';
+  const dev = process.env.ELECTRON_RENDERER_URL;
+  return url.startsWith(pathToFileURL(rendererFile).href) || (dev !== undefined && url.startsWith(dev));
+}
 
 function createWindow(): void {
   const win = new BrowserWindow({
-    width: 1280,
-    height: 860,
+    width: 1360,
+    height: 900,
+    title: 'BiLD Bench',
     webPreferences: {
       preload: join(here, '../preload/index.cjs'),
       contextIsolation: true,
@@ -16,9 +29,40 @@ function createWindow(): void {
       nodeIntegration: false,
     },
   });
+  // Links open nowhere inside the app window.
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(join(here, '../renderer/index.html'));
+  else void win.loadFile(rendererFile);
 }
 
-void app.whenReady().then(createWindow);
-app.on('window-all-closed', () => app.quit());
+void app.whenReady().then(() => {
+  const client = new WorkerEngineClient();
+  engine = client;
+  ipcMain.handle(IPC_REQUEST, async (e, method: unknown, args: unknown): Promise<RpcReply> => {
+    if (!trustedSender(e)) return { error: { message: 'untrusted sender', userError: false } };
+    if (!isRequestMethod(method) || !Array.isArray(args)) return { error: { message: `unknown method '${String(method)}'`, userError: true } };
+    return client.request(method, args).catch((err: Error) => ({ error: { message: err.message, userError: false } }));
+  });
+  client.subscribeAll((event) => {
+    for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, event);
+  });
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+// Cancel running jobs and close the history database before the process goes.
+let closed = false;
+app.on('will-quit', (e) => {
+  if (closed || !engine) return;
+  e.preventDefault();
+  void engine.close().finally(() => {
+    closed = true;
+    app.quit();
+  });
+});

@@ -1,6 +1,15 @@
-// Sandboxed preload: exposes only the typed API bridge, never Node itself.
-import { contextBridge, ipcRenderer } from 'electron';
+// Sandboxed preload (bundled to one CommonJS file): exposes only the typed request/event bridge,
+// never Node or ipcRenderer itself.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { IPC_EVENT, IPC_REQUEST, type BildBridge, type HostEvent } from './host/protocol';
 
-contextBridge.exposeInMainWorld('bild', {
-  request: (channel: string, payload: unknown): Promise<unknown> => ipcRenderer.invoke(`bild:${channel}`, payload),
-});
+const bridge: BildBridge = {
+  request: (method, args) => ipcRenderer.invoke(IPC_REQUEST, method, args),
+  onEvent(listener) {
+    const handler = (_e: IpcRendererEvent, event: HostEvent): void => listener(event);
+    ipcRenderer.on(IPC_EVENT, handler);
+    return () => ipcRenderer.removeListener(IPC_EVENT, handler);
+  },
+};
+
+contextBridge.exposeInMainWorld('bild', bridge);

@@ -1,0 +1,32 @@
+// Entry of the engine worker thread: owns a HostEngine, answers RPC requests arriving on the
+// MessagePort it was given and forwards every engine and download event. Runs from source
+// (tsx) and bundled (out/main/engine-worker.js).
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { HostEngine } from './host-engine';
+import type { ClientMessage, WorkerMessage } from './protocol';
+import { dispatch } from './rpc';
+
+const port = (workerData as { port?: MessagePort } | null)?.port;
+if (!port) throw new Error('engine-worker must run as a worker thread started by WorkerEngineClient');
+
+const engine = new HostEngine();
+const post = (m: WorkerMessage): void => port.postMessage(m);
+
+function handle(msg: ClientMessage): void {
+  if (msg.kind === 'close') {
+    void engine.close().finally(() => post({ kind: 'reply', id: -1, reply: { result: null } }));
+    return;
+  }
+  const { id, method, args } = msg.request;
+  void dispatch(engine, method, args).then((reply) => post({ kind: 'reply', id, reply }));
+}
+
+engine.subscribeAll((event) => {
+  post({ kind: 'event', event });
+  // A run decodes synchronously (its awaits only queue microtasks), so the worker's event loop
+  // does not turn until the run ends. Draining the port at each engine event lets a cancel (or any
+  // other request) take effect between sentences.
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handle(m.message as ClientMessage);
+});
+
+port.on('message', handle);

@@ -1,0 +1,122 @@
+/**
+ * The front ends' contract on top of the engine API: which methods a transport (worker RPC,
+ * Electron IPC, HTTP) may call, the reply envelope, the extra host operations (model downloads,
+ * exports as file contents) and the events. Type-only imports from the engine keep this file
+ * DOM-free and engine-free, so the renderer, the preload and Node code all include it.
+ */
+import type { EngineApi } from '../engine/api/engine-api';
+import type { EngineEvent } from '../engine/api/types';
+
+export type DownloadStatus = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
+
+/** A model download as the UI shows it; sent whole on every change. */
+export interface DownloadState {
+  downloadId: string;
+  /** Catalog name (or the Hub repo id when the model is not in the catalog). */
+  model: string;
+  repo: string;
+  status: DownloadStatus;
+  /** Bytes on disk of all planned files, and their total (0 until the plan is known). */
+  bytes: number;
+  totalBytes: number;
+  /** Bytes per second over the last few seconds. */
+  speed: number;
+  /** Seconds left at the current speed; null while unknown. */
+  eta: number | null;
+  /** The file being fetched. */
+  file: string | null;
+  error: string | null;
+}
+
+export interface ExportedFile {
+  fileName: string;
+  mimeType: string;
+  content: string;
+}
+
+export interface AppInfo {
+  version: string;
+  /** BILD_BENCH_HOME: exports, run history, exported ONNX models. */
+  home: string;
+  /** The deliberate differences from the official BiLD code. */
+  deviations: string[];
+}
+
+/** Operations the front ends need beyond EngineApi (thin adapters over src-main/engine/hub and the exporter). */
+export interface HostExtras {
+  startDownload(model: string): Promise<DownloadState>;
+  pauseDownload(downloadId: string): Promise<void>;
+  resumeDownload(downloadId: string): Promise<void>;
+  cancelDownload(downloadId: string): Promise<void>;
+  listDownloads(): Promise<DownloadState[]>;
+  /** A stored run's sentences.csv or summary.json as text, for a browser/Electron download. */
+  exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile>;
+  appInfo(): Promise<AppInfo>;
+}
+
+export type HostEvent = EngineEvent | { type: 'download'; download: DownloadState };
+export type HostEventListener = (event: HostEvent) => void;
+
+export interface HostApi extends EngineApi, HostExtras {
+  /** Engine events and download events (`subscribe` gives engine events only). */
+  subscribeAll(listener: HostEventListener): () => void;
+}
+
+/** Every method a remote caller may invoke (subscribe and close stay local to each side). */
+export const REQUEST_METHODS = [
+  'startRun',
+  'startSweep',
+  'cancelRun',
+  'waitForRun',
+  'listRuns',
+  'getRun',
+  'compareRuns',
+  'exportRun',
+  'deleteRun',
+  'listModels',
+  'listDatasets',
+  'startDownload',
+  'pauseDownload',
+  'resumeDownload',
+  'cancelDownload',
+  'listDownloads',
+  'exportRunFile',
+  'appInfo',
+] as const satisfies readonly (keyof HostApi)[];
+
+export type RequestMethod = (typeof REQUEST_METHODS)[number];
+export type MethodArgs<M extends RequestMethod> = Parameters<HostApi[M]>;
+export type MethodResult<M extends RequestMethod> = Awaited<ReturnType<HostApi[M]>>;
+
+const METHOD_SET: ReadonlySet<string> = new Set(REQUEST_METHODS);
+export function isRequestMethod(m: unknown): m is RequestMethod {
+  return typeof m === 'string' && METHOD_SET.has(m);
+}
+
+/** `userError`: caused by the request (bad path, bad option); shown as is, HTTP 400. */
+export interface RpcError {
+  message: string;
+  userError: boolean;
+}
+export type RpcReply = { result: unknown } | { error: RpcError };
+
+export interface RpcRequest {
+  id: number;
+  method: RequestMethod;
+  args: unknown[];
+}
+
+/** Worker → client messages. */
+export type WorkerMessage = { kind: 'reply'; id: number; reply: RpcReply } | { kind: 'event'; event: HostEvent };
+/** Client → worker messages (`close` releases the engine before the worker is terminated). */
+export type ClientMessage = { kind: 'request'; request: RpcRequest } | { kind: 'close' };
+
+/** What the sandboxed preload exposes as `window.bild`. */
+export interface BildBridge {
+  request(method: RequestMethod, args: unknown[]): Promise<RpcReply>;
+  onEvent(listener: HostEventListener): () => void;
+}
+
+/** Electron IPC channel names. */
+export const IPC_REQUEST = 'bild:request';
+export const IPC_EVENT = 'bild:event';

@@ -1,0 +1,196 @@
+// The HostApi (and so EngineApi) as seen from outside the engine worker: every call is a message
+// {id, method, args} on a MessagePort, answered by {id, result | error}; events are pushed.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { EngineEventListener } from '../engine/api/types';
+import type {
+  AppInfo,
+  DownloadState,
+  ExportedFile,
+  HostApi,
+  HostEvent,
+  HostEventListener,
+  MethodArgs,
+  MethodResult,
+  RequestMethod,
+  RpcReply,
+  WorkerMessage,
+  ClientMessage,
+} from './protocol';
+import { unwrapReply } from './rpc';
+
+export interface WorkerClientOptions {
+  /** The worker entry (.ts runs through tsx); default: found beside this module. */
+  workerFile?: string;
+  /** Environment of the worker (default: a copy of process.env now). */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * A module that registers tsx's loader, then imports the worker's .ts entry. Node 20 does not apply
+ * hooks from `execArgv: ['--import', 'tsx']` to a worker's own entry module, so from source
+ * (tests, tsx) the worker starts from this bootstrap instead.
+ */
+function tsxBootstrap(tsFile: string): URL {
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const src = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(pathToFileURL(tsFile).href)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
+}
+
+/** The worker entry: engine-worker.ts beside this module from source; engine-worker.js in out/main (or one folder up from a chunk) when bundled. */
+function workerEntry(file?: string): URL {
+  if (file) return file.endsWith('.ts') ? tsxBootstrap(file) : pathToFileURL(file);
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return tsxBootstrap(join(dirname(here), 'engine-worker.ts'));
+  for (const dir of [dirname(here), dirname(dirname(here))]) {
+    const js = join(dir, 'engine-worker.js');
+    if (existsSync(js)) return pathToFileURL(js);
+  }
+  throw new Error(`engine-worker.js not found near ${here}; run \`npm run build\``);
+}
+
+interface Pending {
+  resolve(reply: RpcReply): void;
+  reject(err: Error): void;
+}
+
+export class WorkerEngineClient implements HostApi {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<HostEventListener>();
+  private nextId = 1;
+  private dead: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(opts: WorkerClientOptions = {}) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(workerEntry(opts.workerFile), {
+      env: opts.env ?? { ...process.env },
+      workerData: { port: port2 },
+      transferList: [port2],
+    });
+    this.port.on('message', (m: WorkerMessage) => this.onMessage(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`the engine worker exited (code ${code})`)));
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    if (m.kind === 'event') {
+      for (const l of this.listeners) l(m.event);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    this.pending.delete(m.id);
+    p?.resolve(m.reply);
+  }
+
+  private fail(err: Error): void {
+    this.dead ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.port.close();
+  }
+
+  private send(id: number, msg: ClientMessage): Promise<RpcReply> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<RpcReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.port.postMessage(msg);
+    });
+  }
+
+  /** The raw envelope, for bridges (IPC, HTTP) that pass it on unchanged. `args` must be plain JSON. */
+  request(method: RequestMethod, args: unknown[]): Promise<RpcReply> {
+    const id = this.nextId++;
+    return this.send(id, { kind: 'request', request: { id, method, args } });
+  }
+
+  /** A typed call; rejects with a UserError when the engine raised one. */
+  async call<M extends RequestMethod>(method: M, ...args: MethodArgs<M>): Promise<MethodResult<M>> {
+    return unwrapReply(await this.request(method, args)) as MethodResult<M>;
+  }
+
+  startRun(...a: MethodArgs<'startRun'>) {
+    return this.call('startRun', ...a);
+  }
+  startSweep(...a: MethodArgs<'startSweep'>) {
+    return this.call('startSweep', ...a);
+  }
+  cancelRun(...a: MethodArgs<'cancelRun'>) {
+    return this.call('cancelRun', ...a);
+  }
+  waitForRun(...a: MethodArgs<'waitForRun'>) {
+    return this.call('waitForRun', ...a);
+  }
+  listRuns(...a: MethodArgs<'listRuns'>) {
+    return this.call('listRuns', ...a);
+  }
+  getRun(...a: MethodArgs<'getRun'>) {
+    return this.call('getRun', ...a);
+  }
+  compareRuns(...a: MethodArgs<'compareRuns'>) {
+    return this.call('compareRuns', ...a);
+  }
+  exportRun(...a: MethodArgs<'exportRun'>) {
+    return this.call('exportRun', ...a);
+  }
+  deleteRun(...a: MethodArgs<'deleteRun'>) {
+    return this.call('deleteRun', ...a);
+  }
+  listModels() {
+    return this.call('listModels');
+  }
+  listDatasets() {
+    return this.call('listDatasets');
+  }
+  startDownload(model: string): Promise<DownloadState> {
+    return this.call('startDownload', model);
+  }
+  pauseDownload(id: string): Promise<void> {
+    return this.call('pauseDownload', id);
+  }
+  resumeDownload(id: string): Promise<void> {
+    return this.call('resumeDownload', id);
+  }
+  cancelDownload(id: string): Promise<void> {
+    return this.call('cancelDownload', id);
+  }
+  listDownloads(): Promise<DownloadState[]> {
+    return this.call('listDownloads');
+  }
+  exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile> {
+    return this.call('exportRunFile', req);
+  }
+  appInfo(): Promise<AppInfo> {
+    return this.call('appInfo');
+  }
+
+  subscribe(listener: EngineEventListener): () => void {
+    return this.subscribeAll((e: HostEvent) => {
+      if (e.type !== 'download') listener(e);
+    });
+  }
+
+  subscribeAll(listener: HostEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Cancels running jobs, releases the history and stops the worker. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.dead) {
+        const released = this.send(-1, { kind: 'close' }).catch(() => undefined);
+        await Promise.race([released, new Promise((r) => setTimeout(r, 15_000).unref())]);
+      }
+      this.listeners.clear();
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,53 @@
+// Turns the form into the engine's RunSpec / SweepSpec (the engine validates every value).
+import type { DatasetRef, RunSpec, SweepSpec, Task } from '../../src-main/engine/api/types';
+import { DATASET_FILE, store, type RunConfig } from './store';
+
+/** The BiLD paper's threshold ranges per task (its Pareto figures sweep these). */
+export const PAPER_RANGES: Record<Task, { fallbacks: number[]; rollbacks: number[] }> = {
+  translation: { fallbacks: [0.5, 0.6, 0.7, 0.8, 0.9], rollbacks: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+  summarization: { fallbacks: [0.2, 0.3, 0.4, 0.5, 0.6], rollbacks: [2, 3, 4, 5, 6] },
+};
+
+export function datasetTask(c: RunConfig): Task {
+  return store.datasets.find((d) => d.name === c.dataset)?.task ?? 'translation';
+}
+
+function datasetRef(c: RunConfig): DatasetRef {
+  const name = c.dataset === DATASET_FILE ? c.filePath.trim() : c.dataset;
+  return { name, split: c.split, limit: c.limit };
+}
+
+export function runSpec(c: RunConfig): RunSpec {
+  const onlyLarge = c.methods.length === 1 && c.methods[0] === 'large';
+  return {
+    models: onlyLarge ? { large: c.large } : { small: c.small, large: c.large },
+    methods: [...c.methods],
+    bild: { fallback: c.fallback, rollback: c.rollback },
+    dataset: datasetRef(c),
+    ep: c.ep,
+    allowCpuFallback: c.allowCpuFallback,
+    dtype: c.dtype,
+    label: c.label.trim() || undefined,
+  };
+}
+
+export function sweepSpec(c: RunConfig, fallbacks: number[], rollbacks: number[], includeSmall: boolean): SweepSpec {
+  return {
+    models: { small: c.small, large: c.large },
+    fallbacks,
+    rollbacks,
+    includeSmall,
+    dataset: datasetRef(c),
+    ep: c.ep,
+    allowCpuFallback: c.allowCpuFallback,
+    dtype: c.dtype,
+    label: c.label.trim() || undefined,
+  };
+}
+
+/** "0.5, 0.6 0.7" -> [0.5, 0.6, 0.7]; null when something is not a number. */
+export function parseList(text: string): number[] | null {
+  const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
+  const nums = parts.map(Number);
+  return nums.length > 0 && nums.every(Number.isFinite) ? nums : null;
+}

@@ -1,0 +1,197 @@
+// App state fed by API replies and engine events. Nothing is computed here beyond bookkeeping
+// (which job is shown, the latest sentences); all numbers come from the engine.
+import { markRaw, reactive } from 'vue';
+import type {
+  DatasetCatalogEntry,
+  EngineEvent,
+  ExecutionProvider,
+  Method,
+  ModelCatalogEntry,
+  ProgressStage,
+  RunStatus,
+  RunSummary,
+  SentenceResult,
+  Variant,
+  WeightDType,
+} from '../../src-main/engine/api/types';
+import type { AppInfo, DownloadState } from '../../src-main/host/protocol';
+import { ApiError, call, onEvent } from './api';
+
+export interface JobView {
+  runId: string | null;
+  kind: 'run' | 'sweep';
+  status: RunStatus | 'starting' | 'idle';
+  variants: Variant[];
+  total: number;
+  done: number;
+  stage: ProgressStage | null;
+  message: string;
+  /** Every finished sentence, in order (not reactive inside: charts read it on each tick). */
+  sentences: SentenceResult[];
+  /** Bumped on each new sentence so views know to redraw. */
+  tick: number;
+  summary: RunSummary | null;
+  error: string | null;
+}
+
+export const DATASET_FILE = '__file__';
+
+export interface RunConfig {
+  group: string;
+  small: string;
+  large: string;
+  /** A dataset preset name, or DATASET_FILE for `filePath`. */
+  dataset: string;
+  filePath: string;
+  split: string;
+  limit: number;
+  methods: Method[];
+  fallback: number;
+  rollback: number;
+  ep: ExecutionProvider;
+  dtype: WeightDType;
+  /** Run on CPU when the chosen provider is unavailable (otherwise the run fails and says why). */
+  allowCpuFallback: boolean;
+  label: string;
+}
+
+function emptyJob(kind: 'run' | 'sweep'): JobView {
+  return { runId: null, kind, status: 'idle', variants: [], total: 0, done: 0, stage: null, message: '', sentences: markRaw([]), tick: 0, summary: null, error: null };
+}
+
+export const store = reactive({
+  info: null as AppInfo | null,
+  models: [] as ModelCatalogEntry[],
+  datasets: [] as DatasetCatalogEntry[],
+  downloads: {} as Record<string, DownloadState>,
+  config: {
+    group: 'demo',
+    small: 'demo/small',
+    large: 'demo/large',
+    dataset: 'toy-de-en',
+    filePath: '',
+    split: 'test',
+    limit: 10,
+    methods: ['large', 'bild'],
+    fallback: 0.6,
+    rollback: 5,
+    ep: 'cpu',
+    dtype: 'fp32',
+    allowCpuFallback: false,
+    label: '',
+  } as RunConfig,
+  run: emptyJob('run'),
+  sweep: emptyJob('sweep'),
+  /** The last error a user action caused, shown in a banner. */
+  notice: null as string | null,
+  /** Bumped when a job ends, so the history reloads. */
+  historyTick: 0,
+});
+
+export function showError(err: unknown): void {
+  store.notice = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+}
+
+// Events can arrive before startRun's reply names the job: keep them until it does.
+const early = new Map<string, EngineEvent[]>();
+
+function jobFor(runId: string): JobView | null {
+  if (store.run.runId === runId) return store.run;
+  if (store.sweep.runId === runId) return store.sweep;
+  return null;
+}
+
+function apply(job: JobView, e: EngineEvent): void {
+  switch (e.type) {
+    case 'run-started':
+      job.variants = e.variants;
+      job.total = e.total;
+      job.status = 'running';
+      break;
+    case 'progress':
+      job.stage = e.stage;
+      job.message = e.message;
+      if (e.stage === 'decode') job.done = e.done;
+      if (job.status === 'starting') job.status = 'running';
+      break;
+    case 'sentence':
+      job.sentences.push(e.sentence);
+      job.tick++;
+      break;
+    case 'summary':
+      job.summary = e.summary;
+      break;
+    case 'run-finished':
+      job.summary = e.summary;
+      job.status = e.status;
+      store.historyTick++;
+      break;
+    case 'error':
+      job.status = e.kind === 'cancelled' ? 'cancelled' : 'failed';
+      job.error = e.message;
+      store.historyTick++;
+      break;
+  }
+}
+
+export async function refreshModels(): Promise<void> {
+  store.models = await call('listModels');
+}
+
+export async function loadCatalog(): Promise<void> {
+  const [info, models, datasets, downloads] = await Promise.all([call('appInfo'), call('listModels'), call('listDatasets'), call('listDownloads')]);
+  store.info = info;
+  store.models = models;
+  store.datasets = datasets;
+  for (const d of downloads) store.downloads[d.model] = d;
+}
+
+export function listenToEngine(): void {
+  onEvent((e) => {
+    if (e.type === 'download') {
+      const before = store.downloads[e.download.model]?.status;
+      store.downloads[e.download.model] = e.download;
+      if (e.download.status === 'done' && before !== 'done') void refreshModels();
+      return;
+    }
+    const job = jobFor(e.runId);
+    if (job) apply(job, e);
+    else {
+      const list = early.get(e.runId) ?? [];
+      if (list.length < 1000) list.push(e);
+      early.set(e.runId, list);
+    }
+  });
+}
+
+/** Starts a run or sweep shown in `which`; replays events that beat the reply. */
+export async function startJob(which: 'run' | 'sweep', start: () => Promise<{ runId: string }>): Promise<void> {
+  const fresh = emptyJob(which);
+  fresh.status = 'starting';
+  store[which] = fresh;
+  store.notice = null;
+  try {
+    const { runId } = await start();
+    store[which].runId = runId;
+    for (const e of early.get(runId) ?? []) apply(store[which], e);
+    early.delete(runId);
+    early.clear();
+  } catch (err) {
+    store[which].status = 'idle';
+    showError(err);
+  }
+}
+
+export async function cancelJob(which: 'run' | 'sweep'): Promise<void> {
+  const id = store[which].runId;
+  if (!id) return;
+  try {
+    await call('cancelRun', id);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+export function isActive(job: JobView): boolean {
+  return job.status === 'starting' || job.status === 'running';
+}

@@ -1,0 +1,152 @@
+// The UI as a researcher drives it: the local server (engine in its worker) serving the built
+// renderer, in Debian's headless chromium. Needs `npm run build` first (out/renderer).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src-main/engine/runner/csv';
+import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+
+const CHROMIUM = '/usr/bin/chromium';
+const home = mkdtempSync(join(tmpdir(), 'bild-e2e-home-'));
+const shots = process.env.BILD_E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'bild-e2e-shots-'));
+let app: ServedApp;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  const index = join(defaultRendererDir(), 'index.html');
+  if (!existsSync(index)) throw new Error(`${index} is missing: the e2e tests need the built renderer; run \`npm run build\` first`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
+  mkdirSync(shots, { recursive: true });
+  app = await serveApp({ port: 0, env: { ...process.env, BILD_BENCH_HOME: home } });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 960 } });
+  page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(app.url);
+  console.log(`screenshots: ${shots}`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** Points the form at the embedded demo pair and dataset. */
+async function configure(limit: number, split = 'test'): Promise<void> {
+  await page.getByTestId('tab-run').click();
+  await page.getByTestId('group').selectOption('demo');
+  await page.getByTestId('small-model').selectOption('demo/small');
+  await page.getByTestId('large-model').selectOption('demo/large');
+  await page.getByTestId('dataset').selectOption('toy-de-en');
+  await page.getByTestId('split').selectOption(split);
+  await page.getByTestId('limit').fill(String(limit));
+  for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(m === 'large' || m === 'bild');
+}
+
+/** Records every value the latency chart's point count takes, to prove the chart grows live. */
+async function recordChartPoints(): Promise<void> {
+  // A string, so that this Node-side file needs no DOM types.
+  await page.evaluate(`(() => {
+    window.seenPoints = [];
+    const canvas = document.querySelector('[data-testid="latency-chart"]');
+    new MutationObserver(() => window.seenPoints.push(Number(canvas.getAttribute('data-points'))))
+      .observe(canvas, { attributes: true, attributeFilter: ['data-points'] });
+  })()`);
+}
+
+describe('BiLD Bench UI over the local server', () => {
+  it('shows the catalog with the embedded demo pair on disk', async () => {
+    await page.getByTestId('tab-models').click();
+    const demoLarge = page.locator('tr[data-model="demo/large"]');
+    await expect.poll(() => demoLarge.getByTestId('disk-state').textContent()).toBe('embedded');
+    await expect.poll(() => page.locator('tr[data-model="iwslt2017-de-en/large"] button', { hasText: 'Download' }).count()).toBe(1);
+    await page.screenshot({ path: join(shots, 'models.png'), fullPage: true });
+  });
+
+  it('runs large + BiLD on 10 demo sentences with live rows and chart, then the summary', async () => {
+    await configure(10);
+    await recordChartPoints();
+    await page.getByTestId('run-button').click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
+
+    const seen = (await page.evaluate('window.seenPoints')) as number[];
+    expect(seen.some((n) => n > 0 && n < 10), `chart point counts seen: ${seen.join(',')}`).toBe(true);
+    expect(seen.at(-1)).toBe(10);
+    expect(await page.getByTestId('sentence-row').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('sentence-row').first().locator('tr').count()).toBe(2); // large and bild
+
+    const table = page.getByTestId('summary-table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    expect(await table.locator('thead').textContent()).toContain('BLEU');
+    expect(await table.locator('thead').textContent()).toContain('speedup');
+    const bleu = Number(await table.locator('tr[data-variant="bild"] [data-col="quality"]').textContent());
+    expect(bleu).toBeGreaterThan(50); // the demo pair keeps ~100 BLEU
+    expect(await table.locator('tr[data-variant="large"] [data-col="speedup"]').textContent()).toBe('1.00×');
+    expect(await table.locator('tr[data-variant="bild"] [data-col="speedup"]').textContent()).toMatch(/^\d+\.\d\d×$/);
+    expect(await page.getByTestId('summary').textContent()).toMatch(/Deviations from the official BiLD code/);
+    await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
+  });
+
+  it('shows a user error from the engine', async () => {
+    await page.getByTestId('dataset').selectOption('__file__');
+    await page.getByTestId('dataset-path').fill('/no/such/data.jsonl');
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('/no/such/data.jsonl');
+  });
+
+  it('cancels a second run mid-way and shows the partial result', async () => {
+    await configure(300, 'validation');
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => page.getByTestId('latency-chart').getAttribute('data-points').then(Number), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('cancel-button').click();
+    await page.locator('[data-testid="job-status"][data-status="cancelled"]').waitFor({ timeout: 60_000 });
+    const summary = page.getByTestId('summary');
+    await expect.poll(() => summary.textContent()).toMatch(/Cancelled: the numbers cover the \d+ sentences/);
+    const done = Number(/· (\d+) \/ 300 sentences/.exec((await summary.textContent()) ?? '')?.[1]);
+    expect(done).toBeGreaterThanOrEqual(3);
+    expect(done).toBeLessThan(300);
+    await expect.poll(() => page.getByTestId('summary-table').locator('tbody tr').count()).toBe(2);
+  });
+
+  it('sweeps a small FB × RB grid and draws the Pareto chart', async () => {
+    await configure(4);
+    await page.getByTestId('tab-sweep').click();
+    await page.getByTestId('sweep-fb').fill('0.5, 0.9');
+    await page.getByTestId('sweep-rb').fill('2, 6');
+    await page.getByTestId('sweep-button').click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
+    await expect.poll(() => page.getByTestId('sweep-grid').locator('tbody tr').count()).toBe(2);
+    await page.getByTestId('pareto-chart').waitFor();
+    await page.screenshot({ path: join(shots, 'sweep.png'), fullPage: true });
+  });
+
+  it('lists the runs in the history and exports a CSV', async () => {
+    await page.getByTestId('tab-history').click();
+    const rows = page.getByTestId('history-table').locator('tbody tr[data-run]');
+    await expect.poll(() => rows.count()).toBe(3);
+    // Newest first: the sweep, the cancelled run, then the completed 10-sentence run.
+    const completed = rows.nth(2);
+    expect(await completed.textContent()).toContain('10 / 10');
+    expect(await rows.nth(1).textContent()).toContain('cancelled');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), completed.getByTestId('export-csv').click()]);
+    const file = join(home, 'exported.csv');
+    await download.saveAs(file);
+    expect(download.suggestedFilename()).toMatch(/sentences\.csv$/);
+    const csv = parseCsv(readFileSync(file, 'utf8'));
+    expect(csv).toHaveLength(1 + 2 * 10); // header + one row per sentence and method
+
+    await rows.nth(1).locator('input[type="checkbox"]').check();
+    await completed.locator('input[type="checkbox"]').check();
+    await page.getByTestId('compare-button').click();
+    await expect.poll(() => page.getByTestId('comparison').locator('tbody tr').count()).toBe(4);
+    await page.screenshot({ path: join(shots, 'history.png'), fullPage: true });
+  });
+});

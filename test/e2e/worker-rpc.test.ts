@@ -1,0 +1,70 @@
+// The engine worker's RPC: user errors cross the boundary as user errors, events arrive, and a
+// cancel reaches a run that is decoding synchronously inside the worker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src-main/engine/api/types';
+import { UserError } from '../../src-main/engine/errors';
+import { WorkerEngineClient } from '../../src-main/host/worker-client';
+
+const home = mkdtempSync(join(tmpdir(), 'bild-worker-rpc-'));
+let client: WorkerEngineClient;
+
+beforeAll(() => {
+  client = new WorkerEngineClient({ env: { ...process.env, BILD_BENCH_HOME: home } });
+});
+afterAll(async () => {
+  await client?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('engine worker RPC', () => {
+  it('passes a user error across the boundary with its message', async () => {
+    const err = await client
+      .startRun({ models: { small: 'demo/small', large: 'demo/large' }, dataset: { name: '/no/such/file.jsonl' }, methods: ['bild'] })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/no\/such\/file/);
+    const bad = await client.request('getRun', ['no-such-run']);
+    expect(bad).toEqual({ error: { message: expect.stringMatching(/no-such-run/), userError: true } });
+  });
+
+  it('rejects methods off the whitelist as user errors', async () => {
+    // @ts-expect-error: deliberately not a RequestMethod
+    expect(await client.request('close', [])).toEqual({ error: { message: "unknown method 'close'", userError: true } });
+  });
+
+  it('forwards run events and lets a cancel through mid-run', async () => {
+    const events: EngineEvent[] = [];
+    let runId = '';
+    const off = client.subscribe((e) => {
+      events.push(e);
+      if (e.runId === runId && e.type === 'sentence' && e.sentence.position === 1) void client.cancelRun(runId);
+    });
+    runId = (
+      await client.startRun({
+        models: { small: 'demo/small', large: 'demo/large' },
+        methods: ['large', 'bild'],
+        dataset: { name: 'demo', split: 'test', limit: 40 },
+        threads: 1,
+        warmup: 0,
+      })
+    ).runId;
+    const summary = await client.waitForRun(runId);
+    off();
+    expect(summary.status).toBe('cancelled');
+    expect(summary.sentences).toBeGreaterThanOrEqual(2);
+    expect(summary.sentences).toBeLessThan(40);
+    const mine = events.filter((e) => e.runId === runId).map((e) => e.type);
+    expect(mine.indexOf('run-started')).toBeGreaterThanOrEqual(0);
+    expect(mine.indexOf('run-started')).toBeLessThan(mine.indexOf('sentence'));
+    expect(mine.at(-1)).toBe('run-finished');
+    const info = await client.appInfo();
+    expect(info.home).toBe(home);
+    expect(info.deviations.length).toBeGreaterThan(0);
+  });
+});
