@@ -13,3 +13,18 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# WebGPU tests (test/gpu) on a machine without a GPU: Mesa >= 25's software Vulkan driver (lavapipe).
+# Debian bookworm's own Mesa 22 is too old for onnxruntime's WebGPU provider; bookworm-backports has 25.
+if [ ! -e /usr/share/vulkan/icd.d/lvp_icd.json ] || ! dpkg -l libvulkan1 >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  if grep -q bookworm /etc/os-release 2>/dev/null && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
+  fi
+  apt-get update -qq
+  if grep -q bookworm /etc/os-release 2>/dev/null; then
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null
+  fi
+fi

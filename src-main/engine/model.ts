@@ -4,11 +4,18 @@ import { UserError } from './errors';
 import { ensureExported, type ExportedModel } from './onnx/export-t5';
 import type { WeightDType } from './onnx/t5-weights';
 import { T5Runtime } from './runtime/t5-runtime';
+import type { ComputeType } from './onnx/t5-graphs';
+import { resolveProvider } from './runtime/providers';
 import type { ExecutionProvider } from './runtime/session';
+
+/** Providers with fp16 kernels worth computing in (see computeTypeFor). */
+const GPU_EPS: readonly ExecutionProvider[] = ['cuda', 'webgpu', 'dml', 'coreml'];
 import { loadTokenizer, type Tokenizer } from './tokenizer/load-tokenizer';
 
 export interface LoadModelOptions {
   ep?: ExecutionProvider;
+  /** Run on CPU when `ep` is unavailable (otherwise loading fails with the reason). */
+  allowCpuFallback?: boolean;
   dtype?: WeightDType;
   /** Intra-op threads; default: autoThreads(). */
   threads?: number;
@@ -24,6 +31,19 @@ export interface LoadedModel {
   exported: ExportedModel;
   runtime: T5Runtime;
   tokenizer: Tokenizer;
+  /** The provider the sessions run on (CPU after an allowed fallback). */
+  ep: ExecutionProvider;
+  /** Why the requested provider was replaced by CPU. */
+  epFallback?: string;
+}
+
+/**
+ * Compute type for a provider and weight dtype: fp16 weights compute in fp16 on GPU providers
+ * (they have fp16 kernels and the memory traffic halves); CPU keeps float32 arithmetic (onnxruntime's
+ * CPU provider lacks or emulates most fp16 kernels), reading fp16-stored weights through a Cast.
+ */
+export function computeTypeFor(ep: ExecutionProvider, dtype: WeightDType | undefined): ComputeType {
+  return dtype === 'fp16' && GPU_EPS.includes(ep) ? 'fp16' : 'fp32';
 }
 
 /**
@@ -45,9 +65,11 @@ export function checkCheckpointDir(dir: string, option = 'model'): string {
 /** Loads a local checkpoint folder: exports it on first use (cached by content hash), opens sessions. */
 export async function loadModel(dir: string, opts: LoadModelOptions & { tokenizer?: Tokenizer } = {}): Promise<LoadedModel> {
   const checkpointDir = resolve(dir);
+  const provider = resolveProvider(opts.ep ?? 'cpu', opts.allowCpuFallback);
   const tokenizer = opts.tokenizer ?? (await loadTokenizer(checkpointDir));
   const exported = await ensureExported(checkpointDir, {
     dtype: opts.dtype,
+    compute: computeTypeFor(provider.ep, opts.dtype),
     signal: opts.signal,
     onProgress: opts.onProgress && ((d, t) => opts.onProgress!('export', d, t)),
   });
@@ -55,12 +77,12 @@ export async function loadModel(dir: string, opts: LoadModelOptions & { tokenize
   if (tokenizer.length > vocab)
     throw new UserError(`${checkpointDir}: the tokenizer has ${tokenizer.length} tokens but the model only ${vocab} output rows`);
   const runtime = await T5Runtime.load(exported.dir, {
-    ep: opts.ep,
+    ep: provider.ep,
     threads: opts.threads ?? autoThreads(exported.manifest.weightBytes),
     maxLength: opts.maxLength,
     vocabLimit: tokenizer.length,
   });
-  return { name: basename(checkpointDir), checkpointDir, exported, runtime, tokenizer };
+  return { name: basename(checkpointDir), checkpointDir, exported, runtime, tokenizer, ep: provider.ep, epFallback: provider.fallbackReason };
 }
 
 /** Refuses a pair whose tokenizers differ: BiLD and speculative decoding compare token ids across models. */

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ensureExported, exportT5 } from '../../engine/onnx/export-t5';
+import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../../engine/onnx/transformersjs-export';
 import { UserError } from '../../engine/errors';
 import { checkCheckpointDir } from '../../engine/model';
 import { stringOpt, type Command } from '../command';
@@ -8,9 +9,9 @@ import { ProgressBar } from '../progress-bar';
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'export a T5/mT5 checkpoint folder to ONNX',
-  usage: 'bild-bench convert <checkpoint-dir> [--out DIR] [--dtype fp32|fp16]',
+  usage: 'bild-bench convert <checkpoint-dir> [--out DIR] [--dtype fp32|fp16] [--layout bild|transformers.js]',
   allowPositionals: true,
-  options: { out: { type: 'string' }, dtype: { type: 'string' } },
+  options: { out: { type: 'string' }, dtype: { type: 'string' }, layout: { type: 'string' } },
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('convert: expected exactly one <checkpoint-dir>');
     const dir = checkCheckpointDir(args.positionals[0]!, 'checkpoint-dir');
@@ -19,6 +20,18 @@ export const convertCommand: Command = {
     const bar = new ProgressBar('export');
     const onProgress = (done: number, total: number) => bar.update(done, total);
     const out = stringOpt(args, 'out');
+    const layout = stringOpt(args, 'layout') ?? 'bild';
+    if (layout !== 'bild' && layout !== 'transformers.js') throw new UserError(`--layout: '${layout}' is not one of bild, transformers.js`);
+    if (layout === 'transformers.js') {
+      if (!out) throw new UserError('--layout transformers.js needs --out DIR (a model folder for @huggingface/transformers)');
+      if (dtype !== 'fp32') throw new UserError('--layout transformers.js writes fp32 graphs only');
+      const started = performance.now();
+      await exportTransformersJs(dir, resolve(out), onProgress);
+      bar.done();
+      process.stdout.write(`${resolve(out)}\n`);
+      process.stderr.write(`wrote ${TRANSFORMERS_JS_FILES.encoder} and ${TRANSFORMERS_JS_FILES.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      return 0;
+    }
     try {
       if (out) {
         const m = await exportT5(dir, resolve(out), { dtype, onProgress });

@@ -10,7 +10,7 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'translate or summarize one text with one model, BiLD or speculative decoding',
   usage:
-    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--max_small N] [--draft K] [--max_length N] [--ep cpu] [--dtype fp32|fp16] --text "..." [--json]',
+    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--max_small N] [--draft K] [--max_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] --text "..." [--json]',
   options: {
     model: { type: 'string' },
     small: { type: 'string' },
@@ -21,6 +21,7 @@ export const generateCommand: Command = {
     draft: { type: 'string' },
     max_length: { type: 'string' },
     ep: { type: 'string' },
+    allow_cpu_fallback: { type: 'boolean' },
     dtype: { type: 'string' },
     text: { type: 'string' },
     json: { type: 'boolean' },
@@ -40,7 +41,7 @@ export const generateCommand: Command = {
     const draft = numberOpt(args, 'draft', { min: 1, integer: true });
     const dtype = stringOpt(args, 'dtype') ?? 'fp32';
     if (dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
-    const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), dtype, maxLength };
+    const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), dtype, maxLength };
 
     let method: Method;
     const models: Models = {};
@@ -55,10 +56,13 @@ export const generateCommand: Command = {
       method = 'large';
       models.large = await loadModel(await resolveModelOption(model, 'model'), opts);
     }
+    const fellBack = Object.values(models).find((m) => m?.epFallback)?.epFallback;
+    if (fellBack) process.stderr.write(`warning: running on cpu (${fellBack})\n`);
     const out = await generate(method, models, text, { bild, draft, maxLength });
     if (flag(args, 'json')) {
       const { method: m, text: t, ids, totalMs, ...counts } = out;
-      process.stdout.write(`${JSON.stringify({ text: t, ids, ms: totalMs, method: m, ...counts })}\n`);
+      const ep = Object.values(models).find(Boolean)?.ep;
+      process.stdout.write(`${JSON.stringify({ text: t, ids, ms: totalMs, method: m, ep, ...counts })}\n`);
     } else {
       process.stdout.write(`${out.text}\n`);
       process.stderr.write(`${out.tokens} tokens in ${out.totalMs.toFixed(1)} ms (${method})\n`);

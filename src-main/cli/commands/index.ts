@@ -10,4 +10,5 @@ commands.push((await import('./models')).modelsCommand);
 commands.push((await import('./run')).runCommand);
 commands.push((await import('./sweep')).sweepCommand);
 commands.push((await import('./runs')).runsCommand);
+commands.push((await import('./providers')).providersCommand);
 commands.push((await import('./serve')).serveCommand);

@@ -7,11 +7,11 @@ import { readT5Config, type T5Config } from '../checkpoint/config';
 import type { CheckpointReader } from '../checkpoint/types';
 import { appHome } from '../paths';
 import { ExternalDataWriter } from './external-data';
-import { buildCrossKv, buildDecoder, buildEncoder } from './t5-graphs';
+import { buildCrossKv, buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
 import { writeT5Weights, type WeightDType } from './t5-weights';
 
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
-export const EXPORTER_VERSION = 3;
+export const EXPORTER_VERSION = 4;
 
 export const EXPORT_FILES = {
   encoder: 'encoder.onnx',
@@ -26,6 +26,8 @@ export interface ExportManifest {
   checkpointHash: string;
   checkpointDir: string;
   dtype: WeightDType;
+  /** Element type of attention, projections and caches ('fp16' only with fp16 weights, for GPU providers). */
+  compute: ComputeType;
   config: T5Config;
   weightBytes: number;
   exportMs: number;
@@ -34,6 +36,8 @@ export interface ExportManifest {
 
 export interface ExportOptions {
   dtype?: WeightDType;
+  /** Default fp32; fp16 needs dtype fp16 (see docs/gpu.md). */
+  compute?: ComputeType;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -50,6 +54,7 @@ export async function exportT5(
 ): Promise<ExportManifest> {
   const started = performance.now();
   const dtype = opts.dtype ?? 'fp32';
+  const compute = checkCompute(dtype, opts.compute);
   const cfg = readT5Config(checkpointDir);
   const reader = opts.reader ?? (await openCheckpoint(checkpointDir));
   const tmp = `${outDir}.partial-${process.pid}-${Date.now()}`;
@@ -64,14 +69,15 @@ export async function exportT5(
       writer.close();
     }
     const meta = { exporter: 'bild-bench', exporter_version: String(EXPORTER_VERSION), checkpoint_sha256: hash };
-    writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights).toBytes(meta));
-    writeFileSync(join(tmp, EXPORT_FILES.crossKv), buildCrossKv(cfg, weights).toBytes(meta));
-    writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights).toBytes(meta));
+    writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights, compute).toBytes(meta));
+    writeFileSync(join(tmp, EXPORT_FILES.crossKv), buildCrossKv(cfg, weights, compute).toBytes(meta));
+    writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights, compute).toBytes(meta));
     const manifest: ExportManifest = {
       exporterVersion: EXPORTER_VERSION,
       checkpointHash: hash,
       checkpointDir,
       dtype,
+      compute,
       config: cfg,
       weightBytes: writer.size,
       exportMs: performance.now() - started,
@@ -87,6 +93,11 @@ export async function exportT5(
   } finally {
     if (!opts.reader) await reader.close();
   }
+}
+
+function checkCompute(dtype: WeightDType, compute: ComputeType | undefined): ComputeType {
+  if (compute === 'fp16' && dtype !== 'fp16') throw new Error('exportT5: fp16 compute needs fp16 weights');
+  return compute ?? 'fp32';
 }
 
 export function readManifest(dir: string): ExportManifest | undefined {
@@ -117,15 +128,16 @@ export async function ensureExported(
 ): Promise<ExportedModel> {
   const root = opts.cacheRoot ?? join(appHome(), 'onnx');
   const dtype = opts.dtype ?? 'fp32';
+  const compute = checkCompute(dtype, opts.compute);
   readT5Config(checkpointDir); // refuse a non-T5 folder before hashing gigabytes
   const reader = await openCheckpoint(checkpointDir);
   try {
     const hash = await checkpointHash(reader, join(appHome(), 'hashes'));
-    const key = createHash('sha256').update(`${hash}|v${EXPORTER_VERSION}|${dtype}`).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(`${hash}|v${EXPORTER_VERSION}|${dtype}|${compute}`).digest('hex').slice(0, 24);
     const dir = join(root, key);
     const existing = readManifest(dir);
     if (existing) return { dir, manifest: existing, cached: true };
-    const manifest = await exportT5(checkpointDir, dir, { ...opts, dtype, reader, hash });
+    const manifest = await exportT5(checkpointDir, dir, { ...opts, dtype, compute, reader, hash });
     return { dir, manifest, cached: false };
   } finally {
     await reader.close();

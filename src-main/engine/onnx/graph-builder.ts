@@ -16,18 +16,20 @@ import {
   TypeProtoSchema,
   ValueInfoProtoSchema,
   type AttributeProto,
+  type GraphProto,
   type NodeProto,
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
 import type { ExternalRef } from './external-data';
+import { f32ToF16Bits } from './float16';
 
 export const OPSET = 17;
 export const DT = TensorProto_DataType;
 export type Dim = number | string;
 
-/** Attribute values: integers -> INT, integer arrays -> INTS, { f } -> FLOAT, strings -> STRING. */
-export type AttrValue = number | number[] | string | { f: number };
+/** Attribute values: integers -> INT, integer arrays -> INTS, { f } -> FLOAT, strings -> STRING, { g } -> GRAPH (If branches). */
+export type AttrValue = number | number[] | string | { f: number } | { g: GraphProto };
 
 function attribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === 'number') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(v) });
@@ -35,6 +37,7 @@ function attribute(name: string, v: AttrValue): AttributeProto {
     return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map((x) => BigInt(x)) });
   if (typeof v === 'string')
     return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(v) });
+  if ('g' in v) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: v.g });
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v.f });
 }
 
@@ -64,10 +67,14 @@ export class GraphBuilder {
   private counter = 0;
   private constCache = new Map<string, string>();
 
-  constructor(readonly name: string) {}
+  /** `prefix` keeps a subgraph's value names apart from its parent's (ONNX forbids shadowing). */
+  constructor(
+    readonly name: string,
+    private readonly prefix = '',
+  ) {}
 
   private fresh(hint: string): string {
-    return `${hint}_${this.counter++}`;
+    return `${this.prefix}${hint}_${this.counter++}`;
   }
 
   input(name: string, elemType: number, dims: Dim[]): string {
@@ -124,6 +131,19 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A float constant of element type `type` (FLOAT or FLOAT16): graph constants must match their operands' type. */
+  float(type: number, values: number[], dims: number[] = []): string {
+    if (type === DT.FLOAT) return this.f32(values, dims);
+    const key = `f16:${dims.join('x')}:${values.join(',')}`;
+    const hit = this.constCache.get(key);
+    if (hit) return hit;
+    const name = this.fresh('const_f16');
+    const bits = new Uint16Array(values.map(f32ToF16Bits));
+    this.inits.push(create(TensorProtoSchema, { name, dataType: DT.FLOAT16, dims: dims.map(BigInt), rawData: new Uint8Array(bits.buffer) }));
+    this.constCache.set(key, name);
+    return name;
+  }
+
   /** An initializer whose bytes already sit in the external data file. */
   external(name: string, dataType: number, dims: number[], ref: ExternalRef): string {
     const entry = (key: string, value: string) => create(StringStringEntryProtoSchema, { key, value });
@@ -139,14 +159,19 @@ export class GraphBuilder {
     return name;
   }
 
-  toBytes(meta: Record<string, string> = {}): Uint8Array {
-    const graph = create(GraphProtoSchema, {
+  /** The graph alone (an If branch: no inputs, outputs typed; it may read its parent's values by name). */
+  toGraph(): GraphProto {
+    return create(GraphProtoSchema, {
       name: this.name,
       node: this.nodes,
       initializer: this.inits,
       input: this.inputs,
       output: this.outputs,
     });
+  }
+
+  toBytes(meta: Record<string, string> = {}): Uint8Array {
+    const graph = this.toGraph();
     const model = create(ModelProtoSchema, {
       irVersion: 8n,
       producerName: 'bild-bench',

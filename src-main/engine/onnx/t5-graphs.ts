@@ -11,6 +11,12 @@
 // One function per block, in the order of HF's modeling_t5.py. Attention is onnxruntime's
 // com.microsoft MultiHeadAttention (scale 1: T5 does not divide scores by sqrt(dkv)); RMS norm and
 // gelu_new are written in the primitive form that onnxruntime fuses into single kernels.
+//
+// Compute type (fp16 on GPU providers, see docs/gpu.md): the residual stream, RMS norm statistics,
+// the feed-forward output projection `wo` and the decoding heads stay float32; attention, the other
+// projections and the caches are float16. T5 activations overflow fp16 in the residual stream and
+// in `wo` (HF clamps hidden states in fp16 and keeps `wo` in fp32: `_keep_in_fp32_modules`); keeping
+// those in float32 avoids both the overflow and the clamp.
 import type { T5Config } from '../checkpoint/config';
 import { DT, GraphBuilder } from './graph-builder';
 import type { WeightTable } from './t5-weights';
@@ -18,19 +24,33 @@ import type { WeightTable } from './t5-weights';
 /** Bucket id the decoder uses for "key after query": its bias column is -1e9 (causal mask). */
 export const maskedBucket = (cfg: T5Config): number => cfg.numBuckets;
 
+export type ComputeType = 'fp32' | 'fp16';
+
 interface Ctx {
   g: GraphBuilder;
   cfg: T5Config;
   weights: WeightTable;
+  /** Element type of attention and projections: DT.FLOAT or DT.FLOAT16. */
+  ct: number;
 }
 
-/** A stored weight as float32 (fp16 exports keep fp16 on disk; onnxruntime folds the Cast at load). */
-function W(c: Ctx, key: string): string {
+const ctx = (g: GraphBuilder, cfg: T5Config, weights: WeightTable, compute: ComputeType): Ctx => ({
+  g,
+  cfg,
+  weights,
+  ct: compute === 'fp16' ? DT.FLOAT16 : DT.FLOAT,
+});
+
+/** A stored weight as `type` (default: the compute type); onnxruntime folds a weight's Cast at load. */
+function W(c: Ctx, key: string, type = c.ct): string {
   const w = c.weights.get(key);
   if (!w) throw new Error(`exporter bug: weight '${key}' was not written`);
   const name = c.g.external(key, w.dataType, w.dims, w.ref);
-  return w.dataType === DT.FLOAT ? name : c.g.op('Cast', [name], { to: DT.FLOAT });
+  return w.dataType === type ? name : c.g.op('Cast', [name], { to: type });
 }
+
+/** x as element type `type` (no node when it already is). */
+const cast = (c: Ctx, x: string, from: number, to: number): string => (from === to ? x : c.g.op('Cast', [x], { to }));
 
 /** Embedding rows for token ids [1, n] -> [1, n, d]; fp16 tables are gathered before the cast. */
 function embed(c: Ctx, ids: string): string {
@@ -39,15 +59,21 @@ function embed(c: Ctx, ids: string): string {
   return w.dataType === DT.FLOAT ? rows : c.g.op('Cast', [rows], { to: DT.FLOAT });
 }
 
-/** x @ W with W stored [in, out]. */
+/** x @ W with W stored [in, out], in the compute type. */
 const linear = (c: Ctx, x: string, key: string): string => c.g.op('MatMul', [x, W(c, key)]);
 
-/** RMS norm: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias. */
+/** A sub-layer's output (compute type) back into the float32 residual stream. */
+const residual = (c: Ctx, x: string, y: string): string => c.g.op('Add', [x, cast(c, y, c.ct, DT.FLOAT)]);
+
+/**
+ * RMS norm of the float32 residual x: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias.
+ * Statistics in float32; the normalized value is cast to the compute type before the weight (as HF).
+ */
 function rmsNorm(c: Ctx, x: string, key: string): string {
   const { g } = c;
   const variance = g.op('ReduceMean', [g.op('Pow', [x, g.f32([2])])], { axes: [-1], keepdims: 1 }); // [1, n, 1]
   const denom = g.op('Sqrt', [g.op('Add', [variance, g.f32([c.cfg.eps])])]);
-  return g.op('Mul', [g.op('Div', [x, denom]), W(c, key)]);
+  return g.op('Mul', [cast(c, g.op('Div', [x, denom]), DT.FLOAT, c.ct), W(c, key)]);
 }
 
 /** Splits a fused [1, n, parts·w] projection into `parts` tensors of [1, n, w]. */
@@ -58,17 +84,22 @@ function splitLast(c: Ctx, x: string, parts: number, width: number): string[] {
 /** gelu_new: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))) */
 function geluNew(c: Ctx, x: string): string {
   const { g } = c;
-  const cubic = g.op('Mul', [g.op('Pow', [x, g.f32([3])]), g.f32([0.044715])]);
-  const inner = g.op('Mul', [g.op('Add', [x, cubic]), g.f32([Math.sqrt(2 / Math.PI)])]);
-  return g.op('Mul', [g.op('Mul', [x, g.f32([0.5])]), g.op('Add', [g.op('Tanh', [inner]), g.f32([1])])]);
+  const k = (v: number) => g.float(c.ct, [v]);
+  const cubic = g.op('Mul', [g.op('Pow', [x, g.float(c.ct, [3])]), k(0.044715)]);
+  const inner = g.op('Mul', [g.op('Add', [x, cubic]), k(Math.sqrt(2 / Math.PI))]);
+  return g.op('Mul', [g.op('Mul', [x, k(0.5)]), g.op('Add', [g.op('Tanh', [inner]), k(1)])]);
 }
 
-/** relu: wo(relu(wi x));  gated-gelu: wo(gelu_new(wi_0 x) ⊙ wi_1 x) */
+/** relu: wo(relu(wi x));  gated-gelu: wo(gelu_new(wi_0 x) ⊙ wi_1 x). `wo` runs in float32 -> float32. */
 function feedForward(c: Ctx, x: string, prefix: string): string {
   const h = linear(c, x, `${prefix}.wi`);
-  if (c.cfg.ffProj === 'relu') return linear(c, c.g.op('Relu', [h]), `${prefix}.wo`);
-  const [gate, up] = splitLast(c, h, 2, c.cfg.dFf);
-  return linear(c, c.g.op('Mul', [geluNew(c, gate!), up!]), `${prefix}.wo`);
+  let act: string;
+  if (c.cfg.ffProj === 'relu') act = c.g.op('Relu', [h]);
+  else {
+    const [gate, up] = splitLast(c, h, 2, c.cfg.dFf);
+    act = c.g.op('Mul', [geluNew(c, gate!), up!]);
+  }
+  return c.g.op('MatMul', [cast(c, act, c.ct, DT.FLOAT), W(c, `${prefix}.wo`, DT.FLOAT)]);
 }
 
 /**
@@ -88,19 +119,19 @@ const positionBias = (c: Ctx, key: string, buckets: string): string => c.g.op('G
 function encoderBlock(c: Ctx, x: string, i: number, bias: string): string {
   const inner = c.cfg.numHeads * c.cfg.dKv;
   const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
-  x = c.g.op('Add', [x, linear(c, attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`)]);
+  x = residual(c, x, linear(c, attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`));
   return c.g.op('Add', [x, feedForward(c, rmsNorm(c, x, `enc.${i}.ln_ff`), `enc.${i}`)]);
 }
 
-export function buildEncoder(cfg: T5Config, weights: WeightTable): GraphBuilder {
+export function buildEncoder(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
   const g = new GraphBuilder('t5_encoder');
-  const c: Ctx = { g, cfg, weights };
+  const c = ctx(g, cfg, weights, compute);
   const ids = g.input('input_ids', DT.INT64, [1, 'S']);
   const buckets = g.input('position_bucket', DT.INT64, ['S', 'S']); // bidirectional buckets of (key − query)
   const bias = positionBias(c, 'enc.rel_bias', buckets);
   let x = embed(c, ids); // [1, S, d]
   for (let i = 0; i < cfg.numLayers; i++) x = encoderBlock(c, x, i, bias);
-  g.output('hidden', rmsNorm(c, x, 'enc.final_ln'), DT.FLOAT, [1, 'S', cfg.dModel]);
+  g.output('hidden', cast(c, rmsNorm(c, x, 'enc.final_ln'), c.ct, DT.FLOAT), DT.FLOAT, [1, 'S', cfg.dModel]);
   return g;
 }
 
@@ -110,16 +141,16 @@ function toHeads(c: Ctx, x: string): string {
   return c.g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
 }
 
-export function buildCrossKv(cfg: T5Config, weights: WeightTable): GraphBuilder {
+export function buildCrossKv(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
   const g = new GraphBuilder('t5_cross_kv');
-  const c: Ctx = { g, cfg, weights };
-  const hidden = g.input('hidden', DT.FLOAT, [1, 'S', cfg.dModel]);
+  const c = ctx(g, cfg, weights, compute);
+  const hidden = cast(c, g.input('hidden', DT.FLOAT, [1, 'S', cfg.dModel]), DT.FLOAT, c.ct);
   const inner = cfg.numHeads * cfg.dKv;
   const parts: string[] = [];
   for (let i = 0; i < cfg.numDecoderLayers; i++)
     parts.push(...splitLast(c, linear(c, hidden, `dec.${i}.cross_kv`), 2, inner).map((t) => toHeads(c, t)));
   const stacked = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 });
-  g.output('cross_kv', stacked, DT.FLOAT, [2 * cfg.numDecoderLayers, cfg.numHeads, 'S', cfg.dKv]);
+  g.output('cross_kv', stacked, c.ct, [2 * cfg.numDecoderLayers, cfg.numHeads, 'S', cfg.dKv]);
   return g;
 }
 
@@ -136,10 +167,10 @@ function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: string, 
   // self-attention over the first past_len cached positions plus this chunk
   const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
   const [self, presentK, presentV] = attention(c, q!, k!, v!, bias, [stackEntry(c, past, 2 * i, pastLen), stackEntry(c, past, 2 * i + 1, pastLen)]);
-  x = g.op('Add', [x, linear(c, self!, `dec.${i}.o`)]);
+  x = residual(c, x, linear(c, self!, `dec.${i}.o`));
   // cross-attention over the encoder output (K/V precomputed once per source; batch 1: no padding mask)
   const cq = linear(c, rmsNorm(c, x, `dec.${i}.ln2`), `dec.${i}.cross_q`);
-  x = g.op('Add', [x, linear(c, attention(c, cq, stackEntry(c, cross, 2 * i), stackEntry(c, cross, 2 * i + 1))[0]!, `dec.${i}.cross_o`)]);
+  x = residual(c, x, linear(c, attention(c, cq, stackEntry(c, cross, 2 * i), stackEntry(c, cross, 2 * i + 1))[0]!, `dec.${i}.cross_o`));
   x = g.op('Add', [x, feedForward(c, rmsNorm(c, x, `dec.${i}.ln_ff`), `dec.${i}`)]);
   return { x, presentK: presentK!, presentV: presentV! };
 }
@@ -163,9 +194,9 @@ function decodingHeads(c: Ctx, logits: string, vocabLimit: string, targets: stri
   };
 }
 
-export function buildDecoder(cfg: T5Config, weights: WeightTable): GraphBuilder {
+export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
   const g = new GraphBuilder('t5_decoder');
-  const c: Ctx = { g, cfg, weights };
+  const c = ctx(g, cfg, weights, compute);
   const { numHeads: H, dKv, numDecoderLayers: L } = cfg;
   // tokens: row 0 the chunk's ids, row 1 the token whose log-probability each row reports
   const tokens = g.input('tokens', DT.INT64, [2, 'k']);
@@ -173,8 +204,8 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable): GraphBuilder 
   const buckets = g.input('position_bucket', DT.INT64, ['k', 'T']);
   const lengths = g.input('lengths', DT.INT64, [2]); // [past_len P, vocab_limit N]
   // capacity C ≥ P; rows ≥ P are ignored, so truncating a cache is a change of P
-  const past = g.input('past_kv', DT.FLOAT, [2 * L, H, 'C', dKv]);
-  const cross = g.input('cross_kv', DT.FLOAT, [2 * L, H, 'S', dKv]);
+  const past = g.input('past_kv', c.ct, [2 * L, H, 'C', dKv]);
+  const cross = g.input('cross_kv', c.ct, [2 * L, H, 'S', dKv]);
 
   const [ids, targets] = g.opN('Split', [tokens, g.i64([1, 1])], 2, { axis: 0 }); // [1, k] each
   const [pastLen, vocabLimit] = g.opN('Split', [lengths, g.i64([1, 1])], 2, { axis: 0 });
@@ -187,12 +218,19 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable): GraphBuilder 
     present.push(out.presentK, out.presentV);
   }
   let h = rmsNorm(c, x, 'dec.final_ln');
-  if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.f32([cfg.dModel ** -0.5])]);
-  const logits = linear(c, h, 'head'); // [1, k, V]
+  if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.float(c.ct, [cfg.dModel ** -0.5])]);
+  const logits = cast(c, linear(c, h, 'head'), c.ct, DT.FLOAT); // [1, k, V]; softmax statistics in float32
   const heads = decodingHeads(c, logits, vocabLimit!, g.op('Reshape', [targets!, g.i64([-1])]));
   const rows = g.op('Concat', [g.op('Cast', [heads.next], { to: DT.FLOAT }), heads.maxProb, heads.logprob].map((t) => g.op('Unsqueeze', [t, g.i64([0])])), { axis: 0 });
   g.output('rows', rows, DT.FLOAT, [3, 'k']); // argmax (exact in float32 below 2^24), max probability, target log-probability
-  g.output('present_kv', g.op('Concat', present, { axis: 0 }), DT.FLOAT, [2 * L, H, 'T', dKv]);
+  g.output('present_kv', g.op('Concat', present, { axis: 0 }), c.ct, [2 * L, H, 'T', dKv]);
   g.output('logits', logits, DT.FLOAT, [1, 'k', cfg.vocabSize]);
   return g;
 }
+
+/**
+ * The building blocks, for other graph layouts over the same weights (transformersjs-export.ts).
+ * Activations are float32 there (compute 'fp32').
+ */
+export const t5Blocks = { ctx, W, embed, linear, residual, rmsNorm, splitLast, feedForward, attention, positionBias, decodingHeads };
+export type T5Ctx = Ctx;

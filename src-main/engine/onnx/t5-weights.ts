@@ -16,6 +16,8 @@ export type WeightDType = 'fp32' | 'fp16';
 
 /** Score added for keys after the query (the decoder's causal mask); exp() of it is exactly 0. */
 export const MASKED_SCORE = -1e9;
+/** The same in fp16 tables: -1e9 would become -inf there (and -inf − -inf is NaN in some kernels). */
+export const MASKED_SCORE_F16 = -30000;
 
 /** Rows [c0, c1) of the transpose of src [rows, cols]: src's columns c0..c1 as rows. */
 function transposedRows(src: Float32Array, rows: number, cols: number, c0: number, c1: number): Float32Array {
@@ -65,6 +67,8 @@ export async function writeT5Weights(
   dtype: WeightDType,
   onTensor?: (done: number, total: number) => void,
   signal?: AbortSignal,
+  /** Writes only the weights whose exporter key passes (a file per graph, as transformers.js expects). */
+  only: (key: string) => boolean = () => true,
 ): Promise<WeightTable> {
   const table: WeightTable = new Map();
   const inner = cfg.numHeads * cfg.dKv;
@@ -102,7 +106,7 @@ export async function writeT5Weights(
       async () => {
         const t = transposedRows(await read(name, [B, H]), B, H, 0, H); // [H, B]
         if (!maskColumn) return whole(t);
-        const withMask = new Float32Array(H * (B + 1)).fill(MASKED_SCORE);
+        const withMask = new Float32Array(H * (B + 1)).fill(dtype === 'fp16' ? MASKED_SCORE_F16 : MASKED_SCORE);
         for (let h = 0; h < H; h++) withMask.set(t.subarray(h * B, (h + 1) * B), h * (B + 1));
         return whole(withMask);
       },
@@ -139,11 +143,12 @@ export async function writeT5Weights(
     direct(`${s}.final_ln`, `${stack}.final_layer_norm.weight`, [d]);
   }
 
-  for (let j = 0; j < jobs.length; j++) {
+  const wanted = jobs.filter(([key]) => only(key));
+  for (let j = 0; j < wanted.length; j++) {
     if (signal?.aborted) throw new CancelledError();
-    const [key, dims, load] = jobs[j]!;
+    const [key, dims, load] = wanted[j]!;
     table.set(key, { ref: out.append(asBytes(await load(), dtype)), dims, dataType: dtype === 'fp16' ? DT.FLOAT16 : DT.FLOAT });
-    onTensor?.(j + 1, jobs.length);
+    onTensor?.(j + 1, wanted.length);
   }
   return table;
 }

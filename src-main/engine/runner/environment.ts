@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { arch, cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
-import type { DatasetInfo, Environment, ModelInfo } from '../api/types';
+import type { DatasetInfo, Environment, ExecutionProvider, ModelInfo } from '../api/types';
 import { fileSha256 } from '../checkpoint/hash';
 import type { LoadedDataset } from '../data';
 import { BILD_DEVIATIONS } from '../decoding/bild';
@@ -83,11 +83,19 @@ export function datasetInfo(d: LoadedDataset, plan: RunPlan): DatasetInfo {
   };
 }
 
-export function captureEnvironment(plan: RunPlan, models: ModelInfo[], dataset: DatasetInfo, startedAt: string): Environment {
+/** `used`: the provider the models actually run on (it differs from plan.ep after a CPU fallback). */
+export function captureEnvironment(
+  plan: RunPlan,
+  models: ModelInfo[],
+  dataset: DatasetInfo,
+  startedAt: string,
+  used: { ep: ExecutionProvider; fallback?: string } = { ep: plan.ep },
+): Environment {
   const bild = plan.variants.find((v) => v.bild)?.bild;
   return {
     ...hostInfo(),
-    ep: plan.ep,
+    ep: used.ep,
+    ...(used.fallback ? { epFallback: used.fallback } : {}),
     threads: plan.threads ?? 'auto',
     models,
     dtype: plan.dtype,

@@ -24,6 +24,7 @@ export interface RunPlan {
   maxLength: number;
   draft: number;
   ep: ExecutionProvider;
+  allowCpuFallback: boolean;
   dtype: WeightDType;
   /** undefined: per model, autoThreads() */
   threads: number | undefined;
@@ -70,6 +71,7 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
     maxLength: int('max_length', spec.maxLength, 2, BILD_DEFAULTS.maxLength),
     draft: int('draft', spec.draft, 1, SPECULATIVE_DEFAULT_DRAFT),
     ep: spec.ep ?? 'cpu',
+    allowCpuFallback: spec.allowCpuFallback === true,
     dtype: spec.dtype ?? 'fp32',
     threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0),
     warmup: int('warmup', spec.warmup, 0, 1),

@@ -72,6 +72,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
       progress('load', 0, 1, `${role} model ${folder}`);
       models[role] = await ctx.deps.loadModel(folder, {
         ep: plan.ep,
+        allowCpuFallback: plan.allowCpuFallback,
         dtype: plan.dtype,
         threads: plan.threads,
         maxLength: plan.maxLength,
@@ -83,7 +84,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
     return await measure(plan, ctx, models, dataset.examples, async (startedAt) => {
       const infos: ModelInfo[] = [];
       for (const role of rolesOf(plan)) infos.push(await modelInfo(role, plan.models[role]!, resolved[role]!, models[role] as LoadedModel));
-      return captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt);
+      const loaded = Object.values(models) as LoadedModel[];
+      return captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt, { ep: loaded[0]?.ep ?? plan.ep, fallback: loaded.find((m) => m.epFallback)?.epFallback });
     });
   } finally {
     for (const m of Object.values(models) as LoadedModel[]) await m.runtime.release();

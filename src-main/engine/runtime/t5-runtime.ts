@@ -5,7 +5,7 @@ import { UserError } from '../errors';
 import { EXPORT_FILES, readManifest, type ExportManifest } from '../onnx/export-t5';
 import { maskedBucket } from '../onnx/t5-graphs';
 import { PositionBuckets } from './position-buckets';
-import { Session, yieldIfDue, type SessionOptions } from './session';
+import { DEVICE_EPS, Session, yieldIfDue, type SessionOptions } from './session';
 
 export interface RuntimeOptions extends SessionOptions {
   /** Softmax/argmax over the first N vocabulary rows (the tokenizer's length); default: all rows. */
@@ -49,7 +49,7 @@ export class T5Runtime {
     private readonly encoder: Session,
     private readonly cross: Session,
     readonly decoderSession: Session,
-    opts: RuntimeOptions,
+    private readonly opts: RuntimeOptions,
   ) {
     this.cfg = manifest.config;
     this.maxLength = opts.maxLength ?? 128;
@@ -81,12 +81,25 @@ export class T5Runtime {
     return { length: S, crossKv: cross_kv!, hidden: keepHidden ? (hidden!.data as Float32Array) : undefined };
   }
 
+  private logitsSession?: Session;
+
+  /**
+   * The decoder session for a step. On GPU providers, a session that once returned `logits` fails
+   * later runs that do not fetch it (onnxruntime-node 1.30: "Tensor size mismatch", it reuses the
+   * earlier output shape), so debug steps that read logits use a second session of their own.
+   */
+  decoderFor(withLogits: boolean): Session {
+    if (!withLogits || !DEVICE_EPS.includes(this.opts.ep ?? 'cpu')) return this.decoderSession;
+    return (this.logitsSession ??= Session.create(join(this.dir, EXPORT_FILES.decoder), this.opts, ['present_kv']));
+  }
+
   newDecoder(src: EncodedSource): DecoderCache {
     return new DecoderCache(this, src);
   }
 
   async release(): Promise<void> {
-    for (const s of [this.encoder, this.cross, this.decoderSession]) s.release();
+    for (const s of [this.encoder, this.cross, this.decoderSession, this.logitsSession]) s?.release();
+    this.logitsSession = undefined;
   }
 }
 
@@ -108,7 +121,11 @@ export class DecoderCache {
   ) {
     const { numDecoderLayers: L, numHeads: H, dKv } = model.cfg;
     // one zero position to start with: past_len 0 ignores it (zero-sized inputs trip some providers)
-    this.cache = new ort.Tensor('float32', new Float32Array(2 * L * H * dKv), [2 * L, H, 1, dKv]);
+    const n = 2 * L * H * dKv;
+    this.cache =
+      model.manifest.compute === 'fp16'
+        ? new ort.Tensor('float16', new Uint16Array(n), [2 * L, H, 1, dKv])
+        : new ort.Tensor('float32', new Float32Array(n), [2 * L, H, 1, dKv]);
   }
 
   async extend(chunk: number[], targets?: number[], withLogits = false): Promise<StepRows> {
@@ -129,7 +146,7 @@ export class DecoderCache {
       cross_kv: this.src.crossKv,
     };
     await yieldIfDue();
-    const out = this.model.decoderSession.run(feeds, withLogits ? ['rows', 'present_kv', 'logits'] : ['rows', 'present_kv']);
+    const out = this.model.decoderFor(withLogits).run(feeds, withLogits ? ['rows', 'present_kv', 'logits'] : ['rows', 'present_kv']);
     this.pending = { k, present: out.present_kv! };
     const rows = out.rows!.data as Float32Array; // [3, k]
     return {

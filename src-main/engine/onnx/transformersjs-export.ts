@@ -1,0 +1,189 @@
+// The seq2seq layout @huggingface/transformers (transformers.js 4.x) loads, over the same weights
+// as this engine's export, so the peer benchmark compares decoders, not checkpoints:
+//   onnx/encoder_model.onnx          input_ids, attention_mask [batch, S] -> last_hidden_state [batch, S, d]
+//   onnx/decoder_model_merged.onnx   input_ids [batch, k], encoder_attention_mask, encoder_hidden_states,
+//                                    past_key_values.{i}.{decoder,encoder}.{key,value} [batch, H, *, dkv],
+//                                    use_cache_branch [1] -> logits [batch, k, V], present.{i}.*
+// What transformers.js feeds (src/models/modeling_utils.js: seq2seq_forward, decoder_forward,
+// addPastKeyValues, getPastKeyValues): on the first step empty past tensors whose symbolic dims
+// resolve to 0 and use_cache_branch false; later the previous present.* with use_cache_branch true,
+// and it keeps the first step's encoder K/V itself. So cross-attention K/V sit in an If on
+// use_cache_branch (computed from encoder_hidden_states on the first step, passed through after),
+// and relative position buckets are computed in the graph from the past length.
+// Each graph has its own external data file (<file>_data, transformers.js's naming). fp32 only.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { T5Config } from '../checkpoint/config';
+import { readT5Config } from '../checkpoint/config';
+import { openCheckpoint } from '../checkpoint/open';
+import { relativeBucket } from '../runtime/position-buckets';
+import { ExternalDataWriter } from './external-data';
+import { DT, GraphBuilder } from './graph-builder';
+import { maskedBucket, t5Blocks as B, type T5Ctx } from './t5-graphs';
+import { writeT5Weights, type WeightTable } from './t5-weights';
+
+const MASK_SCORE = -1e9;
+
+/** [B, n, H·dkv] -> [B, H, n, dkv] (batch kept by Reshape's 0). */
+function toHeads(c: T5Ctx, g: GraphBuilder, x: string): string {
+  return g.op('Transpose', [g.op('Reshape', [x, g.i64([0, -1, c.cfg.numHeads, c.cfg.dKv])])], { perm: [0, 2, 1, 3] });
+}
+
+/** Additive key mask [B, 1, 1, S] from a 0/1 mask [B, S]: 0 where 1, -1e9 where 0. */
+function keyMaskBias(g: GraphBuilder, mask: string): string {
+  const m = g.op('Cast', [mask], { to: DT.FLOAT });
+  const bias = g.op('Mul', [g.op('Sub', [g.f32([1]), m]), g.f32([MASK_SCORE])]);
+  return g.op('Unsqueeze', [bias, g.i64([1, 2])]);
+}
+
+/** Scalar-ish [1] int64 size of `x` along `axis`. */
+const dim = (g: GraphBuilder, x: string, axis: number): string => g.op('Shape', [x], { start: axis, end: axis + 1 });
+
+/** Bucket ids [n, T] for query positions q [n] and key positions k [T] (relative r = key − query), via a lookup table over r. */
+function bucketsFor(c: T5Ctx, g: GraphBuilder, q: string, k: string, bidirectional: boolean): string {
+  const M = c.cfg.maxDistance; // buckets are constant beyond |r| = max_distance
+  const table: number[] = [];
+  for (let r = -M; r <= M; r++) table.push(bidirectional ? relativeBucket(r, true, c.cfg.numBuckets, M) : r > 0 ? maskedBucket(c.cfg) : relativeBucket(r, false, c.cfg.numBuckets, M));
+  const r = g.op('Sub', [g.op('Unsqueeze', [k, g.i64([0])]), g.op('Unsqueeze', [q, g.i64([1])])]);
+  const idx = g.op('Add', [g.op('Clip', [r, g.i64([-M], []), g.i64([M], [])]), g.i64([M], [])]);
+  return g.op('Gather', [g.i64(table), idx], { axis: 0 });
+}
+
+function buildEncoderModel(cfg: T5Config, weights: WeightTable): GraphBuilder {
+  const g = new GraphBuilder('t5_encoder_model');
+  const c = B.ctx(g, cfg, weights, 'fp32');
+  const ids = g.input('input_ids', DT.INT64, ['batch_size', 'encoder_sequence_length']);
+  const mask = g.input('attention_mask', DT.INT64, ['batch_size', 'encoder_sequence_length']);
+  const pos = g.op('Range', [g.i64([0], []), g.op('Squeeze', [dim(g, ids, 1), g.i64([0])]), g.i64([1], [])]);
+  const bias = g.op('Add', [B.positionBias(c, 'enc.rel_bias', bucketsFor(c, g, pos, pos, true)), keyMaskBias(g, mask)]); // [B, H, S, S]
+  const inner = cfg.numHeads * cfg.dKv;
+  let x = B.embed(c, ids);
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const [q, k, v] = B.splitLast(c, B.linear(c, B.rmsNorm(c, x, `enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
+    x = B.residual(c, x, B.linear(c, B.attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`));
+    x = g.op('Add', [x, B.feedForward(c, B.rmsNorm(c, x, `enc.${i}.ln_ff`), `enc.${i}`)]);
+  }
+  g.output('last_hidden_state', B.rmsNorm(c, x, 'enc.final_ln'), DT.FLOAT, ['batch_size', 'encoder_sequence_length', cfg.dModel]);
+  return g;
+}
+
+function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
+  const g = new GraphBuilder('t5_decoder_model_merged');
+  const c = B.ctx(g, cfg, weights, 'fp32');
+  const { numHeads: H, dKv, numDecoderLayers: L, dModel } = cfg;
+  const inner = H * dKv;
+  const ids = g.input('input_ids', DT.INT64, ['batch_size', 'decoder_sequence_length']);
+  const encMask = g.input('encoder_attention_mask', DT.INT64, ['batch_size', 'encoder_sequence_length']);
+  const enc = g.input('encoder_hidden_states', DT.FLOAT, ['batch_size', 'encoder_sequence_length', dModel]);
+  const past: { dk: string; dv: string; ek: string; ev: string }[] = [];
+  for (let i = 0; i < L; i++) {
+    const p = (kind: string, len: string) => g.input(`past_key_values.${i}.${kind}`, DT.FLOAT, ['batch_size', H, len, dKv]);
+    past.push({
+      dk: p('decoder.key', 'past_decoder_sequence_length'),
+      dv: p('decoder.value', 'past_decoder_sequence_length'),
+      ek: p('encoder.key', 'encoder_sequence_length_out'),
+      ev: p('encoder.value', 'encoder_sequence_length_out'),
+    });
+  }
+  const useCache = g.input('use_cache_branch', DT.BOOL, [1]);
+
+  // cross-attention K/V: from encoder_hidden_states on the first step, the fed-back past afterwards
+  const withPast = new GraphBuilder('use_cache', 'then_');
+  const fresh = new GraphBuilder('compute_cross_kv', 'else_');
+  const crossNames: string[] = [];
+  const crossKv = Array.from({ length: L }, (_, i) => B.W(c, `dec.${i}.cross_kv`)); // outer-scope initializers
+  for (let i = 0; i < L; i++) {
+    const [k, v] = fresh.opN('Split', [fresh.op('MatMul', [enc, crossKv[i]!]), fresh.i64([inner, inner])], 2, { axis: -1 });
+    const shape = ['batch_size', H, 'encoder_sequence_length_out', dKv];
+    for (const [name, branchOut, passThrough] of [
+      [`cross_k_${i}`, toHeads(c, fresh, k!), past[i]!.ek],
+      [`cross_v_${i}`, toHeads(c, fresh, v!), past[i]!.ev],
+    ] as const) {
+      fresh.output(`else_${name}`, branchOut, DT.FLOAT, shape);
+      withPast.output(`then_${name}`, withPast.op('Identity', [passThrough]), DT.FLOAT, shape);
+      crossNames.push(name);
+    }
+  }
+  const cross = g.opN('If', [useCache], crossNames.length, { then_branch: { g: withPast.toGraph() }, else_branch: { g: fresh.toGraph() } });
+
+  // positions: queries P..P+k-1 after P cached ones, keys 0..P+k-1
+  const P = g.op('Squeeze', [dim(g, past[0]!.dk, 2), g.i64([0])]);
+  const T = g.op('Add', [P, g.op('Squeeze', [dim(g, ids, 1), g.i64([0])])]);
+  const qPos = g.op('Range', [P, T, g.i64([1], [])]);
+  const kPos = g.op('Range', [g.i64([0], []), T, g.i64([1], [])]);
+  const selfBias = B.positionBias(c, 'dec.rel_bias', bucketsFor(c, g, qPos, kPos, false)); // [1, H, k, T], causal
+  const crossBias = keyMaskBias(g, encMask); // [B, 1, 1, S]
+
+  let x = B.embed(c, ids);
+  const presents: [string, string][] = [];
+  for (let i = 0; i < L; i++) {
+    const [q, k, v] = B.splitLast(c, B.linear(c, B.rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
+    const pk = g.op('Concat', [past[i]!.dk, toHeads(c, g, k!)], { axis: 2 });
+    const pv = g.op('Concat', [past[i]!.dv, toHeads(c, g, v!)], { axis: 2 });
+    g.output(`present.${i}.decoder.key`, pk, DT.FLOAT, ['batch_size', H, 'present_decoder_sequence_length', dKv]);
+    g.output(`present.${i}.decoder.value`, pv, DT.FLOAT, ['batch_size', H, 'present_decoder_sequence_length', dKv]);
+    presents.push([cross[2 * i]!, cross[2 * i + 1]!]);
+    x = B.residual(c, x, B.linear(c, B.attention(c, q!, pk, pv, selfBias)[0]!, `dec.${i}.o`));
+    const cq = B.linear(c, B.rmsNorm(c, x, `dec.${i}.ln2`), `dec.${i}.cross_q`);
+    const ca = B.attention(c, cq, cross[2 * i]!, cross[2 * i + 1]!, g.op('Expand', [crossBias, g.op('Concat', [g.i64([1, 1]), dim(g, cq, 1), g.i64([1])], { axis: 0 })]));
+    x = B.residual(c, x, B.linear(c, ca[0]!, `dec.${i}.cross_o`));
+    x = g.op('Add', [x, B.feedForward(c, B.rmsNorm(c, x, `dec.${i}.ln_ff`), `dec.${i}`)]);
+  }
+  let h = B.rmsNorm(c, x, 'dec.final_ln');
+  if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.f32([dModel ** -0.5])]);
+  g.output('logits', B.linear(c, h, 'head'), DT.FLOAT, ['batch_size', 'decoder_sequence_length', cfg.vocabSize]);
+  presents.forEach(([k, v], i) => {
+    g.output(`present.${i}.encoder.key`, k, DT.FLOAT, ['batch_size', H, 'encoder_sequence_length_out', dKv]);
+    g.output(`present.${i}.encoder.value`, v, DT.FLOAT, ['batch_size', H, 'encoder_sequence_length_out', dKv]);
+  });
+  return g;
+}
+
+/** Files next to the graphs that transformers.js reads (config, generation config, tokenizer). */
+const SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'spiece.model'];
+
+export const TRANSFORMERS_JS_FILES = { encoder: 'onnx/encoder_model.onnx', decoder: 'onnx/decoder_model_merged.onnx' } as const;
+
+/**
+ * Writes `outDir` as a transformers.js model folder for the checkpoint: loadable with
+ * AutoModelForSeq2SeqLM.from_pretrained(outDir, { local_files_only: true }).
+ */
+export async function exportTransformersJs(checkpointDir: string, outDir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+  const cfg = readT5Config(checkpointDir);
+  const reader = await openCheckpoint(checkpointDir);
+  const tmp = `${outDir}.partial-${process.pid}-${Date.now()}`;
+  mkdirSync(join(tmp, 'onnx'), { recursive: true });
+  try {
+    const graphs = [
+      { file: TRANSFORMERS_JS_FILES.encoder, only: (k: string) => k === 'embed' || k.startsWith('enc.'), build: buildEncoderModel },
+      { file: TRANSFORMERS_JS_FILES.decoder, only: (k: string) => k === 'embed' || k === 'head' || k.startsWith('dec.'), build: buildDecoderMerged },
+    ];
+    for (const [n, gr] of graphs.entries()) {
+      const writer = new ExternalDataWriter(join(tmp, `${gr.file}_data`));
+      let weights: WeightTable;
+      try {
+        weights = await writeT5Weights(reader, cfg, writer, 'fp32', onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), undefined, gr.only);
+      } finally {
+        writer.close();
+      }
+      writeFileSync(join(tmp, gr.file), gr.build(cfg, weights).toBytes({ exporter: 'bild-bench', layout: 'transformers.js' }));
+    }
+    for (const f of SIDE_FILES) if (existsSync(join(checkpointDir, f))) copyFileSync(join(checkpointDir, f), join(tmp, f));
+    if (!existsSync(join(tmp, 'generation_config.json')))
+      writeFileSync(
+        join(tmp, 'generation_config.json'),
+        JSON.stringify({ decoder_start_token_id: cfg.decoderStartId, eos_token_id: cfg.eosId, pad_token_id: cfg.decoderStartId }, null, 2),
+      );
+    // transformers.js reads model_type from config.json; refuse a folder it could not use
+    const config = JSON.parse(readFileSync(join(tmp, 'config.json'), 'utf8')) as { model_type?: string };
+    if (config.model_type !== 't5' && config.model_type !== 'mt5') config.model_type = 't5';
+    writeFileSync(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(tmp, outDir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,145 @@
+// WebGPU against the CPU provider on the demo pair. In CI this runs on Mesa's software Vulkan
+// (lavapipe, scripts/install-test-deps.sh): slow, but it exercises the GPU code path (device-
+// resident caches, gpu-buffer outputs fed back as inputs). lavapipe compiles each WebGPU shader
+// the first time (Mesa keeps them in ~/.cache/mesa_shader_cache_db): a cold cache adds about a
+// minute per model, hence the generous timeouts; warm, the file takes about a minute.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bildDecode } from '../../src-main/engine/decoding/bild';
+import { BILD_DEFAULTS } from '../../src-main/engine/decoding/bild';
+import { greedyDecode } from '../../src-main/engine/decoding/greedy';
+import { loadModel, type LoadedModel } from '../../src-main/engine/model';
+import { fp16Unsupported, providerStatus } from '../../src-main/engine/runtime/providers';
+import { releaseSource, type T5Runtime } from '../../src-main/engine/runtime/t5-runtime';
+import { demoTestSentences } from '../helpers/demo';
+import { scratch } from '../helpers/export';
+import { modelDir } from '../helpers/paths';
+
+scratch('bild-gpu-');
+const webgpu = providerStatus('webgpu');
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const TOL = 1e-3;
+/**
+ * fp16 compute against fp32 (toy-t5-small, lavapipe): encoder states (|x| ~ 1) differ by ~1e-2,
+ * logits (|x| up to ~30) by ~0.25, log-probabilities of the greedy tokens by far less.
+ */
+const F16_HIDDEN_TOL = 5e-2;
+const F16_LOGIT_TOL = 0.5;
+const F16_LOGPROB_TOL = 0.1;
+const sentences = demoTestSentences(4).map((s) => s.de);
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+it('has a WebGPU adapter (in CI: Mesa >= 25 Vulkan from bookworm-backports)', () => {
+  // CI must not skip silently: a missing Vulkan ICD is an installation failure there.
+  if (inCi && !webgpu.available)
+    throw new Error(`WebGPU is unavailable in CI: ${webgpu.reason}. Install the Vulkan driver with scripts/install-test-deps.sh (mesa-vulkan-drivers libvulkan1 from bookworm-backports).`);
+  if (!webgpu.available) console.warn(`skipping WebGPU tests: ${webgpu.reason}`);
+});
+
+describe.skipIf(!webgpu.available)('webgpu equals cpu', () => {
+  const m: Record<string, LoadedModel> = {};
+  beforeAll(async () => {
+    for (const ep of ['cpu', 'webgpu'] as const)
+      for (const size of ['small', 'large'] as const) m[`${ep}-${size}`] = await loadModel(modelDir(`toy-t5-${size}`), { ep });
+  }, 300_000);
+  afterAll(async () => {
+    for (const x of Object.values(m)) await x.runtime.release();
+  });
+
+  /** Greedy ids on CPU, then the same ids fed as one chunk on both providers: logits and rows must agree. */
+  async function compareStep(cpu: T5Runtime, gpu: T5Runtime, ids: number[]): Promise<void> {
+    const a = await cpu.encode(ids, true);
+    const b = await gpu.encode(ids, true);
+    expect(maxAbsDiff(a.hidden!, b.hidden!)).toBeLessThan(TOL);
+    const g = await greedyDecode(cpu, a);
+    const chunk = g.ids.slice(0, -1);
+    const targets = g.ids.slice(1);
+    const rows = [];
+    for (const [rt, src] of [[cpu, a], [gpu, b]] as const) {
+      const dec = rt.newDecoder(src);
+      rows.push(await dec.extend(chunk, targets, true));
+      dec.dispose();
+    }
+    const [rc, rg] = rows as [(typeof rows)[0], (typeof rows)[0]];
+    expect(rg.next).toEqual(rc.next);
+    expect(maxAbsDiff(rc.logits!, rg.logits!)).toBeLessThan(TOL);
+    expect(maxAbsDiff(rc.maxProb, rg.maxProb)).toBeLessThan(TOL);
+    expect(maxAbsDiff(rc.targetLogprob, rg.targetLogprob)).toBeLessThan(TOL);
+    releaseSource(a);
+    releaseSource(b);
+  }
+
+  it('encoder states and decoder logits within 1e-3', async () => {
+    for (const size of ['small', 'large'])
+      for (const s of sentences.slice(0, 2)) await compareStep(m[`cpu-${size}`]!.runtime, m[`webgpu-${size}`]!.runtime, m[`cpu-${size}`]!.tokenizer.encode(s));
+  }, 300_000);
+
+  it('identical greedy outputs', async () => {
+    for (const size of ['small', 'large'])
+      for (const s of sentences) {
+        const out = [];
+        for (const ep of ['cpu', 'webgpu']) {
+          const model = m[`${ep}-${size}`]!;
+          const src = await model.runtime.encode(model.tokenizer.encode(s));
+          out.push((await greedyDecode(model.runtime, src)).ids);
+          releaseSource(src);
+        }
+        expect(out[1], `${size}: ${s}`).toEqual(out[0]);
+      }
+  }, 300_000);
+
+  it('identical BiLD outputs and counts (FB 0.5, RB 2)', async () => {
+    const params = { ...BILD_DEFAULTS, fallback: 0.5, rollback: 2 };
+    for (const s of sentences) {
+      const out = [];
+      for (const ep of ['cpu', 'webgpu']) {
+        const small = m[`${ep}-small`]!;
+        const large = m[`${ep}-large`]!;
+        const ids = small.tokenizer.encode(s);
+        const pair = { small: { model: small.runtime, src: await small.runtime.encode(ids) }, large: { model: large.runtime, src: await large.runtime.encode(ids) } };
+        out.push(await bildDecode(pair, params));
+        releaseSource(pair.small.src);
+        releaseSource(pair.large.src);
+      }
+      expect(out[1], s).toEqual(out[0]);
+    }
+  }, 300_000);
+});
+
+const f16Reason = webgpu.available ? fp16Unsupported('webgpu') : 'WebGPU unavailable';
+describe.skipIf(!webgpu.available || f16Reason !== undefined)(`fp16 on webgpu${f16Reason ? ` (skipped: ${f16Reason})` : ''}`, () => {
+  it(`stays within ${F16_HIDDEN_TOL} (encoder) / ${F16_LOGIT_TOL} (logits) / ${F16_LOGPROB_TOL} (log-probabilities) of fp32 and keeps greedy outputs`, async () => {
+    const f32 = await loadModel(modelDir('toy-t5-small'), { ep: 'cpu' });
+    const f16 = await loadModel(modelDir('toy-t5-small'), { ep: 'webgpu', dtype: 'fp16' });
+    try {
+      expect(f16.exported.manifest.compute).toBe('fp16');
+      for (const s of sentences.slice(0, 2)) {
+        const ids = f32.tokenizer.encode(s);
+        const a = await f32.runtime.encode(ids, true);
+        const b = await f16.runtime.encode(ids, true);
+        expect(maxAbsDiff(a.hidden!, b.hidden!)).toBeLessThan(F16_HIDDEN_TOL);
+        const ga = await greedyDecode(f32.runtime, a);
+        const gb = await greedyDecode(f16.runtime, b);
+        expect(gb.ids, s).toEqual(ga.ids);
+        const da = f32.runtime.newDecoder(a);
+        const db = f16.runtime.newDecoder(b);
+        const ra = await da.extend(ga.ids.slice(0, -1), ga.ids.slice(1), true);
+        const rb = await db.extend(ga.ids.slice(0, -1), ga.ids.slice(1), true);
+        expect(maxAbsDiff(ra.logits!, rb.logits!)).toBeLessThan(F16_LOGIT_TOL);
+        expect(maxAbsDiff(ra.targetLogprob, rb.targetLogprob)).toBeLessThan(F16_LOGPROB_TOL);
+        da.dispose();
+        db.dispose();
+        releaseSource(a);
+        releaseSource(b);
+      }
+    } finally {
+      await f32.runtime.release();
+      await f16.runtime.release();
+    }
+  }, 300_000);
+});
