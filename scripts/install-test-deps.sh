@@ -16,7 +16,8 @@ fi
 
 # WebGPU tests (test/gpu) on a machine without a GPU: Mesa >= 25's software Vulkan driver (lavapipe).
 # Debian bookworm's own Mesa 22 is too old for onnxruntime's WebGPU provider; bookworm-backports has 25.
-if [ ! -e /usr/share/vulkan/icd.d/lvp_icd.json ] || ! dpkg -l libvulkan1 >/dev/null 2>&1; then
+mesa_major=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | cut -d. -f1 || true)
+if [ ! -e /usr/share/vulkan/icd.d/lvp_icd.json ] || ! dpkg -l libvulkan1 >/dev/null 2>&1 || [ "${mesa_major:-0}" -lt 25 ]; then
   export DEBIAN_FRONTEND=noninteractive
   if grep -q bookworm /etc/os-release 2>/dev/null && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
     echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
