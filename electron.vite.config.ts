@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
-// The main build carries every Node entry point: the Electron main process, the engine worker,
-// the CLI and the benchmark scripts all share src-main/engine.
+// The main build carries the Node entry points: the Electron main process, the engine worker and
+// the CLI, all sharing src-main/engine. (Benchmark scripts run from source with tsx.)
 export default defineConfig({
   main: {
     build: {
@@ -12,7 +12,6 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
           'engine-worker': resolve(__dirname, 'src-main/host/engine-worker.ts'),
-          'bench-runner': resolve(__dirname, 'src-main/bench/bench-runner.ts'),
         },
       },
     },
