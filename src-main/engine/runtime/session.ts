@@ -51,6 +51,10 @@ export class Session {
         intraOpNumThreads: opts.threads ?? 0,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        // Decoding alternates between sessions (encoder and decoder, small and large model): a thread
+        // pool left spinning after its run steals the core the next session needs (measured with
+        // bench:bild: both BiLD and large-only faster without spinning).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
         ...(DEVICE_EPS.includes(ep) && deviceOutputs.length
           ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((o) => [o, 'gpu-buffer'])) }
           : {}),
