@@ -1,7 +1,7 @@
 // npm run bench:peers — this engine against @huggingface/transformers (transformers.js) on this
 // machine's CPU, same weights: toy-t5-large exported to transformers.js's layout by this exporter.
 // (1) large-only greedy: ours vs transformers.js generate(); (2) BiLD (toy-t5-small, FB 0.5, RB 2)
-// against both. One run, warm-up excluded, sentences interleaved. Prints a Markdown section for
+// against both. One run, warm-up excluded, methods alternating in blocks of sentences. Prints a Markdown section for
 // docs/performance.md ("Peers").
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -48,15 +48,20 @@ try {
     },
   };
   for (const s of data.slice(0, 5)) for (const r of Object.values(rows)) await r.run(s);
+  // Methods take turns in blocks of sentences rather than per sentence: onnxruntime's thread pools
+  // keep spinning after a run (transformers.js's do by default), which would slow whichever
+  // decoder runs next; blocks confine that to a block's first sentence while still spreading
+  // machine noise over all methods.
+  const BLOCK = 20;
+  for (let b = 0; b < data.length; b += BLOCK)
+    for (const r of Object.values(rows))
+      for (const s of data.slice(b, b + BLOCK)) {
+        const t0 = performance.now();
+        r.tokens += await r.run(s);
+        r.ms.push(performance.now() - t0);
+      }
   let same = 0;
-  for (const s of data) {
-    for (const r of Object.values(rows)) {
-      const t0 = performance.now();
-      r.tokens += await r.run(s);
-      r.ms.push(performance.now() - t0);
-    }
-    if (JSON.stringify(await runTjs(s)) === JSON.stringify((await generate('large', { large }, s)).ids)) same++;
-  }
+  for (const s of data) if (JSON.stringify(await runTjs(s)) === JSON.stringify((await generate('large', { large }, s)).ids)) same++;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const [tj, ours, bi] = Object.values(rows).map((r) => mean(r.ms)) as [number, number, number];
   let cpu = '';
