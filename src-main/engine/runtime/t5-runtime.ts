@@ -10,7 +10,7 @@ import { DEVICE_EPS, Session, yieldIfDue, type SessionOptions } from './session'
 export interface RuntimeOptions extends SessionOptions {
   /** Softmax/argmax over the first N vocabulary rows (the tokenizer's length); default: all rows. */
   vocabLimit?: number;
-  /** Decoder positions to preallocate caches for (BiLD's maxLength, start token included). */
+  /** Decoder positions a generation may reach (BiLD's maxLength, start token included); default 128. */
   maxLength?: number;
 }
 
