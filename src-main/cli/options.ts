@@ -1,4 +1,5 @@
 import { UserError } from '../engine/errors';
+import type { WeightDType } from '../engine/onnx/t5-weights';
 import type { ExecutionProvider } from '../engine/runtime/session';
 
 const EPS: ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
@@ -7,4 +8,10 @@ export function parseEp(value: string | undefined): ExecutionProvider {
   if (value === undefined) return 'cpu';
   if (!(EPS as string[]).includes(value)) throw new UserError(`--ep: '${value}' is not one of ${EPS.join(', ')}`);
   return value as ExecutionProvider;
+}
+
+/** --dtype: fp32 (default) or fp16. */
+export function parseDtype(value: string | undefined): WeightDType {
+  if (value === undefined || value === 'fp32' || value === 'fp16') return value ?? 'fp32';
+  throw new UserError(`--dtype: '${value}' is not one of fp32, fp16`);
 }

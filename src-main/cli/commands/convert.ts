@@ -5,6 +5,7 @@ import { UserError } from '../../engine/errors';
 import { checkCheckpointDir } from '../../engine/model';
 import { stringOpt, type Command } from '../command';
 import { ProgressBar } from '../progress-bar';
+import { parseDtype } from '../options';
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -15,8 +16,7 @@ export const convertCommand: Command = {
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('convert: expected exactly one <checkpoint-dir>');
     const dir = checkCheckpointDir(args.positionals[0]!, 'checkpoint-dir');
-    const dtype = stringOpt(args, 'dtype') ?? 'fp32';
-    if (dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
+    const dtype = parseDtype(stringOpt(args, 'dtype'));
     const bar = new ProgressBar('export');
     const onProgress = (done: number, total: number) => bar.update(done, total);
     const out = stringOpt(args, 'out');

@@ -4,7 +4,7 @@ import { UserError } from '../../engine/errors';
 import { loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
 import { resolveModelOption } from '../resolve-model-option';
 import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
-import { parseEp } from '../options';
+import { parseDtype, parseEp } from '../options';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -39,8 +39,7 @@ export const generateCommand: Command = {
     };
     checkBildParams(bild);
     const draft = numberOpt(args, 'draft', { min: 1, integer: true });
-    const dtype = stringOpt(args, 'dtype') ?? 'fp32';
-    if (dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
+    const dtype = parseDtype(stringOpt(args, 'dtype'));
     const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), dtype, maxLength };
 
     let method: Method;

@@ -2,7 +2,7 @@ import type { EngineApi, EngineEvent, Method, RunSpec, RunSummary, VariantSummar
 import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
-import { parseEp } from '../options';
+import { parseDtype, parseEp } from '../options';
 import { ProgressBar } from '../progress-bar';
 
 /** Flags shared by `run` and `sweep`, named as in the official BiLD scripts where they exist. */
@@ -40,8 +40,8 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
   const task = stringOpt(args, 'task');
   if (task !== undefined && task !== 'translation' && task !== 'summarization')
     throw new UserError(`--task: '${task}' is not one of translation, summarization`);
-  const dtype = stringOpt(args, 'dtype');
-  if (dtype !== undefined && dtype !== 'fp32' && dtype !== 'fp16') throw new UserError(`--dtype: '${dtype}' is not one of fp32, fp16`);
+  const dtypeFlag = stringOpt(args, 'dtype');
+  const dtype = dtypeFlag === undefined ? undefined : parseDtype(dtypeFlag);
   return {
     dataset: {
       name,
