@@ -60,10 +60,9 @@ export class DownloadManager {
     };
     const done = downloadModel(repo, { ...this.hub, revision, controller, onProgress }).then(
       () => update({ status: 'done', bytes: state.totalBytes, speed: 0, eta: 0, file: null }),
-      // After a cancel the request may fail with a network or abort error rather than CancelledError.
       (err: unknown) =>
         update(
-          err instanceof CancelledError || controller.signal.aborted
+          err instanceof CancelledError
             ? { status: 'cancelled', speed: 0, eta: null }
             : { status: 'failed', error: (err as Error).message ?? String(err), speed: 0, eta: null },
         ),

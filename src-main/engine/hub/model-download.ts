@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors';
 import { HubApi } from './api';
 import { fileExists, readCachedRef, repoCache, snapshotDir, writeRef } from './cache-layout';
-import { HubNetworkError } from './http';
+import { abortReason, HubNetworkError } from './http';
 import { folderHasModel, selectModelFiles, shardsFromIndex } from './model-files';
 import { controllerFor, downloadRepoFiles, type DownloadOptions } from './repo-download';
 import { hubSettings, type HubOptions, type HubSettings } from './settings';
@@ -65,35 +65,41 @@ export async function downloadModel(repoId: string, opts: ModelDownloadOptions =
     return cached;
   }
   const control = controllerFor(opts);
-  const api = new HubApi(settings, (info) => emit({ type: 'retry', ...info }));
-  let commit: string;
   try {
-    commit = await api.resolveRevision('model', repoId, revision, control.signal);
+    const api = new HubApi(settings, (info) => emit({ type: 'retry', ...info }));
+    let commit: string;
+    try {
+      commit = await api.resolveRevision('model', repoId, revision, control.signal);
+    } catch (err) {
+      if (!(err instanceof HubNetworkError) || control.signal.aborted) throw err;
+      const cached = findCachedModel(repoId, revision, opts);
+      if (!cached) throw err;
+      emit({ type: 'offline', reason: err.message });
+      emit({ type: 'done', folder: cached.folder, commit: cached.commit });
+      return cached;
+    }
+    const listing = await api.listFiles('model', repoId, commit, '', control.signal);
+    const sel = selectModelFiles(listing);
+    if ('missing' in sel) throw new UserError(`${repoId}@${revision} has no ${sel.missing}: it is not a model bild-bench can use`);
+    let files = sel.files;
+    const dl = { ...opts, controller: control };
+    if (sel.weightIndex) {
+      const [indexPath] = await downloadRepoFiles(
+        settings,
+        { repoType: 'model', repoId, commit, files: [sel.weightIndex] },
+        dl,
+      );
+      files = [...files, sel.weightIndex, ...shardsFromIndex(readFileSync(indexPath, 'utf8'), listing, sel.weightIndex.path)];
+    }
+    await downloadRepoFiles(settings, { repoType: 'model', repoId, commit, files }, dl);
+    const rc = repoCache(settings.cacheDir, 'model', repoId);
+    await writeRef(rc, revision, commit);
+    const folder = snapshotDir(rc, commit);
+    emit({ type: 'done', folder, commit });
+    return { repo: repoId, commit, folder, checkedOnline: true };
   } catch (err) {
-    if (!(err instanceof HubNetworkError)) throw err;
-    const cached = findCachedModel(repoId, revision, opts);
-    if (!cached) throw err;
-    emit({ type: 'offline', reason: err.message });
-    emit({ type: 'done', folder: cached.folder, commit: cached.commit });
-    return cached;
+    // Once cancelled, whatever a request threw (an AbortError, a reset connection) means "cancelled".
+    if (control.signal.aborted) throw abortReason(control.signal);
+    throw err;
   }
-  const listing = await api.listFiles('model', repoId, commit, '', control.signal);
-  const sel = selectModelFiles(listing);
-  if ('missing' in sel) throw new UserError(`${repoId}@${revision} has no ${sel.missing}: it is not a model bild-bench can use`);
-  let files = sel.files;
-  const dl = { ...opts, controller: control };
-  if (sel.weightIndex) {
-    const [indexPath] = await downloadRepoFiles(
-      settings,
-      { repoType: 'model', repoId, commit, files: [sel.weightIndex] },
-      dl,
-    );
-    files = [...files, sel.weightIndex, ...shardsFromIndex(readFileSync(indexPath, 'utf8'), listing, sel.weightIndex.path)];
-  }
-  await downloadRepoFiles(settings, { repoType: 'model', repoId, commit, files }, dl);
-  const rc = repoCache(settings.cacheDir, 'model', repoId);
-  await writeRef(rc, revision, commit);
-  const folder = snapshotDir(rc, commit);
-  emit({ type: 'done', folder, commit });
-  return { repo: repoId, commit, folder, checkedOnline: true };
 }
