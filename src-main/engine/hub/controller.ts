@@ -30,9 +30,18 @@ export class DownloadController {
     return this.cancelCtl.signal;
   }
 
-  /** Fires on cancel or pause: what a single request should listen to. */
+  /**
+   * Fires on cancel or pause: what a single request should listen to. Built by hand rather than
+   * with AbortSignal.any: on Node 20 a composite signal can be collected while a request still
+   * depends on it, and a cancel then never reaches that request.
+   */
   get requestSignal(): AbortSignal {
-    return AbortSignal.any([this.cancelCtl.signal, this.pauseCtl.signal]);
+    const ctl = new AbortController();
+    for (const s of [this.cancelCtl.signal, this.pauseCtl.signal]) {
+      if (s.aborted) ctl.abort(s.reason);
+      else s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
+    }
+    return ctl.signal;
   }
 
   get isPaused(): boolean {
