@@ -1,7 +1,7 @@
 // Entry of the engine worker thread: owns a HostEngine, answers RPC requests arriving on the
 // MessagePort it was given and forwards every engine and download event. Runs from source
 // (tsx) and bundled (out/main/engine-worker.js).
-import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { HostEngine } from './host-engine';
 import type { ClientMessage, WorkerMessage } from './protocol';
 import { dispatch } from './rpc';
@@ -21,12 +21,8 @@ function handle(msg: ClientMessage): void {
   void dispatch(engine, method, args).then((reply) => post({ kind: 'reply', id, reply }));
 }
 
-engine.subscribeAll((event) => {
-  post({ kind: 'event', event });
-  // A run decodes synchronously (its awaits only queue microtasks), so the worker's event loop
-  // does not turn until the run ends. Draining the port at each engine event lets a cancel (or any
-  // other request) take effect between sentences.
-  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handle(m.message as ClientMessage);
-});
+// Decoding yields to the event loop at least every 20 ms (runtime/session.ts yieldIfDue), so
+// requests such as a cancel are handled here while a run is in progress.
+engine.subscribeAll((event) => post({ kind: 'event', event }));
 
 port.on('message', handle);
