@@ -13,7 +13,3 @@ export class CancelledError extends Error {
     super(message);
   }
 }
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CancelledError();
-}

@@ -22,7 +22,7 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import type { ExternalRef } from './external-data';
-import { f32ToF16Bits } from './float16';
+import { f32ToF16Bits } from '../checkpoint/float';
 
 export const OPSET = 17;
 export const DT = TensorProto_DataType;

@@ -3,7 +3,7 @@ import type { T5Config } from '../checkpoint/config';
 import { CancelledError, UserError } from '../errors';
 import { DT } from './graph-builder';
 import type { ExternalDataWriter, ExternalRef } from './external-data';
-import { toF16 } from './float16';
+import { narrow } from '../checkpoint/float';
 
 /** A weight written to the external data file, under the exporter's own (fused) name. */
 export interface StoredWeight {
@@ -48,7 +48,7 @@ function* asBytes(values: Values, dtype: WeightDType): Iterable<Uint8Array> {
   for (const v of values)
     for (let i = 0; i < v.length; i += CHUNK_FLOATS) {
       const part = v.subarray(i, i + CHUNK_FLOATS);
-      yield dtype === 'fp16' ? new Uint8Array(toF16(part).buffer) : new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+      yield narrow(dtype === 'fp16' ? 'F16' : 'F32', part);
     }
 }
 
