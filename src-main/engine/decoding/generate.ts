@@ -1,6 +1,5 @@
 import { UserError } from '../errors';
 import type { LoadedModel } from '../model';
-export { checkSameTokenizer } from '../model';
 import { releaseSource, type EncodedSource } from '../runtime/t5-runtime';
 import { bildDecode, BILD_DEFAULTS, type BildParams } from './bild';
 import type { DecodeCounts } from './counters';

@@ -7,9 +7,9 @@
 import type { EngineEvent, ModelInfo, ProgressStage, RunStatus, RunSummary, SentenceResult, VariantOutput } from '../api/types';
 import { RESULT_SCHEMA_VERSION } from '../api/types';
 import type { Example } from '../data';
-import { checkSameTokenizer, generate, type GenerateParams, type Models, type SentenceOutput } from '../decoding/generate';
+import { generate, type GenerateParams, type Models, type SentenceOutput } from '../decoding/generate';
 import { CancelledError } from '../errors';
-import type { LoadedModel } from '../model';
+import { checkSameTokenizer, type LoadedModel } from '../model';
 import type { RunnerDeps } from './deps';
 import { captureEnvironment, datasetInfo, modelInfo } from './environment';
 import type { RunHistory } from './history';
