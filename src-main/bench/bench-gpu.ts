@@ -1,31 +1,47 @@
-// npm run bench:gpu [-- --quick] [--ep webgpu,cuda] — GPU decoding speed on a Linux machine with an
-// NVIDIA GPU (docs/gpu.md): the demo pair (ms/token, BiLD speedup) and random-weight exports
-// shaped like T5-large / mT5-large (with T5-small / mT5-small as the small model), fp32 and fp16.
-// Random weights decode nonsense, so those rows time a fixed call pattern instead of a text:
-// greedy = one-token steps; BiLD-like = 10 small one-token steps + 1 large chunk of 11.
-// --quick: tiny shapes and few sentences, to check the script on lavapipe (software Vulkan).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// npm run bench:gpu [-- --quick] [--ep webgpu,cuda|none] [--sentences N] [--pytorch python3 [--torch_device cuda]]
+//                   [--json out.json] [--work DIR]
+// GPU decoding speed on a Linux machine with an NVIDIA GPU (docs/gpu.md): the demo pair (ms/token,
+// BiLD speedup) and random-weight exports shaped like T5-large / mT5-large (T5-small / mT5-small as
+// the small model), fp32 and fp16; and, in the same run on the same GPU and the same weights,
+// HF transformers' eager PyTorch generate() (scripts/bench-gpu-pytorch.py) when python3 has torch.
+// Random weights decode nonsense, so those rows time fixed shapes: greedy = encode 32 tokens and
+// decode 64 (each step fed the previous argmax); BiLD-like = 10 small one-token steps + 1 large
+// chunk of 11. --quick: tiny shapes and few sentences, to check the script on lavapipe.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { T5Config } from '../engine/checkpoint/config';
 import { MT5_SMALL, writeRandomT5Checkpoint } from '../engine/checkpoint/safetensors-writer';
-import { generate } from '../engine/decoding/generate';
-import { loadModel } from '../engine/model';
+import { generate, type Method } from '../engine/decoding/generate';
+import { computeTypeFor, loadModel, type LoadedModel } from '../engine/model';
 import { exportT5 } from '../engine/onnx/export-t5';
 import type { WeightDType } from '../engine/onnx/t5-weights';
-import { resourcesDir } from '../engine/paths';
+import { appRoot, resourcesDir } from '../engine/paths';
 import { fp16Unsupported, providerStatus } from '../engine/runtime/providers';
 import type { ExecutionProvider } from '../engine/runtime/session';
 import { releaseSource, T5Runtime } from '../engine/runtime/t5-runtime';
 import { describeMachine } from './machine';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, ep: { type: 'string' }, sentences: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    ep: { type: 'string' },
+    sentences: { type: 'string' },
+    pytorch: { type: 'string' },
+    torch_device: { type: 'string' },
+    json: { type: 'string' },
+    work: { type: 'string' },
+  },
+});
 const quick = values.quick === true;
-const eps = (values.ep?.split(',') ?? ['webgpu', 'cuda']) as ExecutionProvider[];
+const eps = (values.ep === 'none' ? [] : (values.ep?.split(',') ?? ['webgpu', 'cuda'])) as ExecutionProvider[];
 const nSentences = Number(values.sentences ?? (quick ? 3 : 50));
-const rows: string[] = [];
-const row = (...cells: (string | number)[]): number => rows.push(`| ${cells.join(' | ')} |`);
+const torchDevice = values.torch_device ?? 'cuda';
+const SRC_LEN = 32;
+const NEW_TOKENS = quick ? 16 : 64;
+const CALLS = quick ? 2 : 3;
 
 const T5: Partial<T5Config> = { modelType: 't5', vocabSize: 32128, dKv: 64, ffProj: 'relu', tieWordEmbeddings: true };
 const SHAPES: Record<string, { large: Partial<T5Config>; small: Partial<T5Config> }> = quick
@@ -35,36 +51,92 @@ const SHAPES: Record<string, { large: Partial<T5Config>; small: Partial<T5Config
       'mT5-large': { large: { ...MT5_SMALL, dModel: 1024, dFf: 2816, numLayers: 24, numDecoderLayers: 24, numHeads: 16 }, small: { ...MT5_SMALL } },
     };
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** One measurement: ms per generated token of one model/method (and ms per sentence where it applies). */
+interface Result {
+  model: string;
+  engine: string; // 'bild-bench <ep>' or 'pytorch eager'
+  dtype: WeightDType;
+  method: Method | 'bild-like';
+  msPerToken: number;
+  msPerSentence?: number;
+  /** The PyTorch row this one is compared with (BiLD rows: the large model alone). */
+  baseline?: string;
+  note?: string;
+}
+const results: Result[] = [];
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const f2 = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(2));
 
-async function demoRows(ep: ExecutionProvider, dtype: WeightDType): Promise<void> {
+const demoModel = (name: string): string => join(resourcesDir(), 'models', name);
+function demoSources(): string[] {
   const lines = readFileSync(join(resourcesDir(), 'datasets', 'toy-de-en.test.jsonl'), 'utf8').trim().split('\n').slice(0, nSentences);
-  const data = lines.map((l) => (JSON.parse(l) as { translation: { de: string } }).translation.de);
-  const large = await loadModel(join(resourcesDir(), 'models', 'toy-t5-large'), { ep, dtype });
-  const small = await loadModel(join(resourcesDir(), 'models', 'toy-t5-small'), { ep, dtype });
-  const runs = { large: [] as number[], small: [] as number[], bild: [] as number[] };
-  const tokens = { large: 0, small: 0, bild: 0 };
-  for (const s of data.slice(0, 2)) for (const m of ['large', 'small', 'bild'] as const) await generate(m, { small, large }, s, { bild: { fallback: 0.5, rollback: 2 } });
-  for (const s of data)
-    for (const m of ['large', 'small', 'bild'] as const) {
-      const o = await generate(m, { small, large }, s, { bild: { fallback: 0.5, rollback: 2 } });
-      runs[m].push(o.totalMs);
-      tokens[m] += o.tokens;
-    }
-  const perTok = (m: keyof typeof runs) => (runs[m].reduce((a, b) => a + b, 0) / tokens[m]).toFixed(2);
-  row('demo toy-t5-large / toy-t5-small', ep, dtype, `${mean(runs.large).toFixed(1)} ms/sent, ${perTok('large')} ms/tok`, `${mean(runs.small).toFixed(1)} ms/sent, ${perTok('small')} ms/tok`, `${mean(runs.bild).toFixed(1)} ms/sent`, `${(mean(runs.large) / mean(runs.bild)).toFixed(2)}x`);
-  for (const m of [large, small]) await m.runtime.release();
+  return lines.map((l) => (JSON.parse(l) as { translation: { de: string } }).translation.de);
 }
 
-/** Mean ms of one decoder call with a chunk of k tokens after P cached positions (random weights: fixed ids). */
-async function timeSteps(rt: T5Runtime, k: number, calls: number): Promise<number> {
-  const src = await rt.encode(Array.from({ length: 32 }, (_, i) => 3 + i));
+/** Large-only greedy ids of every demo sentence per engine/dtype, to compare engines' outputs. */
+const greedyIds = new Map<string, number[][]>();
+
+async function demoRows(ep: ExecutionProvider, dtype: WeightDType): Promise<void> {
+  const data = demoSources();
+  const large = await loadModel(demoModel('toy-t5-large'), { ep, dtype });
+  const small = await loadModel(demoModel('toy-t5-small'), { ep, dtype });
+  const methods: Method[] = ['large', 'small', 'bild'];
+  const ms: Record<string, number[]> = {};
+  const tokens: Record<string, number> = {};
+  const ids: number[][] = [];
+  const run = (m: Method, s: string) => generate(m, { small, large }, s, { bild: { fallback: 0.5, rollback: 2 } });
+  for (const s of data.slice(0, 2)) for (const m of methods) await run(m, s);
+  for (const s of data)
+    for (const m of methods) {
+      const o = await run(m, s);
+      (ms[m] ??= []).push(o.totalMs);
+      tokens[m] = (tokens[m] ?? 0) + o.tokens;
+      if (m === 'large') ids.push(o.ids);
+    }
+  greedyIds.set(`bild-bench ${ep} ${dtype}`, ids);
+  const label = { large: 'toy-t5-large', small: 'toy-t5-small', bild: 'BiLD toy-t5-small/large (FB 0.5, RB 2)' } as Record<Method, string>;
+  for (const m of methods)
+    results.push({
+      model: `demo ${label[m]}`,
+      engine: `bild-bench ${ep}`,
+      dtype,
+      method: m,
+      msPerToken: sum(ms[m]!) / tokens[m]!,
+      msPerSentence: sum(ms[m]!) / data.length,
+      baseline: `demo ${label[m === 'small' ? 'small' : 'large']}`,
+    });
+  for (const m of [large, small] as LoadedModel[]) await m.runtime.release();
+}
+
+/** Mean ms per token of greedy decoding: encode SRC_LEN tokens, decode NEW_TOKENS, each fed the last argmax. */
+async function timeGreedy(rt: T5Runtime): Promise<number> {
+  const src = Array.from({ length: SRC_LEN }, (_, i) => 3 + i);
+  const once = async (): Promise<void> => {
+    const enc = await rt.encode(src);
+    const dec = rt.newDecoder(enc);
+    let tok = rt.cfg.decoderStartId;
+    for (let i = 0; i < NEW_TOKENS; i++) {
+      tok = (await dec.extend([tok])).next[0]!;
+      dec.commit();
+    }
+    dec.dispose();
+    releaseSource(enc);
+  };
+  await once();
+  const t0 = performance.now();
+  for (let i = 0; i < CALLS; i++) await once();
+  return (performance.now() - t0) / (CALLS * NEW_TOKENS);
+}
+
+/** Mean ms of one decoder call with a chunk of k tokens after ~10-100 cached positions. */
+async function timeChunk(rt: T5Runtime, k: number, calls: number): Promise<number> {
+  const src = await rt.encode(Array.from({ length: SRC_LEN }, (_, i) => 3 + i));
   const dec = rt.newDecoder(src);
   const chunk = Array.from({ length: k }, (_, i) => 3 + i);
   const run = async () => {
     await dec.extend(chunk);
     dec.commit();
-    if (dec.fed > 100) dec.truncate(1); // keep the cache length in a realistic range
+    if (dec.fed > 100) dec.truncate(10);
   };
   for (let i = 0; i < 3; i++) await run();
   const t0 = performance.now();
@@ -75,46 +147,155 @@ async function timeSteps(rt: T5Runtime, k: number, calls: number): Promise<numbe
   return ms;
 }
 
-async function randomRows(ep: ExecutionProvider, dtype: WeightDType, dir: string): Promise<void> {
-  for (const [name, shape] of Object.entries(SHAPES)) {
-    const rts: T5Runtime[] = [];
+/** Greedy ms/token of the large and small model of one random shape, and the BiLD-like call pattern. */
+async function randomRows(ep: ExecutionProvider, dtype: WeightDType, name: string, ckpts: Map<string, string>, dir: string): Promise<void> {
+  const rts: T5Runtime[] = [];
+  const exported: string[] = [];
+  try {
     for (const role of ['large', 'small'] as const) {
-      const ckpt = join(dir, `${name}-${role}`);
       const out = join(dir, `${name}-${role}-${dtype}-${ep}`);
-      await writeRandomT5Checkpoint(ckpt, shape[role], 1, 'F16');
-      await exportT5(ckpt, out, { dtype, compute: dtype === 'fp16' ? 'fp16' : 'fp32' });
+      exported.push(out);
+      await exportT5(ckpts.get(`${name}-${role}`)!, out, { dtype, compute: computeTypeFor(ep, dtype) });
       rts.push(await T5Runtime.load(out, { ep }));
     }
     const [large, small] = rts as [T5Runtime, T5Runtime];
-    const steps = quick ? 10 : 50;
-    const l1 = await timeSteps(large, 1, steps);
-    const l11 = await timeSteps(large, 11, Math.ceil(steps / 5));
-    const s1 = await timeSteps(small, 1, steps);
-    const bildPer11 = 10 * s1 + l11;
-    row(`random ${name}`, ep, dtype, `${l1.toFixed(2)} ms/tok (chunk of 11: ${l11.toFixed(2)} ms)`, `${s1.toFixed(2)} ms/tok`, `${(bildPer11 / 11).toFixed(2)} ms/tok (10 small + 1 large x11)`, `${((11 * l1) / bildPer11).toFixed(2)}x`);
+    const engine = `bild-bench ${ep}`;
+    const l1 = await timeGreedy(large);
+    const s1 = await timeGreedy(small);
+    const l11 = await timeChunk(large, 11, quick ? 5 : 20);
+    const s1step = await timeChunk(small, 1, quick ? 10 : 50);
+    results.push({ model: `random ${name}`, engine, dtype, method: 'large', msPerToken: l1, baseline: `random ${name}` });
+    results.push({ model: `random ${name}-small`, engine, dtype, method: 'small', msPerToken: s1, baseline: `random ${name}-small` });
+    results.push({
+      model: `random ${name}`,
+      baseline: `random ${name}`,
+      engine,
+      dtype,
+      method: 'bild-like',
+      msPerToken: (10 * s1step + l11) / 11,
+      note: `10 small steps (${s1step.toFixed(2)} ms) + 1 large chunk of 11 (${l11.toFixed(2)} ms)`,
+    });
+  } finally {
     for (const r of rts) await r.release();
+    for (const d of exported) rmSync(d, { recursive: true, force: true });
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-gpu-'));
-process.env.BILD_BENCH_HOME ??= dir;
-try {
-  process.stdout.write(`${describeMachine()}\n\n`);
-  row('model', 'ep', 'dtype', 'large alone', 'small alone', 'BiLD', 'BiLD speedup');
-  row('---', '---', '---', '---', '---', '---', '---');
-  for (const ep of eps) {
-    const st = providerStatus(ep);
-    if (!st.available) {
-      process.stderr.write(`skipping ${ep}: ${st.reason}\n`);
-      continue;
-    }
-    const dtypes: WeightDType[] = fp16Unsupported(ep) ? ['fp32'] : ['fp32', 'fp16'];
-    for (const dtype of dtypes) {
-      await demoRows(ep, dtype);
-      await randomRows(ep, dtype, dir);
+interface TorchRow {
+  model: string;
+  role: 'large' | 'small';
+  dtype: WeightDType;
+  ms_per_sentence: number;
+  ms_per_token: number;
+  tokens: number;
+  ids?: number[][];
+}
+
+/** Runs scripts/bench-gpu-pytorch.py on the same models and inputs; undefined (with a reason printed) when it cannot. */
+async function pytorchRows(python: string, ckpts: Map<string, string>, dtypes: WeightDType[]): Promise<string | undefined> {
+  const large = await loadModel(demoModel('toy-t5-large'), { ep: 'cpu' });
+  const inputs = demoSources().map((s) => large.tokenizer.encode(s));
+  await large.runtime.release();
+  const job = {
+    device: torchDevice,
+    dtypes,
+    demo: { large: demoModel('toy-t5-large'), small: demoModel('toy-t5-small'), inputs, maxLength: 128, warmup: 2 },
+    random: Object.keys(SHAPES).map((name) => ({ name, large: ckpts.get(`${name}-large`), small: ckpts.get(`${name}-small`), srcLen: SRC_LEN, newTokens: NEW_TOKENS, calls: CALLS })),
+  };
+  const p = spawnSync(python, [join(appRoot(), 'scripts', 'bench-gpu-pytorch.py')], {
+    input: JSON.stringify(job),
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, HF_HUB_DISABLE_PROGRESS_BARS: '1', TRANSFORMERS_VERBOSITY: 'error' },
+  });
+  if (p.status !== 0) {
+    process.stderr.write(`PyTorch reference skipped: ${python} exited with ${p.status ?? p.error?.message}\n`);
+    return undefined;
+  }
+  const out = JSON.parse(p.stdout) as { env: Record<string, string>; rows: TorchRow[] };
+  for (const r of out.rows) {
+    const model = r.model === 'demo' ? `demo toy-t5-${r.role}` : `random ${r.model}${r.role === 'small' ? '-small' : ''}`;
+    results.push({ model, engine: 'pytorch eager', dtype: r.dtype, method: r.role, msPerToken: r.ms_per_token, msPerSentence: r.model === 'demo' ? r.ms_per_sentence : undefined });
+    if (r.ids && r.role === 'large') greedyIds.set(`pytorch ${r.dtype}`, r.ids);
+  }
+  return `torch ${out.env.torch}, transformers ${out.env.transformers}, ${out.env.device}`;
+}
+
+function gpuName(): string {
+  const p = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8' });
+  return p.status === 0 ? `GPU: ${p.stdout.trim()}` : 'GPU: none found by nvidia-smi';
+}
+
+function report(torchEnv: string | undefined): string {
+  const lines = [describeMachine(), gpuName(), torchEnv ? `PyTorch reference: ${torchEnv}, eager attention, generate() greedy, batch 1` : 'PyTorch reference: not run', ''];
+  lines.push('| model | engine | dtype | method | ms/token | ms/sentence | speedup vs PyTorch eager (same dtype; BiLD: vs its large model) | note |', '|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const ref = results.find((t) => t.engine === 'pytorch eager' && t.model === r.baseline && t.dtype === r.dtype);
+    const vs = ref ? `${(ref.msPerToken / r.msPerToken).toFixed(2)}x` : '';
+    lines.push(`| ${r.model} | ${r.engine} | ${r.dtype} | ${r.method} | ${f2(r.msPerToken)} | ${f2(r.msPerSentence)} | ${vs} | ${r.note ?? ''} |`);
+  }
+  const ref = greedyIds.get('pytorch fp32');
+  if (ref) {
+    lines.push('');
+    for (const [k, ids] of greedyIds) {
+      if (k === 'pytorch fp32') continue;
+      const same = ids.filter((x, i) => JSON.stringify(x) === JSON.stringify(ref[i])).length;
+      lines.push(`demo toy-t5-large greedy ids, ${k} vs pytorch fp32: identical on ${same}/${ids.length} sentences`);
     }
   }
-  process.stdout.write(`${rows.join('\n')}\n\nReference (HF transformers 5.17 eager PyTorch, H100/H200, batch 1, greedy, fp32): T5-large ~20 ms/token, T5-small ~6.5, mT5-large ~27; toy-t5-large 172 ms/sentence (~6 ms/token), toy-t5-small 111 ms.\n`);
+  return `${lines.join('\n')}\n`;
+}
+
+// --work DIR keeps the random checkpoints between runs (a rerun skips writing them)
+const dir = values.work ?? mkdtempSync(join(tmpdir(), 'bench-gpu-'));
+process.env.BILD_BENCH_HOME ??= join(dir, 'home');
+let torchEnv: string | undefined;
+const failures: string[] = [];
+/** Runs one part of the benchmark; a failure is reported and the next part still runs. */
+async function attempt(what: string, part: () => Promise<void>): Promise<void> {
+  try {
+    await part();
+  } catch (err) {
+    failures.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+    process.stderr.write(`FAILED ${failures.at(-1)}\n`);
+  }
+  flush(false);
+}
+/** Prints the report so far and writes it to --json: a crash later in the run keeps what was measured. */
+function flush(final: boolean): void {
+  const text = report(torchEnv) + failures.map((f) => `failed: ${f}\n`).join('');
+  if (final) process.stdout.write(text);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify({ report: text, results }, null, 2)}\n`);
+}
+try {
+  const ckpts = new Map<string, string>();
+  for (const [name, shape] of Object.entries(SHAPES))
+    for (const role of ['large', 'small'] as const) {
+      const ckpt = join(dir, `${name}-${role}`);
+      if (!existsSync(join(ckpt, 'done'))) {
+        await writeRandomT5Checkpoint(ckpt, shape[role], 1, 'F16');
+        writeFileSync(join(ckpt, 'done'), '');
+      }
+      ckpts.set(`${name}-${role}`, ckpt);
+    }
+  const gpuDtypes: WeightDType[] = ['fp32', 'fp16'];
+  for (const ep of eps) {
+    const st = providerStatus(ep);
+    process.stderr.write(`${ep}: ${st.available ? 'available' : 'skipped'}, ${st.reason}\n`);
+    if (!st.available) continue;
+    for (const dtype of ep === 'cpu' || fp16Unsupported(ep) ? (['fp32'] as WeightDType[]) : gpuDtypes) {
+      process.stderr.write(`${ep} ${dtype}...\n`);
+      await attempt(`demo ${ep} ${dtype}`, () => demoRows(ep, dtype));
+      for (const name of Object.keys(SHAPES)) await attempt(`random ${name} ${ep} ${dtype}`, () => randomRows(ep, dtype, name, ckpts, dir));
+    }
+  }
+  if (values.pytorch) {
+    process.stderr.write(`PyTorch eager (${torchDevice})...\n`);
+    torchEnv = await pytorchRows(values.pytorch, ckpts, torchDevice === 'cpu' ? ['fp32'] : gpuDtypes);
+    flush(false);
+  }
+  flush(true);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!values.work) rmSync(dir, { recursive: true, force: true });
 }

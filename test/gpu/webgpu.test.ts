@@ -3,11 +3,14 @@
 // resident caches, gpu-buffer outputs fed back as inputs). lavapipe compiles each WebGPU shader
 // the first time (Mesa keeps them in ~/.cache/mesa_shader_cache_db): a cold cache adds about a
 // minute per model, hence the generous timeouts; warm, the file takes about a minute.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bildDecode } from '../../src-main/engine/decoding/bild';
 import { BILD_DEFAULTS } from '../../src-main/engine/decoding/bild';
 import { greedyDecode } from '../../src-main/engine/decoding/greedy';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model';
+import { EXPORT_FILES } from '../../src-main/engine/onnx/export-t5';
 import { fp16Unsupported, providerStatus } from '../../src-main/engine/runtime/providers';
 import { releaseSource, type T5Runtime } from '../../src-main/engine/runtime/t5-runtime';
 import { demoTestSentences } from '../helpers/demo';
@@ -109,6 +112,45 @@ describe.skipIf(!webgpu.available)('webgpu equals cpu', () => {
       expect(out[1], s).toEqual(out[0]);
     }
   }, 300_000);
+});
+
+/**
+ * Which nodes onnxruntime places on which provider, and where it inserts copies, read from its
+ * verbose log (a child process: the log goes to the native stderr).
+ */
+function placement(model: string): { gpuOps: string[]; cpuOps: string[]; copies: string[] } {
+  const script = `import * as ort from 'onnxruntime-node';
+const s = await ort.InferenceSession.create(process.argv[1], { executionProviders: ['webgpu'], logSeverityLevel: 0, graphOptimizationLevel: 'all' });
+await s.release();`;
+  const p = spawnSync(process.execPath, ['--input-type=module', '-e', script, model], { encoding: 'utf8' });
+  expect(p.status, p.stderr.slice(-2000)).toBe(0);
+  const log = `${p.stdout}${p.stderr}`.split('\n');
+  const opsOn = (ep: string): string[] => {
+    const start = log.findIndex((l) => l.includes(`placed on [${ep}]`));
+    const ops: string[] = [];
+    for (let i = start + 1; start >= 0 && i < log.length; i++) {
+      const m = /VerifyEachNodeIsAssignedToAnEp\]\s{3}(\S+) \(/.exec(log[i]!);
+      if (!m) break;
+      ops.push(m[1]!);
+    }
+    return ops;
+  };
+  return { gpuOps: opsOn('WebGpuExecutionProvider'), cpuOps: opsOn('CPUExecutionProvider'), copies: log.filter((l) => l.includes('AddCopyNode')) };
+}
+
+describe.skipIf(!webgpu.available)('webgpu graph placement', () => {
+  it('runs the decoder on the GPU with fused norms/gelu and no copy to the host before the outputs', async () => {
+    const small = await loadModel(modelDir('toy-t5-small'), { ep: 'cpu' });
+    await small.runtime.release();
+    const { gpuOps, cpuOps, copies } = placement(join(small.exported.dir, EXPORT_FILES.decoder));
+    // a MemcpyToHost inside the graph makes every step wait for the GPU (it did when the argmax was cast to float)
+    expect(copies.filter((l) => l.includes('MemcpyToHost'))).toEqual([]);
+    // only the int64 bookkeeping of the inputs (ids, lengths, cache slice bounds) stays on the CPU
+    expect(new Set(cpuOps)).toEqual(new Set(['Split', 'Concat', 'Reshape', 'Unsqueeze']));
+    for (const op of ['SimplifiedLayerNormalization', 'FastGelu', 'MultiHeadAttention', 'MatMul', 'ArgMax']) expect(gpuOps).toContain(op);
+    // the primitive forms of RMS norm / gelu_new are not fused for WebGPU: they must not be in the graph
+    for (const op of ['Sqrt', 'Pow', 'Tanh', 'ReduceMean']) expect(gpuOps).not.toContain(op);
+  }, 120_000);
 });
 
 const f16Reason = webgpu.available ? fp16Unsupported('webgpu') : 'WebGPU unavailable';

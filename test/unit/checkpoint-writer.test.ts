@@ -104,6 +104,10 @@ describe('writeRandomT5Checkpoint', () => {
       expect(got.map(({ name, shape }) => ({ name, shape }))).toEqual(want);
       expect(got.every((t) => t.dtype === 'F16')).toBe(true);
       expect(readT5Config(dir)).toEqual(config);
+      // transformers >= 5 refuses `"initializer_factor": 1` (int for a float field): write floats as it does
+      const text = readFileSync(join(dir, 'config.json'), 'utf8');
+      for (const field of ['dropout_rate', 'initializer_factor'])
+        expect(text).toMatch(new RegExp(`"${field}": [0-9]+\\.[0-9]+[,\\n]`));
     }
   });
 

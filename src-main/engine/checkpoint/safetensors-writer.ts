@@ -160,7 +160,18 @@ export function t5TensorShapes(c: T5Config): { name: string; shape: number[] }[]
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The config.json transformers would write for `c`. */
+/** Fields transformers (>= 5) validates as float: an integer-looking value there is refused. */
+const FLOAT_FIELDS = ['layer_norm_epsilon', 'dropout_rate', 'initializer_factor'];
+
+/** The config.json text transformers would write for `c` (float fields keep their decimal point). */
+export function hfConfigText(c: T5Config): string {
+  const json = hfConfigJson(c);
+  let text = JSON.stringify(json, null, 2);
+  for (const k of FLOAT_FIELDS) if (Number.isInteger(json[k])) text = text.replace(`"${k}": ${String(json[k])}`, `"${k}": ${String(json[k])}.0`);
+  return `${text}\n`;
+}
+
+/** The config.json fields transformers would write for `c`. */
 export function hfConfigJson(c: T5Config): Record<string, unknown> {
   return {
     architectures: [c.modelType === 'mt5' ? 'MT5ForConditionalGeneration' : 'T5ForConditionalGeneration'],
@@ -204,7 +215,7 @@ export async function writeRandomT5Checkpoint(
   // As in pre-5 transformers configs: output scaling follows tying unless stated.
   if (config.tieWordEmbeddings !== undefined && config.scaleDecoderOutputs === undefined) c.scaleDecoderOutputs = c.tieWordEmbeddings;
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(c), null, 2)}\n`);
+  await writeFile(join(dir, 'config.json'), hfConfigText(c));
   const shapes = t5TensorShapes(c);
   const file = join(dir, 'model.safetensors');
   const writer = await SafetensorsWriter.create(file, shapes.map((s) => ({ ...s, dtype })));

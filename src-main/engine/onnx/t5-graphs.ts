@@ -2,15 +2,17 @@
 //   encoder:  input_ids [1, S]                  -> hidden [1, S, d]
 //   cross-kv: hidden [1, S, d]                  -> cross_kv [2L, H, S, dkv]  (layer i: K at 2i, V at 2i+1; once per source)
 //   decoder:  k new tokens at positions P..P+k-1 + a self-attention cache [2L, H, C ≥ P, dkv] of which
-//             the first P positions count -> rows [3, k] (argmax, max probability, log-probability of a
-//             given token) and present_kv [2L, H, P+k, dkv], the cache extended by this chunk. On a GPU
+//             the first P positions count -> next [k] (argmax), rows [2, k] (max probability,
+//             log-probability of a given token) and present_kv [2L, H, P+k, dkv], the cache extended by this chunk. On a GPU
 //             the cache stays in device memory: committing is keeping present_kv, rolling back is a
 //             smaller P.
 // Inputs and outputs are stacked into few tensors: each one costs onnxruntime-node several
 // microseconds per call, which is most of a small model's step.
 // One function per block, in the order of HF's modeling_t5.py. Attention is onnxruntime's
 // com.microsoft MultiHeadAttention (scale 1: T5 does not divide scores by sqrt(dkv)); RMS norm and
-// gelu_new are written in the primitive form that onnxruntime fuses into single kernels.
+// gelu_new are onnxruntime's fused kernels (SimplifiedLayerNormalization, FastGelu), written as such:
+// the CPU provider fuses the primitive form into the same kernels, the WebGPU provider does not
+// (there it ran every primitive as its own dispatch).
 //
 // Compute type (fp16 on GPU providers, see docs/gpu.md): the residual stream, RMS norm statistics,
 // the feed-forward output projection `wo` and the decoding heads stay float32; attention, the other
@@ -66,14 +68,12 @@ const linear = (c: Ctx, x: string, key: string): string => c.g.op('MatMul', [x, 
 const residual = (c: Ctx, x: string, y: string): string => c.g.op('Add', [x, cast(c, y, c.ct, DT.FLOAT)]);
 
 /**
- * RMS norm of the float32 residual x: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias.
- * Statistics in float32; the normalized value is cast to the compute type before the weight (as HF).
+ * RMS norm of the float32 residual x: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias,
+ * in float32 (HF computes the statistics in float32 too), then cast to the compute type.
  */
 function rmsNorm(c: Ctx, x: string, key: string): string {
-  const { g } = c;
-  const variance = g.op('ReduceMean', [g.op('Pow', [x, g.f32([2])])], { axes: [-1], keepdims: 1 }); // [1, n, 1]
-  const denom = g.op('Sqrt', [g.op('Add', [variance, g.f32([c.cfg.eps])])]);
-  return g.op('Mul', [cast(c, g.op('Div', [x, denom]), DT.FLOAT, c.ct), W(c, key)]);
+  const y = c.g.op('SimplifiedLayerNormalization', [x, W(c, key, DT.FLOAT)], { axis: -1, epsilon: { f: c.cfg.eps }, stash_type: 1 });
+  return cast(c, y, DT.FLOAT, c.ct);
 }
 
 /** Splits a fused [1, n, parts·w] projection into `parts` tensors of [1, n, w]. */
@@ -81,14 +81,8 @@ function splitLast(c: Ctx, x: string, parts: number, width: number): string[] {
   return c.g.opN('Split', [x, c.g.i64(Array(parts).fill(width))], parts, { axis: -1 });
 }
 
-/** gelu_new: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))) */
-function geluNew(c: Ctx, x: string): string {
-  const { g } = c;
-  const k = (v: number) => g.float(c.ct, [v]);
-  const cubic = g.op('Mul', [g.op('Pow', [x, g.float(c.ct, [3])]), k(0.044715)]);
-  const inner = g.op('Mul', [g.op('Add', [x, cubic]), k(Math.sqrt(2 / Math.PI))]);
-  return g.op('Mul', [g.op('Mul', [x, k(0.5)]), g.op('Add', [g.op('Tanh', [inner]), k(1)])]);
-}
+/** gelu_new: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))), onnxruntime's FastGelu. */
+const geluNew = (c: Ctx, x: string): string => c.g.opN('FastGelu', [x], 1, {}, 'com.microsoft')[0]!;
 
 /** relu: wo(relu(wi x));  gated-gelu: wo(gelu_new(wi_0 x) ⊙ wi_1 x). `wo` runs in float32 -> float32. */
 function feedForward(c: Ctx, x: string, prefix: string): string {
@@ -180,6 +174,8 @@ function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: string, 
  * tokenizer's length): argmax, max softmax probability, log-softmax of a caller-given token.
  */
 function decodingHeads(c: Ctx, logits: string, vocabLimit: string, targets: string): { next: string; maxProb: string; logprob: string } {
+  // `next` (ArgMax, int64) is an output of its own: casting it into a float row ran on the CPU
+  // provider under WebGPU, which then waited for the GPU in the middle of every step
   const { g } = c;
   const live = g.op('Slice', [g.op('Reshape', [logits, g.i64([-1, c.cfg.vocabSize])]), g.i64([0]), vocabLimit, g.i64([1])]); // [k, N]
   const max = g.op('ReduceMax', [live], { axes: [1], keepdims: 1 }); // [k, 1]
@@ -221,8 +217,9 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: Compu
   if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.float(c.ct, [cfg.dModel ** -0.5])]);
   const logits = cast(c, linear(c, h, 'head'), c.ct, DT.FLOAT); // [1, k, V]; softmax statistics in float32
   const heads = decodingHeads(c, logits, vocabLimit!, g.op('Reshape', [targets!, g.i64([-1])]));
-  const rows = g.op('Concat', [g.op('Cast', [heads.next], { to: DT.FLOAT }), heads.maxProb, heads.logprob].map((t) => g.op('Unsqueeze', [t, g.i64([0])])), { axis: 0 });
-  g.output('rows', rows, DT.FLOAT, [3, 'k']); // argmax (exact in float32 below 2^24), max probability, target log-probability
+  const rows = g.op('Concat', [heads.maxProb, heads.logprob].map((t) => g.op('Unsqueeze', [t, g.i64([0])])), { axis: 0 });
+  g.output('next', heads.next, DT.INT64, ['k']); // greedy token of each row
+  g.output('rows', rows, DT.FLOAT, [2, 'k']); // max probability, target log-probability
   g.output('present_kv', g.op('Concat', present, { axis: 0 }), c.ct, [2 * L, H, 'T', dKv]);
   g.output('logits', logits, DT.FLOAT, [1, 'k', cfg.vocabSize]);
   return g;

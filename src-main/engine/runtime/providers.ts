@@ -76,7 +76,7 @@ function detect(ep: ExecutionProvider): ProviderStatus {
     }
     case 'webgpu': {
       const err = trySession('webgpu');
-      return err ? no(`a test session failed (no WebGPU adapter: on Linux a Vulkan driver is needed, e.g. Mesa >= 25 lavapipe or an NVIDIA driver): ${err}`) : ok('test session ran');
+      return err ? no(`a test session failed (no WebGPU adapter: on Linux a Vulkan driver is needed, e.g. Mesa >= 25 lavapipe, or an NVIDIA driver with libvulkan1 and libglvnd0 installed; in a container point VK_DRIVER_FILES at the driver's nvidia_icd.json): ${err}`) : ok('test session ran');
     }
     case 'dml':
     case 'coreml': {

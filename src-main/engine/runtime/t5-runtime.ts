@@ -62,7 +62,7 @@ export class T5Runtime {
   static async load(dir: string, opts: RuntimeOptions = {}): Promise<T5Runtime> {
     const manifest = readManifest(dir);
     if (!manifest) throw new UserError(`${dir}: not an exported model of this version (no valid ${EXPORT_FILES.manifest})`);
-    // cross-attention K/V and the self-attention cache stay on the device; JS reads only `rows`
+    // cross-attention K/V and the self-attention cache stay on the device; JS reads only `next` and `rows`
     const enc = Session.create(join(dir, EXPORT_FILES.encoder), opts);
     const cross = Session.create(join(dir, EXPORT_FILES.crossKv), opts, ['cross_kv']);
     const dec = Session.create(join(dir, EXPORT_FILES.decoder), opts, ['present_kv']);
@@ -146,13 +146,13 @@ export class DecoderCache {
       cross_kv: this.src.crossKv,
     };
     await yieldIfDue();
-    const out = this.model.decoderFor(withLogits).run(feeds, withLogits ? ['rows', 'present_kv', 'logits'] : ['rows', 'present_kv']);
+    const out = this.model.decoderFor(withLogits).run(feeds, withLogits ? ['next', 'rows', 'present_kv', 'logits'] : ['next', 'rows', 'present_kv']);
     this.pending = { k, present: out.present_kv! };
-    const rows = out.rows!.data as Float32Array; // [3, k]
+    const rows = out.rows!.data as Float32Array; // [2, k]
     return {
-      next: Array.from(rows.subarray(0, k)),
-      maxProb: rows.subarray(k, 2 * k),
-      targetLogprob: rows.subarray(2 * k, 3 * k),
+      next: Array.from(out.next!.data as BigInt64Array, Number),
+      maxProb: rows.subarray(0, k),
+      targetLogprob: rows.subarray(k, 2 * k),
       logits: withLogits ? (out.logits!.data as Float32Array) : undefined,
     };
   }
