@@ -145,8 +145,8 @@ describe.skipIf(!webgpu.available)('webgpu graph placement', () => {
     const { gpuOps, cpuOps, copies } = placement(join(small.exported.dir, EXPORT_FILES.decoder));
     // a MemcpyToHost inside the graph makes every step wait for the GPU (it did when the argmax was cast to float)
     expect(copies.filter((l) => l.includes('MemcpyToHost'))).toEqual([]);
-    // only the int64 bookkeeping of the inputs (ids, lengths, cache slice bounds) stays on the CPU
-    expect(new Set(cpuOps)).toEqual(new Set(['Split', 'Concat', 'Reshape', 'Unsqueeze']));
+    // only the int64 bookkeeping of the inputs (splitting ids and lengths, shaping the targets) stays on the CPU
+    for (const op of cpuOps) expect(['Split', 'Reshape', 'Unsqueeze']).toContain(op);
     for (const op of ['SimplifiedLayerNormalization', 'FastGelu', 'MultiHeadAttention', 'MatMul', 'ArgMax']) expect(gpuOps).toContain(op);
     // the primitive forms of RMS norm / gelu_new are not fused for WebGPU: they must not be in the graph
     for (const op of ['Sqrt', 'Pow', 'Tanh', 'ReduceMean']) expect(gpuOps).not.toContain(op);

@@ -148,23 +148,29 @@ export function buildCrossKv(cfg: T5Config, weights: WeightTable, compute: Compu
   return g;
 }
 
-/** Entry j of a stacked [2L, H, n, dkv] cache, first `len` positions (all when len is omitted) -> [1, H, len, dkv]. */
-function stackEntry(c: Ctx, stacked: string, j: number, len?: string): string {
+/**
+ * The 2L entries of a stacked [2L, H, n, dkv] cache as [1, H, n, dkv] tensors (K of layer i at 2i,
+ * V at 2i+1), keeping the first `len` positions when given: one Slice and one Split, where a
+ * Slice per entry (with its bounds computed per entry) cost 4L kernels a step.
+ */
+function unstack(c: Ctx, stacked: string, len?: string): string[] {
   const { g } = c;
-  if (!len) return g.op('Slice', [stacked, g.i64([j]), g.i64([j + 1]), g.i64([0])]);
-  return g.op('Slice', [stacked, g.op('Concat', [g.i64([j]), g.i64([0])], { axis: 0 }), g.op('Concat', [g.i64([j + 1]), len], { axis: 0 }), g.i64([0, 2])]);
+  const L2 = 2 * c.cfg.numDecoderLayers;
+  const kept = len ? g.op('Slice', [stacked, g.i64([0]), len, g.i64([2])]) : stacked;
+  return g.opN('Split', [kept, g.i64(Array(L2).fill(1))], L2, { axis: 0 });
 }
 
-function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: string, cross: string, pastLen: string): { x: string; presentK: string; presentV: string } {
+/** One decoder layer; past and cross are this layer's [K, V], each [1, H, P or S, dkv]. */
+function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: [string, string], cross: [string, string]): { x: string; presentK: string; presentV: string } {
   const { g } = c;
   const inner = c.cfg.numHeads * c.cfg.dKv;
   // self-attention over the first past_len cached positions plus this chunk
   const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
-  const [self, presentK, presentV] = attention(c, q!, k!, v!, bias, [stackEntry(c, past, 2 * i, pastLen), stackEntry(c, past, 2 * i + 1, pastLen)]);
+  const [self, presentK, presentV] = attention(c, q!, k!, v!, bias, past);
   x = residual(c, x, linear(c, self!, `dec.${i}.o`));
   // cross-attention over the encoder output (K/V precomputed once per source; batch 1: no padding mask)
   const cq = linear(c, rmsNorm(c, x, `dec.${i}.ln2`), `dec.${i}.cross_q`);
-  x = residual(c, x, linear(c, attention(c, cq, stackEntry(c, cross, 2 * i), stackEntry(c, cross, 2 * i + 1))[0]!, `dec.${i}.cross_o`));
+  x = residual(c, x, linear(c, attention(c, cq, cross[0], cross[1])[0]!, `dec.${i}.cross_o`));
   x = g.op('Add', [x, feedForward(c, rmsNorm(c, x, `dec.${i}.ln_ff`), `dec.${i}`)]);
   return { x, presentK: presentK!, presentV: presentV! };
 }
@@ -207,9 +213,11 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: Compu
   const [pastLen, vocabLimit] = g.opN('Split', [lengths, g.i64([1, 1])], 2, { axis: 0 });
   const bias = positionBias(c, 'dec.rel_bias', buckets); // [1, H, k, T]
   let x = embed(c, ids!); // [1, k, d]
+  const pastKv = unstack(c, past, pastLen);
+  const crossKv = unstack(c, cross);
   const present: string[] = [];
   for (let i = 0; i < L; i++) {
-    const out = decoderBlock(c, x, i, bias, past, cross, pastLen!);
+    const out = decoderBlock(c, x, i, bias, [pastKv[2 * i]!, pastKv[2 * i + 1]!], [crossKv[2 * i]!, crossKv[2 * i + 1]!]);
     x = out.x;
     present.push(out.presentK, out.presentV);
   }
