@@ -14,7 +14,7 @@
 // the CPU provider fuses the primitive form into the same kernels, the WebGPU provider does not
 // (there it ran every primitive as its own dispatch).
 //
-// Compute type (fp16 on GPU providers, see docs/gpu.md): the residual stream, RMS norm statistics,
+// Compute type (fp16 on GPU providers, see docs/gpu.md): the residual stream, RMS norms,
 // the feed-forward output projection `wo` and the decoding heads stay float32; attention, the other
 // projections and the caches are float16. T5 activations overflow fp16 in the residual stream and
 // in `wo` (HF clamps hidden states in fp16 and keeps `wo` in fp32: `_keep_in_fp32_modules`); keeping
@@ -69,7 +69,8 @@ const residual = (c: Ctx, x: string, y: string): string => c.g.op('Add', [x, cas
 
 /**
  * RMS norm of the float32 residual x: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias,
- * in float32 (HF computes the statistics in float32 too), then cast to the compute type.
+ * in float32, then cast to the compute type (HF fp16 casts before multiplying by w: one rounding
+ * apart, docs/gpu.md).
  */
 function rmsNorm(c: Ctx, x: string, key: string): string {
   const y = c.g.op('SimplifiedLayerNormalization', [x, W(c, key, DT.FLOAT)], { axis: -1, epsilon: { f: c.cfg.eps }, stash_type: 1 });
