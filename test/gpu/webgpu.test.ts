@@ -4,6 +4,8 @@
 // the first time (Mesa keeps them in ~/.cache/mesa_shader_cache_db): a cold cache adds about a
 // minute per model, hence the generous timeouts; warm, the file takes about a minute.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bildDecode } from '../../src-main/engine/decoding/bild';
@@ -15,7 +17,9 @@ import { fp16Unsupported, providerStatus } from '../../src-main/engine/runtime/p
 import { releaseSource, type T5Runtime } from '../../src-main/engine/runtime/t5-runtime';
 import { demoTestSentences } from '../helpers/demo';
 import { scratch } from '../helpers/export';
-import { modelDir } from '../helpers/paths';
+import { modelDir, ROOT } from '../helpers/paths';
+import type { RunSummary } from '../../src-main/engine/api';
+import { FP16_COMPUTE_DEVIATION } from '../../src-main/engine/onnx/t5-graphs';
 
 scratch('bild-gpu-');
 const webgpu = providerStatus('webgpu');
@@ -182,6 +186,24 @@ describe.skipIf(!webgpu.available || f16Reason !== undefined)(`fp16 on webgpu${f
     } finally {
       await f32.runtime.release();
       await f16.runtime.release();
+    }
+  }, 300_000);
+});
+
+describe.skipIf(!webgpu.available || f16Reason !== undefined)('bild-bench run --ep webgpu --dtype fp16', () => {
+  it('computes in fp16 and lists that deviation in the run environment', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bild-gpu-run-'));
+    try {
+      const args = ['run', '--model', 'bild', '--small', modelDir('toy-t5-small'), '--large', modelDir('toy-t5-large'), '--dataset_name', 'demo', '--limit', '2', '--methods', 'bild', '--ep', 'webgpu', '--dtype', 'fp16', '--out', join(out, 'run'), '--json'];
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BILD_BENCH_HOME: out }, timeout: 280_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const e = (JSON.parse(r.stdout) as RunSummary).environment!;
+      expect(e.ep).toBe('webgpu');
+      expect(e.models.map((m) => [m.dtype, m.compute])).toEqual([['fp16', 'fp16'], ['fp16', 'fp16']]);
+      expect(e.deviations).toContain(FP16_COMPUTE_DEVIATION);
+      expect(JSON.parse(readFileSync(join(out, 'run', 'summary.json'), 'utf8')).environment.deviations).toContain(FP16_COMPUTE_DEVIATION);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   }, 300_000);
 });

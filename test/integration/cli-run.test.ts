@@ -72,7 +72,8 @@ describe('bild-bench run', () => {
     expect(Object.keys(e.models[0]!.fileHashes)).toContain('tokenizer.json');
     expect(e.dataset).toMatchObject({ id: 'toy-de-en', split: 'validation', task: 'translation', examples: 100 });
     expect(e.thresholds).toMatchObject({ fallback: 0.6, rollback: 5, maxSmall: 10, maxLength: 128 });
-    expect(e.deviations).toHaveLength(2);
+    expect(e.models.map((m) => m.compute)).toEqual(['fp32', 'fp32']);
+    expect(e.deviations).toHaveLength(2); // BiLD's two; fp16 compute would add a third (test/gpu/webgpu.test.ts)
     expect(e.onnxruntime).toMatch(/^\d+\.\d+/);
     expect(e.ep).toBe('cpu');
   });

@@ -7,6 +7,7 @@
 // Type-only imports: erased at build time, so a renderer can import this file without the engine.
 import type { Method } from '../decoding/generate';
 import type { Task } from '../data/types';
+import type { ComputeType } from '../onnx/t5-graphs';
 import type { WeightDType } from '../onnx/t5-weights';
 import type { ExecutionProvider } from '../runtime/session';
 import type { DecodeTotals } from '../decoding/counters';
@@ -182,6 +183,8 @@ export interface ModelInfo {
   fileHashes: Record<string, string>;
   tokenizerFingerprint: string;
   dtype: WeightDType;
+  /** Arithmetic type of the exported graphs (fp16 only on GPU providers). */
+  compute: ComputeType;
 }
 
 export interface DatasetInfo {

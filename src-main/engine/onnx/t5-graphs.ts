@@ -28,6 +28,10 @@ export const maskedBucket = (cfg: T5Config): number => cfg.numBuckets;
 
 export type ComputeType = 'fp32' | 'fp16';
 
+/** Listed with a run's deviations when a model computes in fp16 (HF's fp16 T5 does all of it in fp16). */
+export const FP16_COMPUTE_DEVIATION =
+  'fp16 compute keeps the residual stream, RMS norms, the feed-forward output projection wo and the decoding heads in float32 (HF fp16 runs them in fp16 and clamps hidden states; docs/gpu.md)';
+
 interface Ctx {
   g: GraphBuilder;
   cfg: T5Config;

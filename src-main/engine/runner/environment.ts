@@ -8,6 +8,7 @@ import { fileSha256 } from '../checkpoint/hash';
 import type { LoadedDataset } from '../data';
 import { BILD_DEVIATIONS } from '../decoding/bild';
 import type { LoadedModel } from '../model';
+import { FP16_COMPUTE_DEVIATION } from '../onnx/t5-graphs';
 import { appRoot, appVersion } from '../paths';
 import { ortVersion } from '../runtime/session';
 import type { ResolvedModelRef } from './deps';
@@ -66,6 +67,7 @@ export async function modelInfo(role: 'small' | 'large', ref: string, resolved: 
     fileHashes: await smallFileHashes(resolved.folder),
     tokenizerFingerprint: model.tokenizer.fingerprint,
     dtype: model.exported.manifest.dtype,
+    compute: model.exported.manifest.compute,
   };
 }
 
@@ -109,6 +111,6 @@ export function captureEnvironment(
     },
     seed: plan.dataset.seed ?? null,
     startedAt,
-    deviations: [...BILD_DEVIATIONS],
+    deviations: [...BILD_DEVIATIONS, ...(models.some((m) => m.compute === 'fp16') ? [FP16_COMPUTE_DEVIATION] : [])],
   };
 }
