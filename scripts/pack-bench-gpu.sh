@@ -6,8 +6,11 @@
 #   bash scripts/pack-bench-gpu.sh [OUT_DIR]        (default: dist/bench-gpu-pack)
 #   then on the GPU machine:  bash OUT_DIR/run.sh --pytorch python3 [bench:gpu options]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=${1:-dist/bench-gpu-pack}
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$(realpath -m "${1:-$root/dist/bench-gpu-pack}") # relative to the caller's folder
+case "$root/" in "$out"/*) echo "pack-bench-gpu: '$out' holds the project; name a new folder" >&2; exit 2 ;; esac
+if [ -e "$out" ] && [ ! -f "$out/run.sh" ]; then echo "pack-bench-gpu: '$out' exists and is not an earlier pack; name a new folder" >&2; exit 2; fi
+cd "$root"
 rm -rf "$out" && mkdir -p "$out/resources/models" "$out/resources/datasets" "$out/scripts" "$out/node_modules"
 
 # The benchmark and the engine in one ES module; onnxruntime-node stays a package (native binding).
@@ -42,17 +45,16 @@ cat > "$out/run.sh" <<'EOF'
 # Runs the packed bench:gpu (see scripts/pack-bench-gpu.sh); arguments go to the benchmark.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-[ -d "$here/node_modules" ] || tar -C "$here" -xJf "$here/node_modules.tar.xz" || exit
-bin=$(mktemp -d)
-xz -dc "$here/node.xz" > "$bin/node" && chmod +x "$bin/node"
+if [ ! -d "$here/node_modules" ]; then # unpacked aside, then moved: an interrupted unpack leaves no half folder
+  rm -rf "$here/.unpack" && mkdir "$here/.unpack" && tar -C "$here/.unpack" -xJf "$here/node_modules.tar.xz" && mv "$here/.unpack/node_modules" "$here/" && rmdir "$here/.unpack" || exit
+fi
+# unpacked beside the pack, not in /tmp (often mounted noexec)
+[ -x "$here/node" ] || { xz -dc "$here/node.xz" > "$here/node.part" && chmod +x "$here/node.part" && mv "$here/node.part" "$here/node"; } || exit
 # containers often mount the NVIDIA driver's Vulkan ICD outside the loader's search path
 for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
   if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
 done
-"$bin/node" "$here/bench-gpu.mjs" "$@"
-rc=$?
-rm -rf "$bin"
-exit $rc
+exec "$here/node" "$here/bench-gpu.mjs" "$@"
 EOF
 chmod +x "$out/run.sh"
 du -sh "$out"

@@ -6,7 +6,8 @@
 // HF transformers' eager PyTorch generate() (scripts/bench-gpu-pytorch.py) when python3 has torch.
 // Random weights decode nonsense, so those rows time fixed shapes: greedy = encode 32 tokens and
 // decode 64 (each step fed the previous argmax); BiLD-like = 10 small one-token steps + 1 large
-// chunk of 11. --quick: tiny shapes and few sentences, to check the script on lavapipe.
+// chunk of 11 per 11 tokens, a best case (every draft accepted, no rollback, encoders left out).
+// --quick: tiny shapes and few sentences, to check the script on lavapipe.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,18 @@ const greedyIds = new Map<string, number[][]>();
 async function demoRows(ep: ExecutionProvider, dtype: WeightDType): Promise<void> {
   const data = demoSources();
   const large = await loadModel(demoModel('toy-t5-large'), { ep, dtype });
-  const small = await loadModel(demoModel('toy-t5-small'), { ep, dtype });
+  const small = await loadModel(demoModel('toy-t5-small'), { ep, dtype }).catch(async (err: unknown) => {
+    await large.runtime.release();
+    throw err;
+  });
+  try {
+    await timeDemo(ep, dtype, data, large, small);
+  } finally {
+    for (const m of [large, small]) await m.runtime.release();
+  }
+}
+
+async function timeDemo(ep: ExecutionProvider, dtype: WeightDType, data: string[], large: LoadedModel, small: LoadedModel): Promise<void> {
   const methods: Method[] = ['large', 'small', 'bild'];
   const ms: Record<string, number[]> = {};
   const tokens: Record<string, number> = {};
@@ -105,7 +117,6 @@ async function demoRows(ep: ExecutionProvider, dtype: WeightDType): Promise<void
       msPerSentence: sum(ms[m]!) / data.length,
       baseline: `demo ${label[m === 'small' ? 'small' : 'large']}`,
     });
-  for (const m of [large, small] as LoadedModel[]) await m.runtime.release();
 }
 
 /** Mean ms per token of greedy decoding: encode SRC_LEN tokens, decode NEW_TOKENS, each fed the last argmax. */
@@ -173,7 +184,7 @@ async function randomRows(ep: ExecutionProvider, dtype: WeightDType, name: strin
       dtype,
       method: 'bild-like',
       msPerToken: (10 * s1step + l11) / 11,
-      note: `10 small steps (${s1step.toFixed(2)} ms) + 1 large chunk of 11 (${l11.toFixed(2)} ms)`,
+      note: `best case: 10 small steps (${s1step.toFixed(2)} ms) + 1 large chunk of 11 (${l11.toFixed(2)} ms), all accepted, encoders excluded`,
     });
   } finally {
     for (const r of rts) await r.release();
@@ -191,8 +202,8 @@ interface TorchRow {
   ids?: number[][];
 }
 
-/** Runs scripts/bench-gpu-pytorch.py on the same models and inputs; undefined (with a reason printed) when it cannot. */
-async function pytorchRows(python: string, ckpts: Map<string, string>, dtypes: WeightDType[]): Promise<string | undefined> {
+/** Runs scripts/bench-gpu-pytorch.py on the same models and inputs; returns its environment line. */
+async function pytorchRows(python: string, ckpts: Map<string, string>, dtypes: WeightDType[]): Promise<string> {
   const large = await loadModel(demoModel('toy-t5-large'), { ep: 'cpu' });
   const inputs = demoSources().map((s) => large.tokenizer.encode(s));
   await large.runtime.release();
@@ -209,10 +220,7 @@ async function pytorchRows(python: string, ckpts: Map<string, string>, dtypes: W
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, HF_HUB_DISABLE_PROGRESS_BARS: '1', TRANSFORMERS_VERBOSITY: 'error' },
   });
-  if (p.status !== 0) {
-    process.stderr.write(`PyTorch reference skipped: ${python} exited with ${p.status ?? p.error?.message}\n`);
-    return undefined;
-  }
+  if (p.status !== 0) throw new Error(`${python} ${join('scripts', 'bench-gpu-pytorch.py')} exited with ${p.status ?? p.error?.message} (its stderr is above)`);
   const out = JSON.parse(p.stdout) as { env: Record<string, string>; rows: TorchRow[] };
   for (const r of out.rows) {
     const model = r.model === 'demo' ? `demo toy-t5-${r.role}` : `random ${r.model}${r.role === 'small' ? '-small' : ''}`;
@@ -262,7 +270,7 @@ async function attempt(what: string, part: () => Promise<void>): Promise<void> {
   }
   flush(false);
 }
-/** Prints the report so far and writes it to --json: a crash later in the run keeps what was measured. */
+/** Writes the report so far to --json (a crash later in the run keeps what was measured); `final` also prints it. */
 function flush(final: boolean): void {
   const text = report(torchEnv) + failures.map((f) => `failed: ${f}\n`).join('');
   if (final) process.stdout.write(text);
@@ -292,8 +300,10 @@ try {
   }
   if (values.pytorch) {
     process.stderr.write(`PyTorch eager (${torchDevice})...\n`);
-    torchEnv = await pytorchRows(values.pytorch, ckpts, torchDevice === 'cpu' ? ['fp32'] : gpuDtypes);
-    flush(false);
+    const python = values.pytorch;
+    await attempt(`PyTorch eager (${python})`, async () => {
+      torchEnv = await pytorchRows(python, ckpts, torchDevice === 'cpu' ? ['fp32'] : gpuDtypes);
+    });
   }
   flush(true);
 } finally {

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bildDecode } from '../../src-main/engine/decoding/bild';
 import { BILD_DEFAULTS } from '../../src-main/engine/decoding/bild';
@@ -20,6 +20,8 @@ import { scratch } from '../helpers/export';
 import { modelDir, ROOT } from '../helpers/paths';
 import type { RunSummary } from '../../src-main/engine/api';
 import { FP16_COMPUTE_DEVIATION } from '../../src-main/engine/onnx/t5-graphs';
+import { writeRandomT5Checkpoint } from '../../src-main/engine/checkpoint/safetensors-writer';
+import { exportAndLoad } from '../helpers/export';
 
 scratch('bild-gpu-');
 const webgpu = providerStatus('webgpu');
@@ -141,6 +143,34 @@ await s.release();`;
   };
   return { gpuOps: opsOn('WebGpuExecutionProvider'), cpuOps: opsOn('CPUExecutionProvider'), copies: log.filter((l) => l.includes('AddCopyNode')) };
 }
+
+describe.skipIf(!webgpu.available)('webgpu with T5-large depth', () => {
+  it('runs a 24-layer decoder (48 cache entries) like the CPU provider', async () => {
+    // an adapter may bind as few as 16 storage buffers per shader: one Split into 48 outputs failed
+    const dir = join(mkdtempSync(join(tmpdir(), 'bild-deep-')), 'ckpt');
+    try {
+      await writeRandomT5Checkpoint(dir, { modelType: 't5', vocabSize: 64, dModel: 16, dKv: 4, numHeads: 2, dFf: 24, numLayers: 1, numDecoderLayers: 24, ffProj: 'relu', tieWordEmbeddings: true }, 5);
+      const rows = [];
+      for (const ep of ['cpu', 'webgpu'] as const) {
+        const rt = await exportAndLoad(dir, { runtime: { ep } });
+        const dec = rt.newDecoder(await rt.encode([5, 17, 33, 1]));
+        const first = await dec.extend([0, 9, 4], [9, 4, 12], true);
+        dec.commit();
+        rows.push([first, await dec.extend([12, 30], [30, 2], true)]);
+        dec.dispose();
+        await rt.release();
+      }
+      const [cpu, gpu] = rows as [(typeof rows)[0], (typeof rows)[0]];
+      for (let i = 0; i < 2; i++) {
+        expect(gpu[i]!.next).toEqual(cpu[i]!.next);
+        expect(maxAbsDiff(cpu[i]!.logits!, gpu[i]!.logits!)).toBeLessThan(TOL);
+        expect(maxAbsDiff(cpu[i]!.targetLogprob, gpu[i]!.targetLogprob)).toBeLessThan(TOL);
+      }
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
+  }, 300_000);
+});
 
 describe.skipIf(!webgpu.available)('webgpu graph placement', () => {
   it('runs the decoder on the GPU with fused norms/gelu and no copy to the host before the outputs', async () => {

@@ -19,6 +19,11 @@ const shapes: { label: string; config: Partial<T5Config> }[] = [
     config: { ...small, modelType: 'mt5', dModel: 48, dKv: 16, numHeads: 4, dFf: 56, numLayers: 1, numDecoderLayers: 2, ffProj: 'gated-gelu', tieWordEmbeddings: false, scaleDecoderOutputs: false },
   },
   {
+    // 48 cache entries: the decoder unstacks them with nested Splits of at most 8 outputs
+    label: 'relu, tied head with output scaling, 1 enc / 24 dec layers (T5-large depth)',
+    config: { ...small, dModel: 16, dKv: 4, numHeads: 2, dFf: 24, numLayers: 1, numDecoderLayers: 24, ffProj: 'relu', tieWordEmbeddings: true, scaleDecoderOutputs: true },
+  },
+  {
     label: 'relu, tied head without output scaling (5.x config), 3 enc / 1 dec layer',
     config: { ...small, dModel: 16, dKv: 4, numHeads: 2, dFf: 24, numLayers: 3, numDecoderLayers: 1, ffProj: 'relu', tieWordEmbeddings: true, scaleDecoderOutputs: false },
   },

@@ -183,8 +183,8 @@ export interface ModelInfo {
   fileHashes: Record<string, string>;
   tokenizerFingerprint: string;
   dtype: WeightDType;
-  /** Arithmetic type of the exported graphs (fp16 only on GPU providers). */
-  compute: ComputeType;
+  /** Arithmetic type of the exported graphs (fp16 only on GPU providers); absent in runs recorded before it was. */
+  compute?: ComputeType;
 }
 
 export interface DatasetInfo {

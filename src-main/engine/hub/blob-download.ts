@@ -42,17 +42,33 @@ export interface BlobCallbacks {
 /** How often a blob whose checksum does not match is thrown away and fetched again. */
 const CORRUPT_REFETCHES = 2;
 
-/** Sends `n` bytes from the response body to the file; throws what the stream throws. */
-async function streamBody(res: Response, file: string, append: boolean, onChunk: (n: number) => void): Promise<void> {
+/**
+ * Sends the response body to the file; throws what the stream throws. Each read is raced with
+ * `signal`: undici (Node 20) can leave a body stream neither ended nor errored when the request is
+ * aborted just as its last bytes arrive, and a cancel must never wait on that stream.
+ */
+async function streamBody(res: Response, file: string, append: boolean, signal: AbortSignal, onChunk: (n: number) => void): Promise<void> {
+  if (!res.body) throw new Error('empty response body');
+  const reader = res.body.getReader();
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortReason(signal));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined); // observed through the race below
   const out = createWriteStream(file, { flags: append ? 'a' : 'w' });
   const closed = once(out, 'close');
   try {
-    if (!res.body) throw new Error('empty response body');
-    for await (const chunk of res.body) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      onChunk(chunk.byteLength);
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), aborted]);
+      if (done) break;
+      if (!out.write(value)) await Promise.race([once(out, 'drain'), aborted]);
+      onChunk(value.byteLength);
     }
   } finally {
+    signal.removeEventListener('abort', onAbort);
+    reader.cancel().catch(() => undefined);
     out.end();
     await closed;
   }
@@ -89,7 +105,8 @@ export async function downloadBlob(
       try {
         const headers: Record<string, string> = { ...authHeaders(settings, job.url), 'accept-encoding': 'identity' };
         if (have > 0) headers.range = `bytes=${have}-`;
-        const res = await fetch(job.url, { headers, redirect: 'follow', signal: control.requestSignal });
+        const signal = control.requestSignal;
+        const res = await fetch(job.url, { headers, redirect: 'follow', signal });
         if (res.status === 416) {
           // The server has nothing past what we hold: start over (the checksum decides).
           await res.body?.cancel().catch(() => undefined);
@@ -116,7 +133,7 @@ export async function downloadBlob(
             throw new Error(`unexpected Content-Range '${res.headers.get('content-range') ?? ''}'`);
           }
         }
-        await streamBody(res, partial, append, (n) => {
+        await streamBody(res, partial, append, signal, (n) => {
           have += n;
           progressed = true;
           cb.onBytes(n, have);

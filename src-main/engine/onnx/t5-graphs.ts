@@ -28,9 +28,9 @@ export const maskedBucket = (cfg: T5Config): number => cfg.numBuckets;
 
 export type ComputeType = 'fp32' | 'fp16';
 
-/** Listed with a run's deviations when a model computes in fp16 (HF's fp16 T5 does all of it in fp16). */
+/** Listed with a run's deviations when a model computes in fp16 (where this export's fp16 differs from HF's). */
 export const FP16_COMPUTE_DEVIATION =
-  'fp16 compute keeps the residual stream, RMS norms, the feed-forward output projection wo and the decoding heads in float32 (HF fp16 runs them in fp16 and clamps hidden states; docs/gpu.md)';
+  'fp16 compute keeps the residual stream in float32 (HF fp16 keeps it in fp16 and clamps it) and applies RMS-norm weights in float32 before casting to fp16 (HF multiplies them in fp16); docs/gpu.md';
 
 interface Ctx {
   g: GraphBuilder;
@@ -155,14 +155,20 @@ export function buildCrossKv(cfg: T5Config, weights: WeightTable, compute: Compu
 
 /**
  * The 2L entries of a stacked [2L, H, n, dkv] cache as [1, H, n, dkv] tensors (K of layer i at 2i,
- * V at 2i+1), keeping the first `len` positions when given: one Slice and one Split, where a
- * Slice per entry (with its bounds computed per entry) cost 4L kernels a step.
+ * V at 2i+1), keeping the first `len` positions when given: one Slice and a few Splits, where a
+ * Slice per entry (with its bounds computed per entry) cost 4L kernels a step. A Split has at most
+ * SPLIT_WAYS outputs: onnxruntime's WebGPU Split binds every output in one shader, and adapters
+ * allow as few as 16 storage buffers per shader (lavapipe refused 24 layers' 48 outputs).
  */
+const SPLIT_WAYS = 8;
 function unstack(c: Ctx, stacked: string, len?: string): string[] {
   const { g } = c;
-  const L2 = 2 * c.cfg.numDecoderLayers;
+  const n = 2 * c.cfg.numDecoderLayers;
   const kept = len ? g.op('Slice', [stacked, g.i64([0]), len, g.i64([2])]) : stacked;
-  return g.opN('Split', [kept, g.i64(Array(L2).fill(1))], L2, { axis: 0 });
+  const split = (x: string, sizes: number[]): string[] => (sizes.length === 1 ? [x] : g.opN('Split', [x, g.i64(sizes)], sizes.length, { axis: 0 }));
+  const groups: number[] = [];
+  for (let done = 0; done < n; done += SPLIT_WAYS) groups.push(Math.min(SPLIT_WAYS, n - done));
+  return split(kept, groups).flatMap((part, i) => split(part, Array(groups[i]!).fill(1)));
 }
 
 /** One decoder layer; past and cross are this layer's [K, V], each [1, H, P or S, dkv]. */
