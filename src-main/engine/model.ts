@@ -92,7 +92,7 @@ export function checkSameTokenizer(
 ): void {
   if (small.tokenizer.fingerprint !== large.tokenizer.fingerprint || small.tokenizer.length !== large.tokenizer.length)
     throw new UserError(
-      `the small model (${small.checkpointDir}) and the large model (${large.checkpointDir}) have different tokenizers; BiLD needs one shared vocabulary`,
+      `the small model (${small.checkpointDir}) and the large model (${large.checkpointDir}) have different tokenizers (${small.tokenizer.length} vs ${large.tokenizer.length} tokens); BiLD needs one shared vocabulary`,
     );
 }
 

@@ -4,7 +4,7 @@ import { UserError } from '../../engine/errors';
 import { loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
 import { resolveModelOption } from '../resolve-model-option';
 import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
-import { parseDtype, parseEp } from '../options';
+import { bildOptions, parseDtype, parseEp } from '../options';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -31,10 +31,11 @@ export const generateCommand: Command = {
     const text = stringOpt(args, 'text');
     if (text === undefined) throw new UserError('missing required option --text');
     const maxLength = numberOpt(args, 'max_length', { min: 2, integer: true }) ?? BILD_DEFAULTS.maxLength;
+    const given = bildOptions(args);
     const bild = {
-      fallback: numberOpt(args, 'bild_fallback', { min: 0, max: 1 }) ?? BILD_DEFAULTS.fallback,
-      rollback: numberOpt(args, 'bild_rollback', { min: 0, minExclusive: true }) ?? BILD_DEFAULTS.rollback,
-      maxSmall: numberOpt(args, 'max_small', { min: 1, integer: true }) ?? BILD_DEFAULTS.maxSmall,
+      fallback: given.fallback ?? BILD_DEFAULTS.fallback,
+      rollback: given.rollback ?? BILD_DEFAULTS.rollback,
+      maxSmall: given.maxSmall ?? BILD_DEFAULTS.maxSmall,
       maxLength,
     };
     checkBildParams(bild);

@@ -2,7 +2,7 @@ import type { EngineApi, EngineEvent, Method, RunSpec, RunSummary, VariantSummar
 import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
-import { parseDtype, parseEp } from '../options';
+import { bildOptions, parseDtype, parseEp } from '../options';
 import { ProgressBar } from '../progress-bar';
 
 /** Flags shared by `run` and `sweep`, named as in the official BiLD scripts where they exist. */
@@ -169,11 +169,7 @@ export const runCommand: Command = {
       ...commonSpec(args),
       models,
       methods: parseMethods(stringOpt(args, 'methods')),
-      bild: {
-        fallback: numberOpt(args, 'bild_fallback', { min: 0, max: 1 }),
-        rollback: numberOpt(args, 'bild_rollback', { min: 0, minExclusive: true }),
-        maxSmall: numberOpt(args, 'max_small', { min: 1, integer: true }),
-      },
+      bild: bildOptions(args),
     };
     const json = flag(args, 'json');
     return runJob(

@@ -1,6 +1,7 @@
 /** The runner's collaborators, injectable so tests and front ends can swap the Hub and data layers. */
 import type { LoadedDataset, LoadDatasetOptions, DatasetSpec } from '../data';
 import type { LoadedModel, LoadModelOptions } from '../model';
+import type { Tokenizer } from '../tokenizer/load-tokenizer';
 
 export interface ResolvedModelRef {
   folder: string;
@@ -15,7 +16,8 @@ export interface RunnerDeps {
   /** A path, Hub id or catalog name to a local checkpoint folder (may download). */
   resolveModel(ref: string, signal?: AbortSignal): Promise<ResolvedModelRef>;
   loadDataset(spec: DatasetSpec, opts: LoadDatasetOptions): Promise<LoadedDataset>;
-  loadModel(dir: string, opts: LoadModelOptions): Promise<LoadedModel>;
+  /** `tokenizer`: already loaded for this folder (the runner compares a pair's tokenizers first). */
+  loadModel(dir: string, opts: LoadModelOptions & { tokenizer?: Tokenizer }): Promise<LoadedModel>;
 }
 
 /** The real implementations, imported lazily so that validation errors never wait for them. */

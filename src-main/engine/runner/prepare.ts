@@ -5,7 +5,8 @@
  */
 import type { LoadedDataset } from '../data';
 import { UserError } from '../errors';
-import { loadTokenizer } from '../tokenizer/load-tokenizer';
+import { checkSameTokenizer } from '../model';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/load-tokenizer';
 import type { ResolvedModelRef, RunnerDeps } from './deps';
 import type { RunPlan } from './plan';
 
@@ -13,19 +14,13 @@ export type Role = 'small' | 'large';
 
 export interface PreparedRun {
   resolved: Partial<Record<Role, ResolvedModelRef>>;
+  /** A pair's tokenizers, already compared: loading the models reuses them. */
+  tokenizers: Partial<Record<Role, Tokenizer>>;
   dataset: LoadedDataset;
 }
 
 export function rolesOf(plan: RunPlan): Role[] {
   return (['small', 'large'] as const).filter((r) => plan.variants.some((v) => (r === 'small' ? v.method !== 'large' : v.method !== 'small')));
-}
-
-async function checkPairTokenizers(small: ResolvedModelRef, large: ResolvedModelRef): Promise<void> {
-  const [a, b] = await Promise.all([loadTokenizer(small.folder), loadTokenizer(large.folder)]);
-  if (a.fingerprint !== b.fingerprint || a.length !== b.length)
-    throw new UserError(
-      `the small model (${small.folder}) and the large model (${large.folder}) have different tokenizers (${a.length} vs ${b.length} tokens); BiLD needs one shared vocabulary`,
-    );
 }
 
 export async function prepareRun(
@@ -41,9 +36,14 @@ export async function prepareRun(
     resolved[role] = await deps.resolveModel(ref, signal);
     signal.throwIfAborted();
   }
-  if (resolved.small && resolved.large) await checkPairTokenizers(resolved.small, resolved.large);
+  const tokenizers: PreparedRun['tokenizers'] = {};
+  if (resolved.small && resolved.large) {
+    const [small, large] = await Promise.all([loadTokenizer(resolved.small.folder), loadTokenizer(resolved.large.folder)]);
+    checkSameTokenizer({ checkpointDir: resolved.small.folder, tokenizer: small }, { checkpointDir: resolved.large.folder, tokenizer: large });
+    Object.assign(tokenizers, { small, large });
+  }
   progress('dataset', plan.spec.dataset.name);
   const dataset = await deps.loadDataset(plan.dataset, { hub: { signal } });
   if (dataset.examples.length === 0) throw new UserError(`dataset ${dataset.id} (${dataset.split}) has no examples`);
-  return { resolved, dataset };
+  return { resolved, tokenizers, dataset };
 }

@@ -9,7 +9,7 @@ import { RESULT_SCHEMA_VERSION } from '../api/types';
 import type { Example } from '../data';
 import { generate, type GenerateParams, type Models, type SentenceOutput } from '../decoding/generate';
 import { CancelledError } from '../errors';
-import { checkSameTokenizer, type LoadedModel } from '../model';
+import type { LoadedModel } from '../model';
 import type { RunnerDeps } from './deps';
 import { captureEnvironment, datasetInfo, modelInfo } from './environment';
 import type { RunHistory } from './history';
@@ -64,7 +64,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
   const progress = (stage: ProgressStage, done: number, total: number, message: string): void =>
     ctx.emit({ type: 'progress', runId, stage, done, total, message });
 
-  const { resolved, dataset } = await prepareRun(plan, ctx.deps, signal, (stage, msg) => progress(stage, 0, 1, msg));
+  const { resolved, tokenizers, dataset } = await prepareRun(plan, ctx.deps, signal, (stage, msg) => progress(stage, 0, 1, msg));
   const models: Models = {};
   try {
     for (const role of rolesOf(plan)) {
@@ -76,11 +76,11 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
         dtype: plan.dtype,
         threads: plan.threads,
         maxLength: plan.maxLength,
+        tokenizer: tokenizers[role],
         signal,
         onProgress: (_stage, done, total) => progress('export', done, total, `exporting the ${role} model to ONNX`),
       });
     }
-    if (models.small && models.large) checkSameTokenizer(models.small, models.large);
     return await measure(plan, ctx, models, dataset.examples, async (startedAt) => {
       const infos: ModelInfo[] = [];
       for (const role of rolesOf(plan)) infos.push(await modelInfo(role, plan.models[role]!, resolved[role]!, models[role] as LoadedModel));
