@@ -1,11 +1,11 @@
 // npm run bench:bild — BiLD against the large model alone on all 500 demo test sentences, CPU,
 // one run, warm-up excluded. Prints a Markdown table for docs/performance.md.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate, type Method, type Models, type SentenceOutput } from '../engine/decoding/generate';
 import { corpusBleu, percentile } from '../engine/metrics';
 import { loadModel, type LoadedModel } from '../engine/model';
 import { resourcesDir } from '../engine/paths';
+import { demoTestSet } from './demo-set';
 import { describeMachine } from './machine';
 
 interface Row {
@@ -18,8 +18,7 @@ interface Row {
 
 const limit = Number(process.env.BENCH_SENTENCES ?? 500);
 const threads = process.env.BENCH_THREADS === undefined ? undefined : Number(process.env.BENCH_THREADS);
-const lines = readFileSync(join(resourcesDir(), 'datasets', 'toy-de-en.test.jsonl'), 'utf8').trim().split('\n').slice(0, limit);
-const data = lines.map((l) => (JSON.parse(l) as { translation: { de: string; en: string } }).translation);
+const data = (await demoTestSet(limit)).map((e) => ({ de: e.source, en: e.reference }));
 const model = (name: string): Promise<LoadedModel> => loadModel(join(resourcesDir(), 'models', name), { threads });
 
 const large = await model('toy-t5-large');

@@ -2,7 +2,7 @@
 // (~300M parameters, 1.2 GB of float32), exported in a child process so that its peak RSS is the
 // exporter's alone; (2) greedy decode ms/token for toy-t5-large on the CPU provider.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { greedyDecode } from '../engine/decoding/greedy';
 import { percentile } from '../engine/metrics';
 import { loadModel } from '../engine/model';
 import { resourcesDir } from '../engine/paths';
+import { demoTestSet } from './demo-set';
 import { describeMachine } from './machine';
 
 const work = mkdtempSync(join(tmpdir(), 'bench-core-'));
@@ -38,13 +39,13 @@ try {
 
   // 2. greedy decoding on the demo test sentences
   const n = Number(process.env.BENCH_SENTENCES ?? 100);
-  const sources = readFileSync(join(resourcesDir(), 'datasets', 'toy-de-en.test.jsonl'), 'utf8').trim().split('\n').slice(0, n);
+  const sources = (await demoTestSet(n)).map((e) => e.source);
   console.log('\n| model | threads | ms/token (mean) | ms/sentence median | p90 |');
   console.log('|---|---|---|---|---|');
   for (const threads of [undefined, 1]) {
     const m = await loadModel(join(resourcesDir(), 'models', 'toy-t5-large'), { threads });
     const encoded = [];
-    for (const line of sources) encoded.push(await m.runtime.encode(m.tokenizer.encode((JSON.parse(line) as { translation: { de: string } }).translation.de)));
+    for (const source of sources) encoded.push(await m.runtime.encode(m.tokenizer.encode(source)));
     for (const e of encoded.slice(0, 5)) await greedyDecode(m.runtime, e); // warm-up
     const ms: number[] = [];
     let tokens = 0;

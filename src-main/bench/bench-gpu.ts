@@ -9,7 +9,7 @@
 // chunk of 11 per 11 tokens, a best case (every draft accepted, no rollback, encoders left out).
 // --quick: tiny shapes and few sentences, to check the script on lavapipe.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ import { appRoot, resourcesDir } from '../engine/paths';
 import { fp16Unsupported, providerStatus } from '../engine/runtime/providers';
 import type { ExecutionProvider } from '../engine/runtime/session';
 import { releaseSource, T5Runtime } from '../engine/runtime/t5-runtime';
+import { demoTestSet } from './demo-set';
 import { describeMachine } from './machine';
 
 const { values } = parseArgs({
@@ -69,16 +70,13 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const f2 = (x: number | undefined): string => (x === undefined ? '' : x.toFixed(2));
 
 const demoModel = (name: string): string => join(resourcesDir(), 'models', name);
-function demoSources(): string[] {
-  const lines = readFileSync(join(resourcesDir(), 'datasets', 'toy-de-en.test.jsonl'), 'utf8').trim().split('\n').slice(0, nSentences);
-  return lines.map((l) => (JSON.parse(l) as { translation: { de: string } }).translation.de);
-}
+const demoSources = async (): Promise<string[]> => (await demoTestSet(nSentences)).map((e) => e.source);
 
 /** Large-only greedy ids of every demo sentence per engine/dtype, to compare engines' outputs. */
 const greedyIds = new Map<string, number[][]>();
 
 async function demoRows(ep: ExecutionProvider, dtype: WeightDType): Promise<void> {
-  const data = demoSources();
+  const data = await demoSources();
   const large = await loadModel(demoModel('toy-t5-large'), { ep, dtype });
   const small = await loadModel(demoModel('toy-t5-small'), { ep, dtype }).catch(async (err: unknown) => {
     await large.runtime.release();
@@ -205,7 +203,7 @@ interface TorchRow {
 /** Runs scripts/bench-gpu-pytorch.py on the same models and inputs; returns its environment line. */
 async function pytorchRows(python: string, ckpts: Map<string, string>, dtypes: WeightDType[]): Promise<string> {
   const large = await loadModel(demoModel('toy-t5-large'), { ep: 'cpu' });
-  const inputs = demoSources().map((s) => large.tokenizer.encode(s));
+  const inputs = (await demoSources()).map((s) => large.tokenizer.encode(s));
   await large.runtime.release();
   const job = {
     device: torchDevice,

@@ -3,7 +3,7 @@
 // (1) large-only greedy: ours vs transformers.js generate(); (2) BiLD (toy-t5-small, FB 0.5, RB 2)
 // against both. One run, warm-up excluded, methods alternating in blocks of sentences. Prints a Markdown section for
 // docs/performance.md ("Peers").
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +12,11 @@ import { generate } from '../engine/decoding/generate';
 import { loadModel } from '../engine/model';
 import { exportTransformersJs } from '../engine/onnx/transformersjs-export';
 import { resourcesDir } from '../engine/paths';
+import { demoTestSet } from './demo-set';
 import { describeMachine } from './machine';
 
 const limit = Number(process.env.BENCH_SENTENCES ?? 100);
-const lines = readFileSync(join(resourcesDir(), 'datasets', 'toy-de-en.test.jsonl'), 'utf8').trim().split('\n').slice(0, limit);
-const data = lines.map((l) => (JSON.parse(l) as { translation: { de: string } }).translation.de);
+const data = (await demoTestSet(limit)).map((e) => e.source);
 const modelPath = (n: string): string => join(resourcesDir(), 'models', n);
 // intra-op threads for this engine (default: per model, see autoThreads); transformers.js keeps onnxruntime's default
 const threads = process.env.BENCH_THREADS === undefined ? undefined : Number(process.env.BENCH_THREADS);
