@@ -1,13 +1,12 @@
 import { UserError } from '../engine/errors';
 import { numberOpt, type ParsedArgs } from './command';
 import type { WeightDType } from '../engine/onnx/t5-weights';
-import type { ExecutionProvider } from '../engine/runtime/session';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../engine/runtime/execution-provider';
 
-const EPS: ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
 
 export function parseEp(value: string | undefined): ExecutionProvider {
   if (value === undefined) return 'cpu';
-  if (!(EPS as string[]).includes(value)) throw new UserError(`--ep: '${value}' is not one of ${EPS.join(', ')}`);
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value)) throw new UserError(`--ep: '${value}' is not one of ${EXECUTION_PROVIDERS.join(', ')}`);
   return value as ExecutionProvider;
 }
 

@@ -2,11 +2,8 @@
 import type { DatasetRef, RunSpec, SweepSpec, Task } from '../../src-main/engine/api/types';
 import { DATASET_FILE, store, type RunConfig } from './store';
 
-/** The BiLD paper's threshold ranges per task (its Pareto figures sweep these). */
-export const PAPER_RANGES: Record<Task, { fallbacks: number[]; rollbacks: number[] }> = {
-  translation: { fallbacks: [0.5, 0.6, 0.7, 0.8, 0.9], rollbacks: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
-  summarization: { fallbacks: [0.2, 0.3, 0.4, 0.5, 0.6], rollbacks: [2, 3, 4, 5, 6] },
-};
+/** The BiLD paper's threshold ranges per task: the engine's default sweep grids. */
+export { PAPER_GRIDS } from '../../src-main/engine/runner/sweep-grid';
 
 export function datasetTask(c: RunConfig): Task {
   return store.datasets.find((d) => d.name === c.dataset)?.task ?? 'translation';

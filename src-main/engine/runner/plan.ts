@@ -8,10 +8,10 @@ import { BILD_DEFAULTS, checkBildParams } from '../decoding/bild';
 import { METHODS } from '../decoding/generate';
 import { SPECULATIVE_DEFAULT_DRAFT } from '../decoding/speculative';
 import { UserError } from '../errors';
+import { EXECUTION_PROVIDERS } from '../runtime/execution-provider';
 import { datasetSpecOf, taskOf } from './dataset-ref';
 import { bildVariantId, PAPER_GRIDS } from './sweep-grid';
 
-const EPS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
 
 export interface RunPlan {
   kind: 'run' | 'sweep';
@@ -62,7 +62,7 @@ function checkModels(models: RunSpec['models'], methods: readonly Method[]): voi
 
 function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'variants' | 'maxSmall' | 'models'> {
   if (!spec.dataset || typeof spec.dataset.name !== 'string') throw new UserError('a run needs a dataset');
-  if (spec.ep !== undefined && !EPS.includes(spec.ep)) throw new UserError(`ep: '${spec.ep}' is not one of ${EPS.join(', ')}`);
+  if (spec.ep !== undefined && !EXECUTION_PROVIDERS.includes(spec.ep)) throw new UserError(`ep: '${spec.ep}' is not one of ${EXECUTION_PROVIDERS.join(', ')}`);
   if (spec.dtype !== undefined && spec.dtype !== 'fp32' && spec.dtype !== 'fp16') throw new UserError(`dtype: '${String(spec.dtype)}' is not one of fp32, fp16`);
   if (spec.dataset.limit !== undefined) int('limit', spec.dataset.limit, 1, 0);
   return {

@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors';
 import { DT, GraphBuilder } from '../onnx/graph-builder';
+import { EXECUTION_PROVIDERS } from './execution-provider';
 import { Session, type ExecutionProvider } from './session';
 
-export const ALL_EPS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+export const ALL_EPS: readonly ExecutionProvider[] = EXECUTION_PROVIDERS;
 
 export interface ProviderStatus {
   ep: ExecutionProvider;

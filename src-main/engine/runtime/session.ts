@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors';
 
-/** Execution providers the engine knows; which ones work depends on the platform and build. */
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+import type { ExecutionProvider } from './execution-provider';
+
+export type { ExecutionProvider };
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
