@@ -134,10 +134,10 @@ export function buildEncoder(cfg: T5Config, weights: WeightTable, compute: Compu
   return g;
 }
 
-/** [1, n, H·dkv] -> [1, H, n, dkv] */
-function toHeads(c: Ctx, x: string): string {
-  const r = c.g.op('Reshape', [x, c.g.i64([1, -1, c.cfg.numHeads, c.cfg.dKv])]);
-  return c.g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
+/** [B, n, H·dkv] -> [B, H, n, dkv] (batch kept by Reshape's 0), built in `g` (default: the context's graph). */
+function toHeads(c: Ctx, x: string, g = c.g): string {
+  const r = g.op('Reshape', [x, g.i64([0, -1, c.cfg.numHeads, c.cfg.dKv])]);
+  return g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
 }
 
 export function buildCrossKv(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
@@ -248,5 +248,5 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: Compu
  * The building blocks, for other graph layouts over the same weights (transformersjs-export.ts).
  * Activations are float32 there (compute 'fp32').
  */
-export const t5Blocks = { ctx, W, embed, linear, residual, rmsNorm, splitLast, feedForward, attention, positionBias, decodingHeads };
+export const t5Blocks = { ctx, W, embed, linear, residual, rmsNorm, splitLast, feedForward, attention, positionBias, toHeads };
 export type T5Ctx = Ctx;

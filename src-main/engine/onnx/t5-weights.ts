@@ -73,13 +73,12 @@ export async function writeT5Weights(
   const table: WeightTable = new Map();
   const inner = cfg.numHeads * cfg.dKv;
 
+  const shapes = new Map(reader.tensors().map((t) => [t.name, t.shape]));
   const read = async (name: string, dims: number[]): Promise<Float32Array> => {
-    if (!reader.has(name)) throw new UserError(`checkpoint is missing tensor '${name}'`);
-    const info = reader.tensors().find((t) => t.name === name)!;
-    const got = info.shape.reduce((a, b) => a * b, 1);
-    const want = dims.reduce((a, b) => a * b, 1);
-    if (got !== want || info.shape.length !== dims.length || info.shape.some((d, i) => d !== dims[i]))
-      throw new UserError(`tensor '${name}' has shape [${info.shape}] but the config implies [${dims}]`);
+    const shape = shapes.get(name);
+    if (!shape) throw new UserError(`checkpoint is missing tensor '${name}'`);
+    if (shape.length !== dims.length || shape.some((d, i) => d !== dims[i]))
+      throw new UserError(`tensor '${name}' has shape [${shape}] but the config implies [${dims}]`);
     return reader.readF32(name);
   };
   const concatRows = (parts: Float32Array[]): Float32Array => {

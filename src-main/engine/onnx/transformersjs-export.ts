@@ -20,19 +20,13 @@ import { relativeBucket } from '../runtime/position-buckets';
 import { ExternalDataWriter } from './external-data';
 import { DT, GraphBuilder } from './graph-builder';
 import { maskedBucket, t5Blocks as B, type T5Ctx } from './t5-graphs';
-import { writeT5Weights, type WeightTable } from './t5-weights';
+import { MASKED_SCORE, writeT5Weights, type WeightTable } from './t5-weights';
 
-const MASK_SCORE = -1e9;
-
-/** [B, n, H·dkv] -> [B, H, n, dkv] (batch kept by Reshape's 0). */
-function toHeads(c: T5Ctx, g: GraphBuilder, x: string): string {
-  return g.op('Transpose', [g.op('Reshape', [x, g.i64([0, -1, c.cfg.numHeads, c.cfg.dKv])])], { perm: [0, 2, 1, 3] });
-}
 
 /** Additive key mask [B, 1, 1, S] from a 0/1 mask [B, S]: 0 where 1, -1e9 where 0. */
 function keyMaskBias(g: GraphBuilder, mask: string): string {
   const m = g.op('Cast', [mask], { to: DT.FLOAT });
-  const bias = g.op('Mul', [g.op('Sub', [g.f32([1]), m]), g.f32([MASK_SCORE])]);
+  const bias = g.op('Mul', [g.op('Sub', [g.f32([1]), m]), g.f32([MASKED_SCORE])]);
   return g.op('Unsqueeze', [bias, g.i64([1, 2])]);
 }
 
@@ -96,8 +90,8 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
     const [k, v] = fresh.opN('Split', [fresh.op('MatMul', [enc, crossKv[i]!]), fresh.i64([inner, inner])], 2, { axis: -1 });
     const shape = ['batch_size', H, 'encoder_sequence_length_out', dKv];
     for (const [name, branchOut, passThrough] of [
-      [`cross_k_${i}`, toHeads(c, fresh, k!), past[i]!.ek],
-      [`cross_v_${i}`, toHeads(c, fresh, v!), past[i]!.ev],
+      [`cross_k_${i}`, B.toHeads(c, k!, fresh), past[i]!.ek],
+      [`cross_v_${i}`, B.toHeads(c, v!, fresh), past[i]!.ev],
     ] as const) {
       fresh.output(`else_${name}`, branchOut, DT.FLOAT, shape);
       withPast.output(`then_${name}`, withPast.op('Identity', [passThrough]), DT.FLOAT, shape);
@@ -118,8 +112,8 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
   const presents: [string, string][] = [];
   for (let i = 0; i < L; i++) {
     const [q, k, v] = B.splitLast(c, B.linear(c, B.rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
-    const pk = g.op('Concat', [past[i]!.dk, toHeads(c, g, k!)], { axis: 2 });
-    const pv = g.op('Concat', [past[i]!.dv, toHeads(c, g, v!)], { axis: 2 });
+    const pk = g.op('Concat', [past[i]!.dk, B.toHeads(c, k!, g)], { axis: 2 });
+    const pv = g.op('Concat', [past[i]!.dv, B.toHeads(c, v!, g)], { axis: 2 });
     g.output(`present.${i}.decoder.key`, pk, DT.FLOAT, ['batch_size', H, 'present_decoder_sequence_length', dKv]);
     g.output(`present.${i}.decoder.value`, pv, DT.FLOAT, ['batch_size', H, 'present_decoder_sequence_length', dKv]);
     presents.push([cross[2 * i]!, cross[2 * i + 1]!]);
