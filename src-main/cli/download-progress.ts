@@ -2,7 +2,7 @@ import { formatBytes, formatDuration } from '../engine/hub/format';
 import type { DownloadEvent, ProgressSnapshot } from '../engine/hub/progress';
 
 /** One status line: bar, percent, files, bytes, speed, ETA and the current file. */
-export function progressLine(p: ProgressSnapshot, width = 24): string {
+function progressLine(p: ProgressSnapshot, width = 24): string {
   const frac = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : 1;
   const fill = Math.round(frac * width);
   const bar = '='.repeat(Math.max(0, fill - 1)) + (fill > 0 ? (frac >= 1 ? '=' : '>') : '') + ' '.repeat(width - fill);

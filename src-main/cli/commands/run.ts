@@ -137,7 +137,7 @@ export async function runJob(
   }
 }
 
-export function parseMethods(raw: string | undefined): Method[] | undefined {
+function parseMethods(raw: string | undefined): Method[] | undefined {
   return raw === undefined ? undefined : (raw.split(',').map((s) => s.trim()).filter(Boolean) as Method[]);
 }
 

@@ -21,7 +21,7 @@ const METRICS = ['bleu', 'chrf', 'chrf++', 'rouge'] as const;
 type Metric = (typeof METRICS)[number];
 
 /** One sentence a line; a final newline ends the last line rather than adding an empty one. */
-export function readLines(path: string, what: string): string[] {
+function readLines(path: string, what: string): string[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -66,12 +66,6 @@ function checkFields(f: OpenFile, fields: string[]): void {
   }
 }
 
-/** Total rows over all files (from the footers only). */
-export async function parquetRowCount(paths: string[]): Promise<number> {
-  const files = await openAll(paths);
-  return files.reduce((n, f) => n + f.rows, 0);
-}
-
 /** File-local [start, end) row ranges of each row group. */
 function* rowGroupRanges(f: OpenFile): Generator<[number, number]> {
   let start = 0;

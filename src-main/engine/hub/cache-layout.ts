@@ -103,17 +103,6 @@ export async function linkIntoSnapshot(rc: RepoCache, commit: string, repoPath: 
   return dst;
 }
 
-/** The commits that have a snapshot folder, newest first. */
-export function listSnapshots(rc: RepoCache): string[] {
-  try {
-    return readdirSync(rc.snapshotsDir)
-      .filter((c) => COMMIT_RE.test(c))
-      .sort((a, b) => statSync(join(rc.snapshotsDir, b)).mtimeMs - statSync(join(rc.snapshotsDir, a)).mtimeMs);
-  } catch {
-    return [];
-  }
-}
-
 /** Bytes the files of a snapshot take (following links to blobs). */
 export function snapshotBytes(dir: string): number {
   let total = 0;
