@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-write';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CheckpointReader } from './types';
 
@@ -65,10 +66,7 @@ export async function checkpointHash(
   if (existsSync(config)) total.update(`config.json\0${createHash('sha256').update(await readFile(config)).digest('hex')}\n`);
   if (changed) {
     await mkdir(cacheDir, { recursive: true });
-    // Write-then-rename so a concurrent reader never sees half a file.
-    const tmp = `${memoPath}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(memo));
-    await rename(tmp, memoPath);
+    await writeFileAtomic(memoPath, JSON.stringify(memo)); // a concurrent reader never sees half a file
   }
   return total.digest('hex');
 }

@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, copyFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-write';
 import { dirname, join, relative, sep } from 'node:path';
 import type { RepoType } from './settings';
 
@@ -61,9 +62,7 @@ export async function writeRef(rc: RepoCache, revision: string, commit: string):
   const ref = join(rc.refsDir, revision);
   if (!ref.startsWith(rc.refsDir + sep)) return;
   await mkdir(dirname(ref), { recursive: true });
-  const tmp = `${ref}.${process.pid}.tmp`;
-  await writeFile(tmp, commit);
-  await rename(tmp, ref);
+  await writeFileAtomic(ref, commit);
 }
 
 /** True when a regular (or linked) file exists at p. */

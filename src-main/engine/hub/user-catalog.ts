@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-write';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors';
 import { appHome } from '../paths';
@@ -44,7 +45,5 @@ export async function writeUserModels(models: CatalogModel[]): Promise<void> {
   const file = userCatalogPath();
   const body: UserCatalogFile = { version: 1, models: models.map((m) => ({ name: m.name, source: m.source })) };
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(body, null, 2) + '\n');
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(body, null, 2) + '\n');
 }

@@ -3,7 +3,8 @@
  * finishes (so a crash or a cancel keeps every finished sentence), summary.json is rewritten at
  * the start ("running") and at the end, each time through a temporary file and a rename.
  */
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write';
 import { join } from 'node:path';
 import type { RunSummary, SentenceResult, Variant } from '../api/types';
 import { csvHeader, csvRows } from './csv';
@@ -12,9 +13,7 @@ export const RESULT_FILES = { csv: 'sentences.csv', jsonl: 'sentences.jsonl', su
 
 export function writeSummaryJson(dir: string, summary: RunSummary): string {
   const path = join(dir, RESULT_FILES.summary);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(summary, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(summary, null, 2) + '\n');
   return path;
 }
 

@@ -4,9 +4,10 @@
  * under the app's cache, never into the user's folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { writeFileAtomicSync } from '../atomic-write';
 import { UserError } from '../errors';
 import { appHome } from '../paths';
 import { PrecompiledCharsmap } from './spm-charsmap';
@@ -51,12 +52,6 @@ function readJson(path: string): Json {
 }
 
 /** Writes atomically so a concurrent reader never sees a half-written file. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** Converts `<dir>/spiece.model` into `<cacheDir>/spm-<hash>/` (reused when already there). */
 export function convertSpmFolder(dir: string, opts: LoadTokenizerOptions = {}): string {
   const spmPath = join(dir, 'spiece.model');
@@ -85,8 +80,8 @@ export function convertSpmFolder(dir: string, opts: LoadTokenizerOptions = {}): 
     extra_ids: extraIds,
   };
   mkdirSync(out, { recursive: true });
-  writeAtomic(join(out, 'tokenizer_config.json'), JSON.stringify(config, null, 1));
-  writeAtomic(join(out, 'tokenizer.json'), JSON.stringify(tokenizer));
+  writeFileAtomicSync(join(out, 'tokenizer_config.json'), JSON.stringify(config, null, 1));
+  writeFileAtomicSync(join(out, 'tokenizer.json'), JSON.stringify(tokenizer));
   return out;
 }
 
