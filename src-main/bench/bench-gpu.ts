@@ -24,6 +24,7 @@ import { fp16Unsupported, providerStatus } from '../engine/runtime/providers';
 import type { ExecutionProvider } from '../engine/runtime/session';
 import { releaseSource, T5Runtime } from '../engine/runtime/t5-runtime';
 import { demoTestSet } from './demo-set';
+import { nvidiaGpus } from '../engine/runner/environment';
 import { describeMachine } from './machine';
 
 const { values } = parseArgs({
@@ -229,8 +230,8 @@ async function pytorchRows(python: string, ckpts: Map<string, string>, dtypes: W
 }
 
 function gpuName(): string {
-  const p = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8' });
-  return p.status === 0 ? `GPU: ${p.stdout.trim()}` : 'GPU: none found by nvidia-smi';
+  const gpus = nvidiaGpus();
+  return gpus ? `GPU: ${gpus}` : 'GPU: none found by nvidia-smi';
 }
 
 function report(torchEnv: string | undefined): string {

@@ -43,6 +43,13 @@ export function requireString(args: ParsedArgs, name: string): string {
   return v;
 }
 
+/** `raw` as a finite number, or a UserError naming the option. */
+export function parseNumber(name: string, raw: string): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v)) throw new UserError(`--${name}: '${raw}' is not a number`);
+  return v;
+}
+
 /** A number option with an inclusive/exclusive range check that names the option on failure. */
 export function numberOpt(
   args: ParsedArgs,
@@ -51,8 +58,7 @@ export function numberOpt(
 ): number | undefined {
   const raw = stringOpt(args, name);
   if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v)) throw new UserError(`--${name}: '${raw}' is not a number`);
+  const v = parseNumber(name, raw);
   if (check?.integer && !Number.isInteger(v)) throw new UserError(`--${name}: '${raw}' is not an integer`);
   if (check?.min !== undefined && (check.minExclusive ? v <= check.min : v < check.min))
     throw new UserError(`--${name}: ${v} must be ${check.minExclusive ? '>' : '>='} ${check.min}`);

@@ -1,16 +1,12 @@
 import type { RunSummary, SweepSpec } from '../../engine/api';
 import { UserError } from '../../engine/errors';
-import { flag, numberOpt, stringOpt, type Command } from '../command';
+import { flag, numberOpt, parseNumber, stringOpt, type Command } from '../command';
 import { COMMON_OPTIONS, commonSpec, runJob, summaryTable } from './run';
 
 /** `0.5,0.7,0.9` or an inclusive range `0.5:0.9:0.1`. */
 export function parseNumberList(option: string, raw: string | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
-  const num = (s: string): number => {
-    const v = Number(s);
-    if (s.trim() === '' || !Number.isFinite(v)) throw new UserError(`--${option}: '${s}' is not a number`);
-    return v;
-  };
+  const num = (s: string): number => parseNumber(option, s);
   const range = raw.split(':');
   if (range.length === 3) {
     const [a, b, step] = range.map(num) as [number, number, number];

@@ -44,7 +44,7 @@ export class InProcessEngine implements EngineApi {
   /** Opened on first use, so runs without history access never touch the database file. */
   private history(): RunHistory | null {
     if (this.historyDb === undefined)
-      this.historyDb = this.opts.historyPath === null ? null : new RunHistory(this.opts.historyPath ?? join(appHome(), 'history.sqlite'));
+      this.historyDb = this.opts.historyPath === null ? null : new RunHistory(this.opts.historyPath ?? undefined);
     return this.historyDb;
   }
 

@@ -26,6 +26,11 @@ function command(cmd: string, args: string[]): string | null {
   }
 }
 
+/** nvidia-smi's name, driver and memory of each GPU (a line each), or null without nvidia-smi. */
+export function nvidiaGpus(): string | null {
+  return command('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']);
+}
+
 let staticInfo: Pick<Environment, 'appVersion' | 'gitCommit' | 'node' | 'onnxruntime' | 'cpu' | 'gpu' | 'os'> | undefined;
 
 /** Host facts that do not change within a process (git and nvidia-smi are asked once). */
@@ -40,7 +45,7 @@ function hostInfo(): NonNullable<typeof staticInfo> {
     node: process.version,
     onnxruntime: ortVersion(),
     cpu: { model: c[0]?.model.trim() ?? 'unknown', cores: c.length },
-    gpu: command('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'])?.split('\n').join('; ') ?? null,
+    gpu: nvidiaGpus()?.split('\n').join('; ') ?? null,
     os: { platform: platform(), release: release(), arch: arch() },
   };
   return staticInfo;
