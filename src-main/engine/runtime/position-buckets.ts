@@ -26,38 +26,52 @@ export function relativeBucket(r: number, bidirectional: boolean, numBuckets: nu
   return base + Math.min(exact + Math.trunc(scaled), n - 1);
 }
 
-/** Bucket tables indexed by relative position, computed once per model. */
+/**
+ * Bucket tables indexed by relative position, computed once per model (and grown when a longer
+ * sequence comes), stored as int64 so that each row of a step's [k, T] input is one copy.
+ */
 export class PositionBuckets {
-  private readonly bi: Int32Array;
-  private readonly causal: Int32Array;
+  private maxLen = 0;
+  /** bi[r + maxLen]: bidirectional bucket of r = key − query, r in [−maxLen, maxLen]. */
+  private bi = new BigInt64Array(0);
+  /** causalRev[maxLen − d]: causal bucket of a key d positions before the query, d in [0, maxLen]. */
+  private causalRev = new BigInt64Array(0);
 
   constructor(
     private readonly cfg: T5Config,
-    readonly maxLen: number,
+    maxLen: number,
   ) {
-    this.bi = new Int32Array(2 * maxLen + 1);
-    this.causal = new Int32Array(maxLen + 1);
-    for (let r = -maxLen; r <= maxLen; r++) this.bi[r + maxLen] = relativeBucket(r, true, cfg.numBuckets, cfg.maxDistance);
-    for (let d = 0; d <= maxLen; d++) this.causal[d] = relativeBucket(-d, false, cfg.numBuckets, cfg.maxDistance);
+    this.grow(maxLen);
+  }
+
+  private grow(maxLen: number): void {
+    if (maxLen <= this.maxLen) return;
+    const { numBuckets, maxDistance } = this.cfg;
+    this.maxLen = maxLen;
+    this.bi = new BigInt64Array(2 * maxLen + 1);
+    this.causalRev = new BigInt64Array(maxLen + 1);
+    for (let r = -maxLen; r <= maxLen; r++) this.bi[r + maxLen] = BigInt(relativeBucket(r, true, numBuckets, maxDistance));
+    for (let d = 0; d <= maxLen; d++) this.causalRev[maxLen - d] = BigInt(relativeBucket(-d, false, numBuckets, maxDistance));
   }
 
   /** Encoder buckets [S, S] for key − query. */
   encoder(S: number): BigInt64Array<ArrayBuffer> {
-    if (S > this.maxLen) return new PositionBuckets(this.cfg, S).encoder(S);
+    this.grow(S);
     const out = new BigInt64Array(S * S);
-    for (let q = 0; q < S; q++) for (let k = 0; k < S; k++) out[q * S + k] = BigInt(this.bi[k - q + this.maxLen]!);
+    // row q: r = k − q for k = 0..S-1
+    for (let q = 0; q < S; q++) out.set(this.bi.subarray(this.maxLen - q, this.maxLen - q + S), q * S);
     return out;
   }
 
   /** Decoder buckets [k, P+k] for queries P..P+k-1; keys after the query get `masked`. */
   decoder(P: number, k: number, masked: number): BigInt64Array<ArrayBuffer> {
     const T = P + k;
-    if (T > this.maxLen) return new PositionBuckets(this.cfg, T).decoder(P, k, masked);
-    const out = new BigInt64Array(k * T);
-    const m = BigInt(masked);
+    this.grow(T);
+    const out = new BigInt64Array(k * T).fill(BigInt(masked));
+    // row of query q: keys 0..q are q..0 positions back; later keys stay masked
     for (let i = 0; i < k; i++) {
       const q = P + i;
-      for (let j = 0; j < T; j++) out[i * T + j] = j > q ? m : BigInt(this.causal[q - j]!);
+      out.set(this.causalRev.subarray(this.maxLen - q, this.maxLen + 1), i * T);
     }
     return out;
   }
