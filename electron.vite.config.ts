@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
-// The main build carries the Node entry points: the Electron main process, the engine worker and
-// the CLI, all sharing src-main/engine. (Benchmark scripts run from source with tsx.)
+// The main build carries the Node entry points: the Electron main process, the engine worker, the
+// pipelined-BiLD drafter worker and the CLI, all sharing src-main/engine. (Benchmark scripts run from source with tsx.)
 export default defineConfig({
   main: {
     build: {
@@ -12,6 +12,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
           'engine-worker': resolve(__dirname, 'src-main/host/engine-worker.ts'),
+          'drafter-worker': resolve(__dirname, 'src-main/engine/runtime/drafter-worker.ts'),
         },
       },
     },

@@ -14,6 +14,7 @@ interface Row {
   models: Models;
   bild?: { fallback: number; rollback: number };
   draft?: number;
+  pipeline?: boolean;
 }
 
 const limit = Number(process.env.BENCH_SENTENCES ?? 500);
@@ -29,17 +30,19 @@ const rows: Row[] = [
   { label: 'toy-t5-small alone', method: 'small', models: { small } },
   { label: 'BiLD toy-t5-small (FB 0.5, RB 2)', method: 'bild', models: { small, large }, bild: { fallback: 0.5, rollback: 2 } },
   { label: 'BiLD toy-t5-tiny (FB 0.8, RB 3)', method: 'bild', models: { small: tiny, large }, bild: { fallback: 0.8, rollback: 3 } },
+  { label: 'BiLD toy-t5-small pipelined', method: 'bild', models: { small, large }, bild: { fallback: 0.5, rollback: 2 }, pipeline: true },
+  { label: 'BiLD toy-t5-tiny pipelined', method: 'bild', models: { small: tiny, large }, bild: { fallback: 0.8, rollback: 3 }, pipeline: true },
   { label: 'speculative toy-t5-small (k 4)', method: 'speculative', models: { small, large }, draft: 4 },
 ];
 
 // warm-up: every row on a few sentences (first calls allocate and optimize)
-for (const r of rows) for (const s of data.slice(0, 5)) await generate(r.method, r.models, s.de, { bild: r.bild, draft: r.draft });
+for (const r of rows) for (const s of data.slice(0, 5)) await generate(r.method, r.models, s.de, { bild: r.bild, draft: r.draft, pipeline: r.pipeline });
 
 const results = new Map<string, SentenceOutput[]>();
 // interleave rows per sentence, so that machine noise hits every method alike
 for (const s of data)
   for (const r of rows) {
-    const out = await generate(r.method, r.models, s.de, { bild: r.bild, draft: r.draft });
+    const out = await generate(r.method, r.models, s.de, { bild: r.bild, draft: r.draft, pipeline: r.pipeline });
     (results.get(r.label) ?? results.set(r.label, []).get(r.label)!).push(out);
   }
 

@@ -1,9 +1,5 @@
 // The HostApi (and so EngineApi) as seen from outside the engine worker: every call is a message
 // {id, method, args} on a MessagePort, answered by {id, result | error}; events are pushed.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { EngineEventListener } from '../engine/api/types';
 import type {
@@ -21,35 +17,13 @@ import type {
   ClientMessage,
 } from './protocol';
 import { unwrapReply } from './rpc';
+import { workerEntry } from '../engine/worker-entry';
 
 export interface WorkerClientOptions {
   /** The worker entry (.ts runs through tsx); default: found beside this module. */
   workerFile?: string;
   /** Environment of the worker (default: a copy of process.env now). */
   env?: Record<string, string | undefined>;
-}
-
-/**
- * A module that registers tsx's loader, then imports the worker's .ts entry. Node 20 does not apply
- * hooks from `execArgv: ['--import', 'tsx']` to a worker's own entry module, so from source
- * (tests, tsx) the worker starts from this bootstrap instead.
- */
-function tsxBootstrap(tsFile: string): URL {
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const src = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(pathToFileURL(tsFile).href)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
-}
-
-/** The worker entry: engine-worker.ts beside this module from source; engine-worker.js in out/main (or one folder up from a chunk) when bundled. */
-function workerEntry(file?: string): URL {
-  if (file) return file.endsWith('.ts') ? tsxBootstrap(file) : pathToFileURL(file);
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return tsxBootstrap(join(dirname(here), 'engine-worker.ts'));
-  for (const dir of [dirname(here), dirname(dirname(here))]) {
-    const js = join(dir, 'engine-worker.js');
-    if (existsSync(js)) return pathToFileURL(js);
-  }
-  throw new Error(`engine-worker.js not found near ${here}; run \`npm run build\``);
 }
 
 interface Pending {
@@ -69,7 +43,7 @@ export class WorkerEngineClient implements HostApi {
   constructor(opts: WorkerClientOptions = {}) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(workerEntry(opts.workerFile), {
+    this.worker = new Worker(workerEntry(import.meta.url, 'engine-worker', opts.workerFile), {
       env: opts.env ?? { ...process.env },
       workerData: { port: port2 },
       transferList: [port2],

@@ -24,6 +24,7 @@ export function runSpec(c: RunConfig): RunSpec {
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,
     dtype: c.dtype,
+    pipeline: c.ep === 'cpu' && c.pipeline,
     label: c.label.trim() || undefined,
   };
 }
@@ -38,6 +39,7 @@ export function sweepSpec(c: RunConfig, fallbacks: number[], rollbacks: number[]
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,
     dtype: c.dtype,
+    pipeline: c.ep === 'cpu' && c.pipeline,
     label: c.label.trim() || undefined,
   };
 }

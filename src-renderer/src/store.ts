@@ -52,6 +52,8 @@ export interface RunConfig {
   dtype: WeightDType;
   /** Run on CPU when the chosen provider is unavailable (otherwise the run fails and says why). */
   allowCpuFallback: boolean;
+  /** BiLD pipelined: the small model drafts ahead on a second core (CPU provider). */
+  pipeline: boolean;
   label: string;
 }
 
@@ -78,6 +80,7 @@ export const store = reactive({
     ep: 'cpu',
     dtype: 'fp32',
     allowCpuFallback: false,
+    pipeline: false,
     label: '',
   } as RunConfig,
   run: emptyJob('run'),

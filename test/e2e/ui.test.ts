@@ -92,6 +92,20 @@ describe('BiLD Bench UI over the local server', () => {
     expect(await table.locator('tr[data-variant="bild"] [data-col="speedup"]').textContent()).toMatch(/^\d+\.\d\d×$/);
     expect(await page.getByTestId('summary').textContent()).toMatch(/Deviations from the official BiLD code/);
     await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
+    sequentialBleu = bleu;
+  });
+
+  let sequentialBleu = NaN;
+  it('runs BiLD pipelined on the same sentences: same BLEU, and the summary says so', async () => {
+    await configure(10);
+    await page.getByTestId('pipeline').setChecked(true);
+    await page.getByTestId('run-button').click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
+    const table = page.getByTestId('summary-table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    expect(Number(await table.locator('tr[data-variant="bild"] [data-col="quality"]').textContent())).toBe(sequentialBleu);
+    expect(await page.getByTestId('summary').textContent()).toContain('BiLD pipelined');
+    await page.getByTestId('pipeline').setChecked(false);
   });
 
   it('shows a user error from the engine', async () => {
@@ -130,9 +144,10 @@ describe('BiLD Bench UI over the local server', () => {
   it('lists the runs in the history and exports a CSV', async () => {
     await page.getByTestId('tab-history').click();
     const rows = page.getByTestId('history-table').locator('tbody tr[data-run]');
-    await expect.poll(() => rows.count()).toBe(3);
-    // Newest first: the sweep, the cancelled run, then the completed 10-sentence run.
-    const completed = rows.nth(2);
+    await expect.poll(() => rows.count()).toBe(4);
+    // Newest first: the sweep, the cancelled run, the pipelined run, then the first 10-sentence run.
+    const completed = rows.nth(3);
+    expect(await rows.nth(2).textContent()).toContain('10 / 10');
     expect(await completed.textContent()).toContain('10 / 10');
     expect(await rows.nth(1).textContent()).toContain('cancelled');
 

@@ -93,6 +93,21 @@ describe('bild-bench run', () => {
     expect(cli('runs', 'show', 'no-such-run').code).toBe(2);
   });
 
+  it('--bild_pipeline: the same BiLD outputs and decisions, recorded in the environment', () => {
+    const dir = join(home, 'pipelined');
+    const r = cli('run', ...PAIR, '--limit', '40', '--methods', 'bild', '--bild_pipeline', '--out', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as RunSummary).environment!.pipeline).toBe(true);
+    expect(summary.environment!.pipeline).toBe(false);
+    const decisions = ['output', 'large_calls', 'fallbacks', 'rollbacks', 'rolled_back_tokens', 'small_tokens'];
+    const seq = rowsOf(join(out, 'sentences.csv')).filter((x) => x.variant === 'bild');
+    const pipe = rowsOf(join(dir, 'sentences.csv'));
+    expect(pipe).toHaveLength(40);
+    // float rounding may flip a decision on a threshold (bild-pipelined.test.ts); none did when written
+    const same = pipe.filter((x, i) => decisions.every((c) => x[c] === seq[i]![c])).length;
+    expect(same).toBeGreaterThanOrEqual(39);
+  });
+
   it('SIGINT cancels and leaves a valid partial result', async () => {
     const dir = join(home, 'sigint');
     const child = spawn(process.execPath, [...CLI, 'run', ...PAIR, '--limit', '300', '--out', dir, '--json'], { cwd: ROOT, env });
@@ -155,6 +170,8 @@ describe('bad arguments exit 2 before anything heavy', () => {
     [['run', ...PAIR, '--bild_rollback', '0'], /--bild_rollback: 0 must be > 0/],
     [['run', ...PAIR, '--methods', 'large,fast'], /unknown method 'fast'/],
     [['run', ...PAIR, '--limit', '0'], /--limit: 0 must be >= 1/],
+    [['run', ...PAIR, '--bild_pipeline', '--ep', 'webgpu'], /pipeline: runs on the CPU provider only/],
+    [['generate', '--model', LARGE, '--text', 'Hallo', '--bild_pipeline'], /--bild_pipeline: applies to --model bild only/],
     [['run', '--model', 'bild', '--small', SMALL, '--dataset_name', 'demo'], /needs --small and --large/],
     [['run', '--model', 'bild', '--small', other, '--large', LARGE, '--dataset_name', 'demo'], /different tokenizers/],
     [['run', '--model', join(badHome, 'missing'), '--dataset_name', 'demo'], /does not exist/],

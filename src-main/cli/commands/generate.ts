@@ -10,7 +10,7 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'translate or summarize one text with one model, BiLD or speculative decoding',
   usage:
-    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--max_small N] [--draft K] [--max_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] --text "..." [--json]',
+    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--max_small N] [--draft K] [--max_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] --text "..." [--json]',
   options: {
     model: { type: 'string' },
     small: { type: 'string' },
@@ -18,6 +18,7 @@ export const generateCommand: Command = {
     bild_fallback: { type: 'string' },
     bild_rollback: { type: 'string' },
     max_small: { type: 'string' },
+    bild_pipeline: { type: 'boolean' },
     draft: { type: 'string' },
     max_length: { type: 'string' },
     ep: { type: 'string' },
@@ -39,6 +40,8 @@ export const generateCommand: Command = {
       maxLength,
     };
     checkBildParams(bild);
+    const pipeline = flag(args, 'bild_pipeline');
+    if (pipeline && model !== 'bild') throw new UserError('--bild_pipeline: applies to --model bild only');
     const draft = numberOpt(args, 'draft', { min: 1, integer: true });
     const dtype = parseDtype(stringOpt(args, 'dtype'));
     const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), dtype, maxLength };
@@ -58,7 +61,7 @@ export const generateCommand: Command = {
     }
     const fellBack = Object.values(models).find((m) => m?.epFallback)?.epFallback;
     if (fellBack) process.stderr.write(`warning: running on cpu (${fellBack})\n`);
-    const out = await generate(method, models, text, { bild, draft, maxLength });
+    const out = await generate(method, models, text, { bild, draft, maxLength, pipeline });
     if (flag(args, 'json')) {
       const { method: m, text: t, ids, totalMs, ...counts } = out;
       const ep = Object.values(models).find(Boolean)?.ep;

@@ -23,6 +23,7 @@ export const COMMON_OPTIONS: Options = {
   max_length: { type: 'string' },
   max_small: { type: 'string' },
   draft: { type: 'string' },
+  bild_pipeline: { type: 'boolean' },
   ep: { type: 'string' },
   allow_cpu_fallback: { type: 'boolean' },
   dtype: { type: 'string' },
@@ -57,6 +58,7 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
     },
     maxLength: numberOpt(args, 'max_length', { min: 2, integer: true }),
     draft: numberOpt(args, 'draft', { min: 1, integer: true }),
+    pipeline: flag(args, 'bild_pipeline') || undefined,
     ep: parseEp(stringOpt(args, 'ep')),
     allowCpuFallback: flag(args, 'allow_cpu_fallback') || undefined,
     dtype,
@@ -145,7 +147,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--bild_fallback FB] [--bild_rollback RB] [--limit N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
   options: {
     ...COMMON_OPTIONS,
     model: { type: 'string' },

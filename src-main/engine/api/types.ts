@@ -55,6 +55,8 @@ export interface RunSpec {
   bild?: Partial<BildThresholds> & { maxSmall?: number };
   /** Speculative decoding's draft length. */
   draft?: number;
+  /** BiLD variants run pipelined: the small model drafts ahead in a worker thread (CPU provider; default false). */
+  pipeline?: boolean;
   dataset: DatasetRef;
   /** Decoder positions including the start token (default 128). */
   maxLength?: number;
@@ -210,6 +212,8 @@ export interface Environment {
   epFallback?: string;
   /** Intra-op threads; 'auto': one for models under 16 MB of weights, else all cores. */
   threads: number | 'auto';
+  /** BiLD ran pipelined (the small model drafting ahead in a worker thread). */
+  pipeline: boolean;
   cpu: { model: string; cores: number };
   gpu: string | null;
   os: { platform: string; release: string; arch: string };

@@ -1,7 +1,9 @@
 import { UserError } from '../errors';
 import type { LoadedModel } from '../model';
 import { releaseSource, type EncodedSource } from '../runtime/t5-runtime';
-import { bildDecode, BILD_DEFAULTS, type BildParams } from './bild';
+import { bildDecode, BILD_DEFAULTS, checkBildParams, type BildParams } from './bild';
+import { bildVerifyPipelined } from './bild-pipelined';
+import { stopDraft } from './draft-channel';
 import type { DecodeCounts } from './counters';
 import { greedyDecode } from './greedy';
 import { SPECULATIVE_DEFAULT_DRAFT, speculativeDecode } from './speculative';
@@ -18,6 +20,8 @@ export interface GenerateParams {
   bild?: Partial<BildParams>;
   draft?: number;
   maxLength?: number;
+  /** BiLD only: the small model drafts ahead in a worker thread while the large model verifies (CPU provider). */
+  pipeline?: boolean;
   signal?: AbortSignal;
 }
 
@@ -40,19 +44,39 @@ function need(models: Models, role: 'small' | 'large', method: Method): LoadedMo
   return m;
 }
 
+/** Pipelining runs a second instance of the small model in a worker thread, on the CPU provider. */
+function checkPipeline(models: Models, bild: BildParams): void {
+  checkBildParams(bild);
+  for (const role of ['small', 'large'] as const)
+    if (models[role]!.ep !== 'cpu')
+      throw new UserError(`bild_pipeline: runs on the CPU provider only (the ${role} model runs on '${models[role]!.ep}')`);
+}
+
 /** Tokenizes, encodes (with every model the method uses), decodes and detokenizes one source. */
 export async function generate(method: Method, models: Models, source: string, params: GenerateParams = {}): Promise<SentenceOutput> {
-  const t0 = performance.now();
   const maxLength = params.maxLength ?? BILD_DEFAULTS.maxLength;
   const roles: ('small' | 'large')[] = method === 'small' ? ['small'] : method === 'large' ? ['large'] : ['small', 'large'];
   const used = roles.map((r) => need(models, r, method));
-  const ids = used[0]!.tokenizer.encode(source);
-  const encoded: Partial<Record<'small' | 'large', EncodedSource>> = {};
-  for (const [i, role] of roles.entries()) encoded[role] = await used[i]!.runtime.encode(ids);
-  const t1 = performance.now();
+  const bild: BildParams = { ...BILD_DEFAULTS, ...params.bild, maxLength };
+  const pipelined = method === 'bild' && params.pipeline === true;
+  if (pipelined) checkPipeline(models, bild);
+  // loaded on first use, before the clock starts: the drafter's and the verifier's sessions
+  const drafter = pipelined ? await models.small!.runtime.drafter() : undefined;
+  const largeRuntime = pipelined ? await models.large!.runtime.verifier() : models.large?.runtime;
 
+  const t0 = performance.now();
+  const ids = used[0]!.tokenizer.encode(source);
+  // pipelined: the drafter encodes the source with the small model while this thread encodes it with the large one
+  const job = drafter?.begin(ids, { fallback: bild.fallback, maxSmall: bild.maxSmall!, maxLength, startId: largeRuntime!.cfg.decoderStartId, eosId: largeRuntime!.cfg.eosId });
+  const encoded: Partial<Record<'small' | 'large', EncodedSource>> = {};
   let counts: DecodeCounts;
+  let t1 = t0;
   try {
+    for (const [i, role] of roles.entries())
+      if (role === 'large') encoded.large = await largeRuntime!.encode(ids);
+      else if (!pipelined) encoded.small = await used[i]!.runtime.encode(ids);
+    t1 = performance.now();
+
     if (method === 'large' || method === 'small') {
       const g = await greedyDecode(used[0]!.runtime, encoded[method]!, { maxLength, signal: params.signal });
       const n = g.ids.length - 1;
@@ -66,6 +90,8 @@ export async function generate(method: Method, models: Models, source: string, p
         rollbacks: 0,
         rolledBackTokens: 0,
       };
+    } else if (job) {
+      counts = await bildVerifyPipelined({ model: largeRuntime!, src: encoded.large! }, drafter!, job, bild.rollback, params.signal);
     } else {
       const pair = {
         small: { model: models.small!.runtime, src: encoded.small! },
@@ -73,10 +99,11 @@ export async function generate(method: Method, models: Models, source: string, p
       };
       counts =
         method === 'bild'
-          ? await bildDecode(pair, { ...BILD_DEFAULTS, ...params.bild, maxLength }, params.signal)
+          ? await bildDecode(pair, bild, params.signal)
           : await speculativeDecode(pair, { draft: params.draft ?? SPECULATIVE_DEFAULT_DRAFT, maxLength }, params.signal);
     }
   } finally {
+    if (job) stopDraft(job.buffer);
     for (const e of Object.values(encoded)) releaseSource(e);
   }
   const t2 = performance.now();

@@ -104,6 +104,7 @@ export function captureEnvironment(
     ep: used.ep,
     ...(used.fallback ? { epFallback: used.fallback } : {}),
     threads: plan.threads ?? 'auto',
+    pipeline: plan.pipeline,
     models,
     dtype: plan.dtype,
     dataset,

@@ -23,6 +23,8 @@ export interface RunPlan {
   maxSmall: number;
   maxLength: number;
   draft: number;
+  /** BiLD variants run pipelined (decoding/bild-pipelined.ts). */
+  pipeline: boolean;
   ep: ExecutionProvider;
   allowCpuFallback: boolean;
   dtype: WeightDType;
@@ -65,11 +67,14 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
   if (spec.ep !== undefined && !EXECUTION_PROVIDERS.includes(spec.ep)) throw new UserError(`ep: '${spec.ep}' is not one of ${EXECUTION_PROVIDERS.join(', ')}`);
   if (spec.dtype !== undefined && spec.dtype !== 'fp32' && spec.dtype !== 'fp16') throw new UserError(`dtype: '${String(spec.dtype)}' is not one of fp32, fp16`);
   if (spec.dataset.limit !== undefined) int('limit', spec.dataset.limit, 1, 0);
+  if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') throw new UserError(`pipeline: '${String(spec.pipeline)}' must be true or false`);
+  if (spec.pipeline && (spec.ep ?? 'cpu') !== 'cpu') throw new UserError(`pipeline: runs on the CPU provider only (the run asks for '${spec.ep}')`);
   return {
     dataset: datasetSpecOf(spec.dataset),
     task: taskOf(spec.dataset),
     maxLength: int('max_length', spec.maxLength, 2, BILD_DEFAULTS.maxLength),
     draft: int('draft', spec.draft, 1, SPECULATIVE_DEFAULT_DRAFT),
+    pipeline: spec.pipeline === true,
     ep: spec.ep ?? 'cpu',
     allowCpuFallback: spec.allowCpuFallback === true,
     dtype: spec.dtype ?? 'fp32',

@@ -107,6 +107,7 @@ async function measure(
     bild: { ...bild, maxSmall: plan.maxSmall, maxLength: plan.maxLength },
     draft: plan.draft,
     maxLength: plan.maxLength,
+    pipeline: plan.pipeline,
     signal,
   });
 

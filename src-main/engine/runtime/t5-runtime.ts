@@ -1,10 +1,12 @@
 import * as ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { UserError } from '../errors';
 import { EXPORT_FILES, readManifest, type ExportManifest } from '../onnx/export-t5';
 import { maskedBucket } from '../onnx/t5-graphs';
 import { PositionBuckets } from './position-buckets';
+import { Drafter } from './drafter-client';
 import { DEVICE_EPS, Session, yieldIfDue, type SessionOptions } from './session';
 
 export interface RuntimeOptions extends SessionOptions {
@@ -97,9 +99,35 @@ export class T5Runtime {
     return new DecoderCache(this, src);
   }
 
+  private drafterStart?: Promise<Drafter>;
+
+  /** A second instance of this model in a worker thread, drafting for pipelined BiLD; started on first use. */
+  drafter(): Promise<Drafter> {
+    return (this.drafterStart ??= Drafter.start(this.dir, this.opts));
+  }
+
+  private verifierLoad?: Promise<T5Runtime>;
+
+  /**
+   * This model as pipelined BiLD's large model: its sessions leave one core to the drafter. Itself
+   * when its intra-op threads already do; else a second instance with one thread fewer than the
+   * cores, loaded on first use (measured: onnxruntime's thread pool competing with the drafter for
+   * a core makes both slower than one thread less).
+   */
+  verifier(): Promise<T5Runtime> {
+    const cores = availableParallelism();
+    const threads = this.opts.threads ?? 0;
+    if (threads >= 1 && (threads < cores || cores === 1)) return Promise.resolve(this);
+    return (this.verifierLoad ??= T5Runtime.load(this.dir, { ...this.opts, threads: Math.max(1, cores - 1) }));
+  }
+
   async release(): Promise<void> {
     for (const s of [this.encoder, this.cross, this.decoderSession, this.logitsSession]) s?.release();
     this.logitsSession = undefined;
+    const [drafter, verifier] = [this.drafterStart, this.verifierLoad];
+    this.drafterStart = this.verifierLoad = undefined;
+    await drafter?.then((d) => d.close(), () => undefined);
+    await verifier?.then((v) => v.release(), () => undefined);
   }
 }
 

@@ -1,0 +1,68 @@
+// The engine thread's handle on a drafter worker (drafter-worker.ts): starts it, hands it one
+// sentence at a time, and reports its failure.
+import { Worker } from 'node:worker_threads';
+import { draftBuffer, type DraftJob, type DraftSettings } from '../decoding/draft-channel';
+import { UserError } from '../errors';
+import { workerEntry } from '../worker-entry';
+import type { RuntimeOptions } from './t5-runtime';
+
+export interface DrafterWorkerData {
+  dir: string;
+  opts: RuntimeOptions;
+}
+
+export type DrafterMessage = { kind: 'ready' } | { kind: 'error'; message: string };
+
+export class Drafter {
+  /** The worker died: every later sentence fails with this. */
+  private dead?: Error;
+  /** The last sentence that failed inside the worker (the worker itself goes on). */
+  private jobError?: Error;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (m: DrafterMessage) => {
+      if (m.kind === 'error') this.jobError = new Error(`the small-model drafter failed: ${m.message}`);
+    });
+    worker.on('error', (err) => (this.dead ??= err));
+    worker.on('exit', (code) => (this.dead ??= new Error(`the small-model drafter exited (code ${code})`)));
+    worker.unref(); // an idle drafter does not keep the process alive
+  }
+
+  /** Loads the exported model in `dir` (same options as the engine's instance) in a new worker. */
+  static async start(dir: string, opts: RuntimeOptions): Promise<Drafter> {
+    const data: DrafterWorkerData = { dir, opts };
+    const worker = new Worker(workerEntry(import.meta.url, 'drafter-worker'), { workerData: data });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: DrafterMessage) =>
+        m.kind === 'ready' ? resolve() : reject(new UserError(`cannot start the small-model drafter for ${dir}: ${m.message}`)),
+      );
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the small-model drafter for ${dir} exited while loading (code ${code})`)));
+    });
+    return new Drafter(worker);
+  }
+
+  /** Starts drafting one sentence; the caller owns the returned job's shared memory. */
+  begin(ids: number[], settings: DraftSettings): DraftJob {
+    if (this.dead) throw this.dead;
+    this.jobError = undefined;
+    const job: DraftJob = { ...settings, ids, buffer: draftBuffer(settings.maxLength) };
+    this.worker.postMessage(job);
+    return job;
+  }
+
+  /** Throws if the worker has died or reported the current sentence's failure. */
+  check(): void {
+    if (this.dead ?? this.jobError) throw this.dead ?? this.jobError;
+  }
+
+  /** After the drafter flagged an error in shared memory: waits for its message (up to 2 s) and throws it. */
+  async throwFailure(): Promise<never> {
+    for (let i = 0; i < 200 && !this.jobError && !this.dead; i++) await new Promise((r) => setTimeout(r, 10));
+    throw this.jobError ?? this.dead ?? new Error('the small-model drafter failed');
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
