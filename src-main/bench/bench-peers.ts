@@ -1,6 +1,6 @@
 // npm run bench:peers — this engine against @huggingface/transformers (transformers.js) on this
 // machine's CPU, same weights: toy-t5-large exported to transformers.js's layout by this exporter.
-// (1) large-only greedy: ours vs transformers.js generate(); (2) BiLD (toy-t5-small, FB 0.5, RB 2)
+// (1) large-only greedy: ours vs transformers.js generate(); (2) BiLD (toy-t5-small, FB 0.5, RB 2; sequential and pipelined)
 // against both. One run, warm-up excluded, methods alternating in blocks of sentences. Prints a Markdown section for
 // docs/performance.md ("Peers").
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +46,11 @@ try {
       tokens: 0,
       run: async (s: string) => (await generate('bild', { small, large }, s, { bild })).tokens,
     },
+    'bild-bench BiLD pipelined, same pair and thresholds': {
+      ms: [] as number[],
+      tokens: 0,
+      run: async (s: string) => (await generate('bild', { small, large }, s, { bild, pipeline: true })).tokens,
+    },
   };
   for (const s of data.slice(0, 5)) for (const r of Object.values(rows)) await r.run(s);
   // Methods take turns in blocks of sentences rather than per sentence: onnxruntime's thread pools
@@ -63,7 +68,7 @@ try {
   let same = 0;
   for (const s of data) if (JSON.stringify(await runTjs(s)) === JSON.stringify((await generate('large', { large }, s)).ids)) same++;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const [tj, ours, bi] = Object.values(rows).map((r) => mean(r.ms)) as [number, number, number];
+  const [tj, ours, bi, pipelined] = Object.values(rows).map((r) => mean(r.ms)) as [number, number, number, number];
   let cpu = '';
   try {
     cpu = execSync("lscpu | grep -E '^(Model name|CPU\\(s\\)|Thread|Core)'", { encoding: 'utf8' }).trim().replace(/\n/g, '; ').replace(/\s+/g, ' ');
@@ -81,7 +86,8 @@ try {
     ...Object.entries(rows).map(([label, r]) => `| ${label} | ${mean(r.ms).toFixed(1)} | ${(r.ms.reduce((a, b) => a + b, 0) / r.tokens).toFixed(2)} | ${(tj / mean(r.ms)).toFixed(2)}x |`),
     '',
     `Large-only: bild-bench is ${(tj / ours).toFixed(2)}x faster than transformers.js generate() (target >= 1.5x). ` +
-      `BiLD: ${(tj / bi).toFixed(2)}x faster than transformers.js large-only (target >= 3x) and ${(ours / bi).toFixed(2)}x faster than bild-bench large-only. ` +
+      `BiLD: ${(tj / bi).toFixed(2)}x faster than transformers.js large-only (target >= 3x) and ${(ours / bi).toFixed(2)}x faster than bild-bench large-only; ` +
+      `pipelined ${(tj / pipelined).toFixed(2)}x and ${(ours / pipelined).toFixed(2)}x. ` +
       `transformers.js and bild-bench large-only produced identical token ids on ${same}/${data.length} sentences.`,
   ].join('\n');
   process.stdout.write(`${out}\n`);

@@ -1,6 +1,6 @@
 // The engine thread's handle on a drafter worker (drafter-worker.ts): starts it, hands it one
 // sentence at a time, and reports its failure.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { draftBuffer, type DraftJob, type DraftSettings } from '../decoding/draft-channel';
 import { UserError } from '../errors';
 import { workerEntry } from '../worker-entry';
@@ -9,6 +9,10 @@ import type { RuntimeOptions } from './t5-runtime';
 export interface DrafterWorkerData {
   dir: string;
   opts: RuntimeOptions;
+  /** Sentences (DraftJob) arrive here; the worker reads it synchronously. */
+  jobs: MessagePort;
+  /** One Int32 word, bumped after each job is posted (the worker sleeps on it). */
+  doorbell: SharedArrayBuffer;
 }
 
 export type DrafterMessage = { kind: 'ready' } | { kind: 'error'; message: string };
@@ -19,7 +23,11 @@ export class Drafter {
   /** The last sentence that failed inside the worker (the worker itself goes on). */
   private jobError?: Error;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly jobs: MessagePort,
+    private readonly bell: Int32Array,
+  ) {
     worker.on('message', (m: DrafterMessage) => {
       if (m.kind === 'error') this.jobError = new Error(`the small-model drafter failed: ${m.message}`);
     });
@@ -30,8 +38,10 @@ export class Drafter {
 
   /** Loads the exported model in `dir` (same options as the engine's instance) in a new worker. */
   static async start(dir: string, opts: RuntimeOptions): Promise<Drafter> {
-    const data: DrafterWorkerData = { dir, opts };
-    const worker = new Worker(workerEntry(import.meta.url, 'drafter-worker'), { workerData: data });
+    const { port1, port2 } = new MessageChannel();
+    const doorbell = new SharedArrayBuffer(4);
+    const data: DrafterWorkerData = { dir, opts, jobs: port2, doorbell };
+    const worker = new Worker(workerEntry(import.meta.url, 'drafter-worker'), { workerData: data, transferList: [port2] });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: DrafterMessage) =>
         m.kind === 'ready' ? resolve() : reject(new UserError(`cannot start the small-model drafter for ${dir}: ${m.message}`)),
@@ -39,7 +49,7 @@ export class Drafter {
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the small-model drafter for ${dir} exited while loading (code ${code})`)));
     });
-    return new Drafter(worker);
+    return new Drafter(worker, port1, new Int32Array(doorbell));
   }
 
   /** Starts drafting one sentence; the caller owns the returned job's shared memory. */
@@ -47,7 +57,9 @@ export class Drafter {
     if (this.dead) throw this.dead;
     this.jobError = undefined;
     const job: DraftJob = { ...settings, ids, buffer: draftBuffer(settings.maxLength) };
-    this.worker.postMessage(job);
+    this.jobs.postMessage(job);
+    Atomics.add(this.bell, 0, 1);
+    Atomics.notify(this.bell, 0);
     return job;
   }
 
@@ -63,6 +75,7 @@ export class Drafter {
   }
 
   async close(): Promise<void> {
+    this.jobs.close();
     await this.worker.terminate();
   }
 }
