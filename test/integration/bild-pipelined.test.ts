@@ -80,7 +80,7 @@ describe('pipelined BiLD', () => {
 });
 
 describe('pipelined BiLD: a drafter that fails', () => {
-  it('reports the worker\'s error for that sentence and serves the next one', async () => {
+  it('reports the worker\'s error for that sentence, serves the next one, and is replaced when it exits', async () => {
     scratch();
     const small = await loadModel(modelDir('toy-t5-small'));
     const large = await loadModel(modelDir('toy-t5-large'));
@@ -96,6 +96,11 @@ describe('pipelined BiLD: a drafter that fails', () => {
       const good = await bildVerifyPipelined({ model: verifier, src }, drafter, drafter.begin(ids, settings), 2);
       const seq = await generate('bild', { small, large }, 'Das Haus ist alt.', { bild: { fallback: 0.5, rollback: 2 } });
       expect(good.ids).toEqual(seq.ids);
+      // a drafter whose worker has exited is replaced on the next use
+      await drafter.close();
+      const again = await generate('bild', { small, large }, 'Das Haus ist alt.', { bild: { fallback: 0.5, rollback: 2 }, pipeline: true });
+      expect(again.ids).toEqual(seq.ids);
+      expect(await small.runtime.drafter()).not.toBe(drafter);
     } finally {
       await small.runtime.release();
       await large.runtime.release();

@@ -27,13 +27,17 @@ export async function bildVerifyPipelined(
   const tokens = [job.startId]; // drafted tokens read so far; correct up to the last replayed large call
   const origins: Origin[] = []; // origins[i] belongs to tokens[i + 1]
   // the large model's greedy token for each position p ≤ L.fed, and its cross-entropy on tokens[p]
+  // (meaningful for the small-model tokens a large call checks; not at the last position of a run,
+  // which is a large-model position, nor at a corrected position q, which only the extra call after
+  // a rollback checks: there predicted[q] is tokens[q], and a call never rolls back to its own token)
   const predicted = new Int32Array(job.maxLength + 1);
   const crossEntropy = new Float32Array(job.maxLength + 1);
   const c = { largeCalls: 0, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
   let seqFed = 0; // the sequential loop's fed[L]: its next large call's chunk starts here
   let epoch = 0;
   let bi = 0; // the next of the drafter's large-model positions
-  let extraAt = 0; // after a rollback: the position of the extra large call (its chunk is known)
+  let extraAt = 0;
+  let smallCalls = 0; // after a rollback: the position of the extra large call (its chunk is known)
 
   /** Waits until the drafter, having applied the latest correction, has published a state where `ready()`. */
   const waitFor = async (ready: () => boolean): Promise<void> => {
@@ -149,8 +153,9 @@ export async function bildVerifyPipelined(
       if (next === eosId || b + 1 >= job.maxLength) break;
     }
   } finally {
+    smallCalls = Atomics.load(ctl, W.STEPS); // the drafter's runs until this sentence was decided
     stopDraft(job.buffer);
     L.dispose();
   }
-  return { ids: tokens, ...countOrigins(origins), smallCalls: Atomics.load(ctl, W.STEPS), ...c };
+  return { ids: tokens, ...countOrigins(origins), smallCalls, ...c };
 }

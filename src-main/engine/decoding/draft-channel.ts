@@ -1,7 +1,8 @@
 // Shared memory between pipelined BiLD's two threads (decoding/bild-pipelined.ts): the drafter
 // (the small model, in a worker) writes tokens ahead of the large model; the verifier (the large
-// model, on the engine's thread) reads them and posts corrections. Plain Int32 words, published
-// with Atomics so that a reader that sees a count also sees the words it counts.
+// model, on the engine's thread) reads them and posts corrections. Plain Int32 words: array entries
+// are written before the Atomics store that publishes their count, so a reader that sees a count
+// also sees what it counts; drafter.ts's publish() orders the control words the same way.
 
 /** Control words. */
 export const W = {
@@ -49,6 +50,8 @@ export interface DraftSettings {
 
 /** One sentence for the drafter: its source ids, the settings and the shared memory. */
 export interface DraftJob extends DraftSettings {
+  /** Numbers the drafter's sentences, so that a late error is not taken for the next sentence's. */
+  id: number;
   ids: number[];
   buffer: SharedArrayBuffer;
 }

@@ -21,12 +21,14 @@ export async function draftSentence(model: T5Runtime, job: DraftJob): Promise<vo
   let ended = false;
   let waiting = 0; // 1 + the bound index it waits at
   let steps = 0;
+  // Store order matters (the verifier reads ACK, then NB or END, then WAITING): seeing NB implies
+  // seeing WAITING, seeing END implies seeing NB, and seeing ACK implies seeing all of them.
   const publish = () => {
     Atomics.store(ctl, W.LEN, tokens.length);
+    Atomics.store(ctl, W.STEPS, steps);
+    Atomics.store(ctl, W.WAITING, waiting);
     Atomics.store(ctl, W.NB, nb);
     Atomics.store(ctl, W.END, ended ? tokens.length : 0);
-    Atomics.store(ctl, W.WAITING, waiting);
-    Atomics.store(ctl, W.STEPS, steps);
     Atomics.store(ctl, W.ACK, epoch);
     Atomics.add(ctl, W.SEQ, 1);
     Atomics.notify(ctl, W.SEQ);
@@ -39,6 +41,7 @@ export async function draftSentence(model: T5Runtime, job: DraftJob): Promise<vo
     while (!stopped()) {
       const e = Atomics.load(ctl, W.EPOCH);
       if (e !== epoch) {
+        if (stopped()) break; // STOP bumps the epoch too
         // a correction: keep CORR_LEN tokens, the last one the large model's
         epoch = e;
         const len = Atomics.load(ctl, W.CORR_LEN);
@@ -88,6 +91,7 @@ export async function draftSentence(model: T5Runtime, job: DraftJob): Promise<vo
     }
   } catch (err) {
     Atomics.store(ctl, W.ERROR, 1);
+    Atomics.add(ctl, W.SEQ, 1); // wakes a verifier that waits on SEQ
     Atomics.notify(ctl, W.SEQ);
     throw err;
   } finally {

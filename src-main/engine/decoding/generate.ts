@@ -57,7 +57,7 @@ export async function generate(method: Method, models: Models, source: string, p
   const maxLength = params.maxLength ?? BILD_DEFAULTS.maxLength;
   const roles: ('small' | 'large')[] = method === 'small' ? ['small'] : method === 'large' ? ['large'] : ['small', 'large'];
   const used = roles.map((r) => need(models, r, method));
-  const bild: BildParams = { ...BILD_DEFAULTS, ...params.bild, maxLength };
+  const bild = { ...BILD_DEFAULTS, ...params.bild, maxSmall: params.bild?.maxSmall ?? BILD_DEFAULTS.maxSmall, maxLength };
   const pipelined = method === 'bild' && params.pipeline === true;
   if (pipelined) checkPipeline(models, bild);
   // loaded on first use, before the clock starts: the drafter's and the verifier's sessions
@@ -67,7 +67,7 @@ export async function generate(method: Method, models: Models, source: string, p
   const t0 = performance.now();
   const ids = used[0]!.tokenizer.encode(source);
   // pipelined: the drafter encodes the source with the small model while this thread encodes it with the large one
-  const job = drafter?.begin(ids, { fallback: bild.fallback, maxSmall: bild.maxSmall!, maxLength, startId: largeRuntime!.cfg.decoderStartId, eosId: largeRuntime!.cfg.eosId });
+  const job = drafter?.begin(ids, { fallback: bild.fallback, maxSmall: bild.maxSmall, maxLength, startId: largeRuntime!.cfg.decoderStartId, eosId: largeRuntime!.cfg.eosId });
   const encoded: Partial<Record<'small' | 'large', EncodedSource>> = {};
   let counts: DecodeCounts;
   let t1 = t0;

@@ -15,13 +15,14 @@ export interface DrafterWorkerData {
   doorbell: SharedArrayBuffer;
 }
 
-export type DrafterMessage = { kind: 'ready' } | { kind: 'error'; message: string };
+export type DrafterMessage = { kind: 'ready' } | { kind: 'error'; message: string; job?: number };
 
 export class Drafter {
   /** The worker died: every later sentence fails with this. */
   private dead?: Error;
-  /** The last sentence that failed inside the worker (the worker itself goes on). */
+  /** The current sentence's failure inside the worker (the worker itself goes on). */
   private jobError?: Error;
+  private jobId = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -29,7 +30,7 @@ export class Drafter {
     private readonly bell: Int32Array,
   ) {
     worker.on('message', (m: DrafterMessage) => {
-      if (m.kind === 'error') this.jobError = new Error(`the small-model drafter failed: ${m.message}`);
+      if (m.kind === 'error' && m.job === this.jobId) this.jobError = new Error(`the small-model drafter failed: ${m.message}`);
     });
     worker.on('error', (err) => (this.dead ??= err));
     worker.on('exit', (code) => (this.dead ??= new Error(`the small-model drafter exited (code ${code})`)));
@@ -56,11 +57,16 @@ export class Drafter {
   begin(ids: number[], settings: DraftSettings): DraftJob {
     if (this.dead) throw this.dead;
     this.jobError = undefined;
-    const job: DraftJob = { ...settings, ids, buffer: draftBuffer(settings.maxLength) };
+    const job: DraftJob = { ...settings, id: ++this.jobId, ids, buffer: draftBuffer(settings.maxLength) };
     this.jobs.postMessage(job);
     Atomics.add(this.bell, 0, 1);
     Atomics.notify(this.bell, 0);
     return job;
+  }
+
+  /** The worker has exited: a new one must be started. */
+  get isDead(): boolean {
+    return this.dead !== undefined;
   }
 
   /** Throws if the worker has died or reported the current sentence's failure. */

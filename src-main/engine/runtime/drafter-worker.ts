@@ -27,10 +27,11 @@ let rung = Atomics.load(bell, 0);
 while (model) {
   const m = receiveMessageOnPort(jobs);
   if (m) {
+    const job = m.message as DraftJob;
     try {
-      await draftSentence(model, m.message as DraftJob);
+      await draftSentence(model, job);
     } catch (err) {
-      post({ kind: 'error', message: (err as Error).message });
+      post({ kind: 'error', message: (err as Error).message, job: job.id });
     }
     continue;
   }

@@ -101,24 +101,42 @@ export class T5Runtime {
 
   private drafterStart?: Promise<Drafter>;
 
-  /** A second instance of this model in a worker thread, drafting for pipelined BiLD; started on first use. */
-  drafter(): Promise<Drafter> {
-    return (this.drafterStart ??= Drafter.start(this.dir, this.opts));
+  /**
+   * A second instance of this model in a worker thread, drafting for pipelined BiLD; started on
+   * first use (again after a failed start or a dead worker). One intra-op thread unless the model
+   * was given a count: the other cores are the large model's (verifier()).
+   */
+  async drafter(): Promise<Drafter> {
+    const threads = this.opts.threads || 1;
+    const start = (this.drafterStart ??= Drafter.start(this.dir, { ...this.opts, threads }));
+    try {
+      const d = await start;
+      if (!d.isDead) return d;
+    } catch (err) {
+      if (this.drafterStart === start) this.drafterStart = undefined;
+      throw err;
+    }
+    if (this.drafterStart === start) this.drafterStart = undefined;
+    return this.drafter();
   }
 
   private verifierLoad?: Promise<T5Runtime>;
 
   /**
    * This model as pipelined BiLD's large model: its sessions leave one core to the drafter. Itself
-   * when its intra-op threads already do; else a second instance with one thread fewer than the
-   * cores, loaded on first use (measured: onnxruntime's thread pool competing with the drafter for
-   * a core makes both slower than one thread less).
+   * when its intra-op threads already do (or there is one core); else a second instance with one
+   * thread fewer than the cores, loaded on first use (measured: onnxruntime's thread pool
+   * competing with the drafter for a core made both slower than one thread less).
    */
   verifier(): Promise<T5Runtime> {
     const cores = availableParallelism();
     const threads = this.opts.threads ?? 0;
-    if (threads >= 1 && (threads < cores || cores === 1)) return Promise.resolve(this);
-    return (this.verifierLoad ??= T5Runtime.load(this.dir, { ...this.opts, threads: Math.max(1, cores - 1) }));
+    if (cores === 1 || (threads >= 1 && threads < cores)) return Promise.resolve(this);
+    const load = (this.verifierLoad ??= T5Runtime.load(this.dir, { ...this.opts, threads: cores - 1 }));
+    load.catch(() => {
+      if (this.verifierLoad === load) this.verifierLoad = undefined;
+    });
+    return load;
   }
 
   async release(): Promise<void> {
