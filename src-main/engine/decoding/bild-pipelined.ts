@@ -36,8 +36,8 @@ export async function bildVerifyPipelined(
   let seqFed = 0; // the sequential loop's fed[L]: its next large call's chunk starts here
   let epoch = 0;
   let bi = 0; // the next of the drafter's large-model positions
-  let extraAt = 0;
-  let smallCalls = 0; // after a rollback: the position of the extra large call (its chunk is known)
+  let extraAt = 0; // after a rollback: the position of the extra large call (its chunk is known)
+  let smallCalls = 0;
 
   /** Waits until the drafter, having applied the latest correction, has published a state where `ready()`. */
   const waitFor = async (ready: () => boolean): Promise<void> => {
