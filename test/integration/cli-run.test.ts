@@ -172,6 +172,7 @@ describe('bad arguments exit 2 before anything heavy', () => {
     [['run', ...PAIR, '--limit', '0'], /--limit: 0 must be >= 1/],
     [['run', ...PAIR, '--bild_pipeline', '--ep', 'webgpu'], /pipeline: runs on the CPU provider only/],
     [['generate', '--model', LARGE, '--text', 'Hallo', '--bild_pipeline'], /--bild_pipeline: applies to --model bild only/],
+    [['generate', '--model', 'bild', '--small', SMALL, '--large', LARGE, '--text', 'Hallo', '--bild_pipeline', '--ep', 'webgpu'], /--bild_pipeline: runs on the CPU provider only \(--ep webgpu\)/],
     [['run', '--model', 'bild', '--small', SMALL, '--dataset_name', 'demo'], /needs --small and --large/],
     [['run', '--model', 'bild', '--small', other, '--large', LARGE, '--dataset_name', 'demo'], /different tokenizers/],
     [['run', '--model', join(badHome, 'missing'), '--dataset_name', 'demo'], /does not exist/],

@@ -45,6 +45,7 @@ export const generateCommand: Command = {
     const draft = numberOpt(args, 'draft', { min: 1, integer: true });
     const dtype = parseDtype(stringOpt(args, 'dtype'));
     const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), dtype, maxLength };
+    if (pipeline && (opts.ep ?? 'cpu') !== 'cpu') throw new UserError(`--bild_pipeline: runs on the CPU provider only (--ep ${opts.ep})`);
 
     let method: Method;
     const models: Models = {};
