@@ -53,12 +53,16 @@ export async function bildVerifyPipelined(
     }
   };
   const published = (): number => Atomics.load(ctl, W.NB);
-  /** Replaces tokens[len-1..] by `token`; the drafter continues from there. */
-  const correct = (len: number, token: number, keptBounds: number, largeNext: boolean): void => {
-    tokens.length = len - 1;
-    origins.length = len - 2;
+  /** Replaces tokens[pos..] by the large model's `token`. */
+  const replaceFrom = (pos: number, token: number): void => {
+    tokens.length = pos;
+    origins.length = pos - 1;
     tokens.push(token);
     origins.push('L');
+  };
+  /** Replaces tokens[len-1..] by `token`; the drafter continues from there. */
+  const correct = (len: number, token: number, keptBounds: number, largeNext: boolean): void => {
+    replaceFrom(len - 1, token);
     L.truncate(len - 1);
     Atomics.store(ctl, W.CORR_LEN, len);
     Atomics.store(ctl, W.CORR_TOKEN, token);
@@ -95,6 +99,7 @@ export async function bildVerifyPipelined(
         b = extraAt;
         if (L.fed < b) await predictUpTo(b); // [the replacement token]: the drafter's next tokens depend on it
         await waitFor(() => published() > bi); // the drafter's guess for b
+        if (bounds[bi] !== b) throw new Error(`pipelined BiLD: the drafter marked position ${bounds[bi]} as the large model's, expected ${b}`);
       } else {
         await waitFor(() => published() > bi || Atomics.load(ctl, W.END) > 0);
         // The first large call: when the drafter went on from its guess, wait for its next large-model
@@ -114,7 +119,6 @@ export async function bildVerifyPipelined(
         take(b);
         if (kinds[bi] === BOUND_FALLBACK) c.fallbacks++;
       }
-      if (bounds[bi] !== b) throw new Error(`pipelined BiLD: the drafter marked position ${bounds[bi]} as the large model's, expected ${b}`);
       extraAt = 0;
       c.largeCalls++;
 
@@ -130,10 +134,7 @@ export async function bildVerifyPipelined(
         c.rollbacks++;
         const replacement = predicted[q]!;
         if (replacement === eosId) {
-          tokens.length = q;
-          origins.length = q - 1;
-          tokens.push(replacement);
-          origins.push('L');
+          replaceFrom(q, replacement);
           break;
         }
         correct(q + 1, replacement, bi, true); // the drafter marks position q + 1 as the large model's

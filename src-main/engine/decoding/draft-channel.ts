@@ -82,7 +82,7 @@ export function draftViews(buffer: SharedArrayBuffer): DraftViews {
 
 /** Ends a sentence's drafting (idempotent): the drafter stops at its next check. */
 export function stopDraft(buffer: SharedArrayBuffer): void {
-  const ctl = new Int32Array(buffer, 0, WORDS);
+  const { ctl } = draftViews(buffer);
   Atomics.store(ctl, W.STOP, 1);
   Atomics.add(ctl, W.EPOCH, 1);
   Atomics.notify(ctl, W.EPOCH);
