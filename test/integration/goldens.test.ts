@@ -15,7 +15,14 @@ const cases = [
   {
     label: 'tiny-random-t5 (pytorch_model.bin)',
     model: 'tiny-random-t5',
-    load: async () => exportAndLoad(modelDir('tiny-random-t5'), { reader: await openTorchZip(join(modelDir('tiny-random-t5'), 'pytorch_model.bin')) }),
+    load: async () => {
+      const reader = await openTorchZip(join(modelDir('tiny-random-t5'), 'pytorch_model.bin'));
+      try {
+        return await exportAndLoad(modelDir('tiny-random-t5'), { reader });
+      } finally {
+        await reader.close(); // exportT5 leaves a reader it was given open
+      }
+    },
   },
 ];
 

@@ -11,7 +11,7 @@ import { buildCrossKv, buildDecoder, buildEncoder, type ComputeType } from './t5
 import { writeT5Weights, type WeightDType } from './t5-weights';
 
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
-export const EXPORTER_VERSION = 7;
+export const EXPORTER_VERSION = 8;
 
 export const EXPORT_FILES = {
   encoder: 'encoder.onnx',

@@ -88,9 +88,9 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, elemType, dims));
   }
 
-  /** Adds one node; returns its outputs. */
-  opN(opType: string, inputs: string[], nOut: number, attrs: Record<string, AttrValue> = {}, domain = ''): string[] {
-    const outputs = Array.from({ length: nOut }, () => this.fresh(opType.toLowerCase()));
+  /** Adds one node; returns its outputs. Outputs listed in `unused` are omitted (empty names): the kernel need not compute them. */
+  opN(opType: string, inputs: string[], nOut: number, attrs: Record<string, AttrValue> = {}, domain = '', unused: number[] = []): string[] {
+    const outputs = Array.from({ length: nOut }, (_, i) => (unused.includes(i) ? '' : this.fresh(opType.toLowerCase())));
     this.nodes.push(
       create(NodeProtoSchema, {
         opType,

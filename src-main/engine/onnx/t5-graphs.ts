@@ -2,17 +2,18 @@
 //   encoder:  input_ids [1, S]                  -> hidden [1, S, d]
 //   cross-kv: hidden [1, S, d]                  -> cross_kv [2L, H, S, dkv]  (layer i: K at 2i, V at 2i+1; once per source)
 //   decoder:  k new tokens at positions P..P+k-1 + a self-attention cache [2L, H, C ≥ P, dkv] of which
-//             the first P positions count -> next [k] (argmax), rows [2, k] (max probability,
-//             log-probability of a given token) and present_kv [2L, H, P+k, dkv], the cache extended by this chunk. On a GPU
-//             the cache stays in device memory: committing is keeping present_kv, rolling back is a
-//             smaller P.
+//             the first P positions count -> next [k] (argmax), rows [k, 2] (max log-probability,
+//             log-probability of a given token) and present_kv [2L, H, P+k, dkv], the cache extended
+//             by this chunk. On a GPU the cache stays in device memory: committing is keeping
+//             present_kv, rolling back is a smaller P.
 // Inputs and outputs are stacked into few tensors: each one costs onnxruntime-node several
 // microseconds per call, which is most of a small model's step.
 // One function per block, in the order of HF's modeling_t5.py. Attention is onnxruntime's
 // com.microsoft MultiHeadAttention (scale 1: T5 does not divide scores by sqrt(dkv)); RMS norm and
 // gelu_new are onnxruntime's fused kernels (SimplifiedLayerNormalization, FastGelu), written as such:
 // the CPU provider fuses the primitive form into the same kernels, the WebGPU provider does not
-// (there it ran every primitive as its own dispatch).
+// (there it ran every primitive as its own dispatch). A residual add runs inside the next norm's
+// kernel (SkipSimplifiedLayerNormalization), which no provider fuses by itself.
 //
 // Compute type (fp16 on GPU providers, see docs/gpu.md): the residual stream, RMS norms,
 // the feed-forward output projection `wo` and the decoding heads stay float32; attention, the other
@@ -68,17 +69,40 @@ function embed(c: Ctx, ids: string): string {
 /** x @ W with W stored [in, out], in the compute type. */
 const linear = (c: Ctx, x: string, key: string): string => c.g.op('MatMul', [x, W(c, key)]);
 
-/** A sub-layer's output (compute type) back into the float32 residual stream. */
-const residual = (c: Ctx, x: string, y: string): string => c.g.op('Add', [x, cast(c, y, c.ct, DT.FLOAT)]);
-
 /**
- * RMS norm of the float32 residual x: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias,
- * in float32, then cast to the compute type (HF fp16 casts before multiplying by w: one rounding
- * apart, docs/gpu.md).
+ * The float32 residual stream x [1, n, d]. `add(y)` is x = x + y, held back until the next `norm`,
+ * which sums and normalizes in one kernel: a dispatch fewer per sub-layer.
  */
-function rmsNorm(c: Ctx, x: string, key: string): string {
-  const y = c.g.op('SimplifiedLayerNormalization', [x, W(c, key, DT.FLOAT)], { axis: -1, epsilon: { f: c.cfg.eps }, stash_type: 1 });
-  return cast(c, y, DT.FLOAT, c.ct);
+class Residual {
+  private pending?: string;
+
+  constructor(
+    private readonly c: Ctx,
+    private x: string,
+  ) {}
+
+  /** x = x + y, for a sub-layer output y of element type `from` (default: the compute type). */
+  add(y: string, from = this.c.ct): void {
+    if (this.pending) this.x = this.c.g.op('Add', [this.x, this.pending]);
+    this.pending = cast(this.c, y, from, DT.FLOAT);
+  }
+
+  /**
+   * RMS norm of x: x · w / sqrt(mean(x²) + eps), no mean subtraction, no bias, in float32, then cast
+   * to the compute type (HF fp16 casts before multiplying by w: one rounding apart, docs/gpu.md).
+   */
+  norm(key: string): string {
+    const { c } = this;
+    const w = W(c, key, DT.FLOAT);
+    const epsilon = { f: c.cfg.eps };
+    let y: string;
+    if (this.pending) {
+      // outputs: normalized, mean and 1/std (omitted), x + y
+      const [normed, , , sum] = c.g.opN('SkipSimplifiedLayerNormalization', [this.x, this.pending, w], 4, { epsilon }, 'com.microsoft', [1, 2]);
+      [y, this.x, this.pending] = [normed!, sum!, undefined];
+    } else y = c.g.op('SimplifiedLayerNormalization', [this.x, w], { axis: -1, epsilon, stash_type: 1 });
+    return cast(c, y, DT.FLOAT, c.ct);
+  }
 }
 
 /** Splits a fused [1, n, parts·w] projection into `parts` tensors of [1, n, w]. */
@@ -89,7 +113,7 @@ function splitLast(c: Ctx, x: string, parts: number, width: number): string[] {
 /** gelu_new: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))), onnxruntime's FastGelu. */
 const geluNew = (c: Ctx, x: string): string => c.g.opN('FastGelu', [x], 1, {}, 'com.microsoft')[0]!;
 
-/** relu: wo(relu(wi x));  gated-gelu: wo(gelu_new(wi_0 x) ⊙ wi_1 x). `wo` runs in float32 -> float32. */
+/** relu: wo(relu(wi x));  gated-gelu: wo(gelu_new(wi_0 x) ⊙ wi_1 x). `wo` runs in float32 -> float32 (the result's type). */
 function feedForward(c: Ctx, x: string, prefix: string): string {
   const h = linear(c, x, `${prefix}.wi`);
   let act: string;
@@ -115,11 +139,11 @@ function attention(c: Ctx, q: string, k: string, v: string, bias = '', past?: [s
 /** Relative position bias [1, H, n, T] from bucket ids [n, T]; layer 0's table serves every layer. */
 const positionBias = (c: Ctx, key: string, buckets: string): string => c.g.op('Gather', [W(c, key), buckets], { axis: 2 });
 
-function encoderBlock(c: Ctx, x: string, i: number, bias: string): string {
+function encoderBlock(c: Ctx, x: Residual, i: number, bias: string): void {
   const inner = c.cfg.numHeads * c.cfg.dKv;
-  const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
-  x = residual(c, x, linear(c, attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`));
-  return c.g.op('Add', [x, feedForward(c, rmsNorm(c, x, `enc.${i}.ln_ff`), `enc.${i}`)]);
+  const [q, k, v] = splitLast(c, linear(c, x.norm(`enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
+  x.add(linear(c, attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`));
+  x.add(feedForward(c, x.norm(`enc.${i}.ln_ff`), `enc.${i}`), DT.FLOAT);
 }
 
 export function buildEncoder(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
@@ -128,9 +152,9 @@ export function buildEncoder(cfg: T5Config, weights: WeightTable, compute: Compu
   const ids = g.input('input_ids', DT.INT64, [1, 'S']);
   const buckets = g.input('position_bucket', DT.INT64, ['S', 'S']); // bidirectional buckets of (key − query)
   const bias = positionBias(c, 'enc.rel_bias', buckets);
-  let x = embed(c, ids); // [1, S, d]
-  for (let i = 0; i < cfg.numLayers; i++) x = encoderBlock(c, x, i, bias);
-  g.output('hidden', cast(c, rmsNorm(c, x, 'enc.final_ln'), c.ct, DT.FLOAT), DT.FLOAT, [1, 'S', cfg.dModel]);
+  const x = new Residual(c, embed(c, ids)); // [1, S, d]
+  for (let i = 0; i < cfg.numLayers; i++) encoderBlock(c, x, i, bias);
+  g.output('hidden', cast(c, x.norm('enc.final_ln'), c.ct, DT.FLOAT), DT.FLOAT, [1, 'S', cfg.dModel]);
   return g;
 }
 
@@ -171,39 +195,38 @@ function unstack(c: Ctx, stacked: string, len?: string): string[] {
   return split(kept, groups).flatMap((part, i) => split(part, Array(groups[i]!).fill(1)));
 }
 
-/** One decoder layer; past and cross are this layer's [K, V], each [1, H, P or S, dkv]. */
-function decoderBlock(c: Ctx, x: string, i: number, bias: string, past: [string, string], cross: [string, string]): { x: string; presentK: string; presentV: string } {
-  const { g } = c;
+/** One decoder layer over the stream x; past and cross are this layer's [K, V], each [1, H, P or S, dkv]. -> present [K, V] */
+function decoderBlock(c: Ctx, x: Residual, i: number, bias: string, past: [string, string], cross: [string, string]): [string, string] {
   const inner = c.cfg.numHeads * c.cfg.dKv;
   // self-attention over the first past_len cached positions plus this chunk
-  const [q, k, v] = splitLast(c, linear(c, rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
+  const [q, k, v] = splitLast(c, linear(c, x.norm(`dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
   const [self, presentK, presentV] = attention(c, q!, k!, v!, bias, past);
-  x = residual(c, x, linear(c, self!, `dec.${i}.o`));
+  x.add(linear(c, self!, `dec.${i}.o`));
   // cross-attention over the encoder output (K/V precomputed once per source; batch 1: no padding mask)
-  const cq = linear(c, rmsNorm(c, x, `dec.${i}.ln2`), `dec.${i}.cross_q`);
-  x = residual(c, x, linear(c, attention(c, cq, cross[0], cross[1])[0]!, `dec.${i}.cross_o`));
-  x = g.op('Add', [x, feedForward(c, rmsNorm(c, x, `dec.${i}.ln_ff`), `dec.${i}`)]);
-  return { x, presentK: presentK!, presentV: presentV! };
+  const cq = linear(c, x.norm(`dec.${i}.ln2`), `dec.${i}.cross_q`);
+  x.add(linear(c, attention(c, cq, cross[0], cross[1])[0]!, `dec.${i}.cross_o`));
+  x.add(feedForward(c, x.norm(`dec.${i}.ln_ff`), `dec.${i}`), DT.FLOAT);
+  return [presentK!, presentV!];
 }
 
 /**
- * What decoding needs from logits [1, k, V], over the first `vocab_limit` rows only (the
- * tokenizer's length): argmax, max softmax probability, log-softmax of a caller-given token.
+ * What decoding needs from logits [1, k, V], over the first `vocab_limit` columns only (the
+ * tokenizer's length): next [k], the argmax, and rows [k, 2], the max log-probability and the
+ * log-probability of a given token (targets [k, 1]). Few kernels, all of which WebGPU runs (its
+ * provider has no LogSoftmax: the CPU one would copy [k, N] to the host mid-step).
  */
-function decodingHeads(c: Ctx, logits: string, vocabLimit: string, targets: string): { next: string; maxProb: string; logprob: string } {
-  // `next` (ArgMax, int64) is an output of its own: casting it into a float row ran on the CPU
-  // provider under WebGPU, which then waited for the GPU in the middle of every step
+function decodingHeads(c: Ctx, logits: string, vocabLimit: string, targets: string): { next: string; rows: string } {
   const { g } = c;
   const live = g.op('Slice', [g.op('Reshape', [logits, g.i64([-1, c.cfg.vocabSize])]), g.i64([0]), vocabLimit, g.i64([1])]); // [k, N]
   const max = g.op('ReduceMax', [live], { axes: [1], keepdims: 1 }); // [k, 1]
   const sumExp = g.op('ReduceSum', [g.op('Exp', [g.op('Sub', [live, max])]), g.i64([1])], { keepdims: 1 });
-  const lse = g.op('Add', [max, g.op('Log', [sumExp])]); // log Σ exp(logits)
-  const flat = (t: string) => g.op('Reshape', [t, g.i64([-1])]);
-  const picked = g.op('GatherElements', [live, g.op('Unsqueeze', [targets, g.i64([1])])], { axis: 1 });
+  const lse = g.op('Add', [max, g.op('Log', [sumExp])]); // [k, 1]: log Σ exp(logits)
+  const picked = g.op('GatherElements', [live, targets], { axis: 1 }); // [k, 1]
+  // `next` (ArgMax, int64) is an output of its own: casting it into a float row ran on the CPU
+  // provider under WebGPU, which then waited for the GPU in the middle of every step
   return {
     next: g.op('ArgMax', [live], { axis: 1, keepdims: 0 }),
-    maxProb: flat(g.op('Exp', [g.op('Sub', [max, lse])])),
-    logprob: flat(g.op('Sub', [picked, lse])),
+    rows: g.op('Sub', [g.op('Concat', [max, picked], { axis: 1 }), lse]), // log-softmax of the max and of the target
   };
 }
 
@@ -223,22 +246,17 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: Compu
   const [ids, targets] = g.opN('Split', [tokens, g.i64([1, 1])], 2, { axis: 0 }); // [1, k] each
   const [pastLen, vocabLimit] = g.opN('Split', [lengths, g.i64([1, 1])], 2, { axis: 0 });
   const bias = positionBias(c, 'dec.rel_bias', buckets); // [1, H, k, T]
-  let x = embed(c, ids!); // [1, k, d]
+  const x = new Residual(c, embed(c, ids!)); // [1, k, d]
   const pastKv = unstack(c, past, pastLen);
   const crossKv = unstack(c, cross);
   const present: string[] = [];
-  for (let i = 0; i < L; i++) {
-    const out = decoderBlock(c, x, i, bias, [pastKv[2 * i]!, pastKv[2 * i + 1]!], [crossKv[2 * i]!, crossKv[2 * i + 1]!]);
-    x = out.x;
-    present.push(out.presentK, out.presentV);
-  }
-  let h = rmsNorm(c, x, 'dec.final_ln');
+  for (let i = 0; i < L; i++) present.push(...decoderBlock(c, x, i, bias, [pastKv[2 * i]!, pastKv[2 * i + 1]!], [crossKv[2 * i]!, crossKv[2 * i + 1]!]));
+  let h = x.norm('dec.final_ln');
   if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.float(c.ct, [cfg.dModel ** -0.5])]);
   const logits = cast(c, linear(c, h, 'head'), c.ct, DT.FLOAT); // [1, k, V]; softmax statistics in float32
-  const heads = decodingHeads(c, logits, vocabLimit!, g.op('Reshape', [targets!, g.i64([-1])]));
-  const rows = g.op('Concat', [heads.maxProb, heads.logprob].map((t) => g.op('Unsqueeze', [t, g.i64([0])])), { axis: 0 });
+  const heads = decodingHeads(c, logits, vocabLimit!, g.op('Reshape', [targets!, g.i64([-1, 1])]));
   g.output('next', heads.next, DT.INT64, ['k']); // greedy token of each row
-  g.output('rows', rows, DT.FLOAT, [2, 'k']); // max probability, target log-probability
+  g.output('rows', heads.rows, DT.FLOAT, ['k', 2]); // max log-probability, target log-probability
   g.output('present_kv', g.op('Concat', present, { axis: 0 }), c.ct, [2 * L, H, 'T', dKv]);
   g.output('logits', logits, DT.FLOAT, [1, 'k', cfg.vocabSize]);
   return g;
@@ -248,5 +266,5 @@ export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: Compu
  * The building blocks, for other graph layouts over the same weights (transformersjs-export.ts).
  * Activations are float32 there (compute 'fp32').
  */
-export const t5Blocks = { ctx, W, embed, linear, residual, rmsNorm, splitLast, feedForward, attention, positionBias, toHeads };
+export const t5Blocks = { ctx, W, embed, linear, Residual, splitLast, feedForward, attention, positionBias, toHeads };
 export type T5Ctx = Ctx;

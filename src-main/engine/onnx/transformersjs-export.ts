@@ -51,13 +51,13 @@ function buildEncoderModel(cfg: T5Config, weights: WeightTable): GraphBuilder {
   const pos = g.op('Range', [g.i64([0], []), g.op('Squeeze', [dim(g, ids, 1), g.i64([0])]), g.i64([1], [])]);
   const bias = g.op('Add', [B.positionBias(c, 'enc.rel_bias', bucketsFor(c, g, pos, pos, true)), keyMaskBias(g, mask)]); // [B, H, S, S]
   const inner = cfg.numHeads * cfg.dKv;
-  let x = B.embed(c, ids);
+  const x = new B.Residual(c, B.embed(c, ids));
   for (let i = 0; i < cfg.numLayers; i++) {
-    const [q, k, v] = B.splitLast(c, B.linear(c, B.rmsNorm(c, x, `enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
-    x = B.residual(c, x, B.linear(c, B.attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`));
-    x = g.op('Add', [x, B.feedForward(c, B.rmsNorm(c, x, `enc.${i}.ln_ff`), `enc.${i}`)]);
+    const [q, k, v] = B.splitLast(c, B.linear(c, x.norm(`enc.${i}.ln1`), `enc.${i}.qkv`), 3, inner);
+    x.add(B.linear(c, B.attention(c, q!, k!, v!, bias)[0]!, `enc.${i}.o`));
+    x.add(B.feedForward(c, x.norm(`enc.${i}.ln_ff`), `enc.${i}`), DT.FLOAT);
   }
-  g.output('last_hidden_state', B.rmsNorm(c, x, 'enc.final_ln'), DT.FLOAT, ['batch_size', 'encoder_sequence_length', cfg.dModel]);
+  g.output('last_hidden_state', x.norm('enc.final_ln'), DT.FLOAT, ['batch_size', 'encoder_sequence_length', cfg.dModel]);
   return g;
 }
 
@@ -108,22 +108,22 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
   const selfBias = B.positionBias(c, 'dec.rel_bias', bucketsFor(c, g, qPos, kPos, false)); // [1, H, k, T], causal
   const crossBias = keyMaskBias(g, encMask); // [B, 1, 1, S]
 
-  let x = B.embed(c, ids);
+  const x = new B.Residual(c, B.embed(c, ids));
   const presents: [string, string][] = [];
   for (let i = 0; i < L; i++) {
-    const [q, k, v] = B.splitLast(c, B.linear(c, B.rmsNorm(c, x, `dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
+    const [q, k, v] = B.splitLast(c, B.linear(c, x.norm(`dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
     const pk = g.op('Concat', [past[i]!.dk, B.toHeads(c, k!, g)], { axis: 2 });
     const pv = g.op('Concat', [past[i]!.dv, B.toHeads(c, v!, g)], { axis: 2 });
     g.output(`present.${i}.decoder.key`, pk, DT.FLOAT, ['batch_size', H, 'present_decoder_sequence_length', dKv]);
     g.output(`present.${i}.decoder.value`, pv, DT.FLOAT, ['batch_size', H, 'present_decoder_sequence_length', dKv]);
     presents.push([cross[2 * i]!, cross[2 * i + 1]!]);
-    x = B.residual(c, x, B.linear(c, B.attention(c, q!, pk, pv, selfBias)[0]!, `dec.${i}.o`));
-    const cq = B.linear(c, B.rmsNorm(c, x, `dec.${i}.ln2`), `dec.${i}.cross_q`);
+    x.add(B.linear(c, B.attention(c, q!, pk, pv, selfBias)[0]!, `dec.${i}.o`));
+    const cq = B.linear(c, x.norm(`dec.${i}.ln2`), `dec.${i}.cross_q`);
     const ca = B.attention(c, cq, cross[2 * i]!, cross[2 * i + 1]!, g.op('Expand', [crossBias, g.op('Concat', [g.i64([1, 1]), dim(g, cq, 1), g.i64([1])], { axis: 0 })]));
-    x = B.residual(c, x, B.linear(c, ca[0]!, `dec.${i}.cross_o`));
-    x = g.op('Add', [x, B.feedForward(c, B.rmsNorm(c, x, `dec.${i}.ln_ff`), `dec.${i}`)]);
+    x.add(B.linear(c, ca[0]!, `dec.${i}.cross_o`));
+    x.add(B.feedForward(c, x.norm(`dec.${i}.ln_ff`), `dec.${i}`), DT.FLOAT);
   }
-  let h = B.rmsNorm(c, x, 'dec.final_ln');
+  let h = x.norm('dec.final_ln');
   if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.f32([dModel ** -0.5])]);
   g.output('logits', B.linear(c, h, 'head'), DT.FLOAT, ['batch_size', 'decoder_sequence_length', cfg.vocabSize]);
   presents.forEach(([k, v], i) => {

@@ -194,11 +194,17 @@ export class DecoderCache {
     await yieldIfDue();
     const out = this.model.decoderFor(withLogits).run(feeds, withLogits ? ['next', 'rows', 'present_kv', 'logits'] : ['next', 'rows', 'present_kv']);
     this.pending = { k, present: out.present_kv! };
-    const rows = out.rows!.data as Float32Array; // [2, k]
+    const rows = out.rows!.data as Float32Array; // [k, 2]: max log-probability, target log-probability
+    const maxProb = new Float32Array(k);
+    const targetLogprob = new Float32Array(k);
+    for (let j = 0; j < k; j++) {
+      maxProb[j] = Math.exp(rows[2 * j]!);
+      targetLogprob[j] = rows[2 * j + 1]!;
+    }
     return {
       next: Array.from(out.next!.data as BigInt64Array, Number),
-      maxProb: rows.subarray(0, k),
-      targetLogprob: rows.subarray(k, 2 * k),
+      maxProb,
+      targetLogprob,
       logits: withLogits ? (out.logits!.data as Float32Array) : undefined,
     };
   }
