@@ -188,6 +188,10 @@ describe.skipIf(!webgpu.available)('webgpu graph placement', () => {
     expect(gpuOps.filter((op) => op === 'Add')).toHaveLength(1);
     // every kernel is a dispatch a step: 2 decoder layers took 65 before the adds and heads were folded
     expect(gpuOps.length).toBeLessThanOrEqual(53);
+    // the encoder computes the cross-attention K/V itself: its states never leave the GPU
+    const encoder = placement(join(small.exported.dir, EXPORT_FILES.encoder));
+    expect(encoder.cpuOps).toEqual([]);
+    expect(encoder.copies.filter((l) => l.includes('MemcpyToHost'))).toEqual([]);
   }, 120_000);
 });
 

@@ -7,15 +7,14 @@ import { readT5Config, type T5Config } from '../checkpoint/config';
 import type { CheckpointReader } from '../checkpoint/types';
 import { appHome } from '../paths';
 import { ExternalDataWriter } from './external-data';
-import { buildCrossKv, buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
+import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
 import { writeT5Weights, type WeightDType } from './t5-weights';
 
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
-export const EXPORTER_VERSION = 8;
+export const EXPORTER_VERSION = 9;
 
 export const EXPORT_FILES = {
   encoder: 'encoder.onnx',
-  crossKv: 'cross_kv.onnx',
   decoder: 'decoder.onnx',
   weights: 'weights.bin',
   manifest: 'manifest.json',
@@ -70,7 +69,6 @@ export async function exportT5(
     }
     const meta = { exporter: 'bild-bench', exporter_version: String(EXPORTER_VERSION), checkpoint_sha256: hash };
     writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights, compute).toBytes(meta));
-    writeFileSync(join(tmp, EXPORT_FILES.crossKv), buildCrossKv(cfg, weights, compute).toBytes(meta));
     writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights, compute).toBytes(meta));
     const manifest: ExportManifest = {
       exporterVersion: EXPORTER_VERSION,

@@ -1,6 +1,6 @@
-// The T5/mT5 forward pass as three ONNX graphs (batch 1; activations are [1, rows, features]):
-//   encoder:  input_ids [1, S]                  -> hidden [1, S, d]
-//   cross-kv: hidden [1, S, d]                  -> cross_kv [2L, H, S, dkv]  (layer i: K at 2i, V at 2i+1; once per source)
+// The T5/mT5 forward pass as two ONNX graphs (batch 1; activations are [1, rows, features]):
+//   encoder:  input_ids [1, S]  -> hidden [1, S, d] and cross_kv [2L, H, S, dkv], every decoder
+//             layer's cross-attention K (at 2i) and V (at 2i+1), computed once per source
 //   decoder:  k new tokens at positions P..P+k-1 + a self-attention cache [2L, H, C ≥ P, dkv] of which
 //             the first P positions count -> next [k] (argmax), rows [k, 2] (max log-probability,
 //             log-probability of a given token) and present_kv [2L, H, P+k, dkv], the cache extended
@@ -146,6 +146,26 @@ function encoderBlock(c: Ctx, x: Residual, i: number, bias: string): void {
   x.add(feedForward(c, x.norm(`enc.${i}.ln_ff`), `enc.${i}`), DT.FLOAT);
 }
 
+/** [B, n, H·dkv] -> [B, H, n, dkv] (batch kept by Reshape's 0), built in `g` (default: the context's graph). */
+function toHeads(c: Ctx, x: string, g = c.g): string {
+  const r = g.op('Reshape', [x, g.i64([0, -1, c.cfg.numHeads, c.cfg.dKv])]);
+  return g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
+}
+
+/** hidden [1, S, d] (compute type) -> every decoder layer's cross-attention K and V, stacked [2L, H, S, dkv]. */
+function crossKv(c: Ctx, hidden: string): string {
+  const { g } = c;
+  const inner = c.cfg.numHeads * c.cfg.dKv;
+  const parts: string[] = [];
+  for (let i = 0; i < c.cfg.numDecoderLayers; i++)
+    parts.push(...splitLast(c, linear(c, hidden, `dec.${i}.cross_kv`), 2, inner).map((t) => toHeads(c, t)));
+  return parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 });
+}
+
+/**
+ * The encoder and the decoder's cross-attention K/V in one graph: on a GPU the encoder output never
+ * leaves the device (`hidden` is fetched only by debug runs).
+ */
 export function buildEncoder(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
   const g = new GraphBuilder('t5_encoder');
   const c = ctx(g, cfg, weights, compute);
@@ -154,26 +174,9 @@ export function buildEncoder(cfg: T5Config, weights: WeightTable, compute: Compu
   const bias = positionBias(c, 'enc.rel_bias', buckets);
   const x = new Residual(c, embed(c, ids)); // [1, S, d]
   for (let i = 0; i < cfg.numLayers; i++) encoderBlock(c, x, i, bias);
-  g.output('hidden', cast(c, x.norm('enc.final_ln'), c.ct, DT.FLOAT), DT.FLOAT, [1, 'S', cfg.dModel]);
-  return g;
-}
-
-/** [B, n, H·dkv] -> [B, H, n, dkv] (batch kept by Reshape's 0), built in `g` (default: the context's graph). */
-function toHeads(c: Ctx, x: string, g = c.g): string {
-  const r = g.op('Reshape', [x, g.i64([0, -1, c.cfg.numHeads, c.cfg.dKv])]);
-  return g.op('Transpose', [r], { perm: [0, 2, 1, 3] });
-}
-
-export function buildCrossKv(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
-  const g = new GraphBuilder('t5_cross_kv');
-  const c = ctx(g, cfg, weights, compute);
-  const hidden = cast(c, g.input('hidden', DT.FLOAT, [1, 'S', cfg.dModel]), DT.FLOAT, c.ct);
-  const inner = cfg.numHeads * cfg.dKv;
-  const parts: string[] = [];
-  for (let i = 0; i < cfg.numDecoderLayers; i++)
-    parts.push(...splitLast(c, linear(c, hidden, `dec.${i}.cross_kv`), 2, inner).map((t) => toHeads(c, t)));
-  const stacked = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 });
-  g.output('cross_kv', stacked, c.ct, [2 * cfg.numDecoderLayers, cfg.numHeads, 'S', cfg.dKv]);
+  const hidden = x.norm('enc.final_ln'); // compute type
+  g.output('cross_kv', crossKv(c, hidden), c.ct, [2 * cfg.numDecoderLayers, cfg.numHeads, 'S', cfg.dKv]);
+  g.output('hidden', cast(c, hidden, c.ct, DT.FLOAT), DT.FLOAT, [1, 'S', cfg.dModel]);
   return g;
 }
 

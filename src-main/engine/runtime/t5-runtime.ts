@@ -38,7 +38,18 @@ const i64 = (values: ArrayLike<number>, dims: number[] = [values.length]): ort.T
   return new ort.Tensor('int64', data, dims);
 };
 
-/** An exported T5 model on onnxruntime: encoder, cross-attention K/V and the cached decoder. */
+interface Sessions {
+  encoder: Session;
+  decoder: Session;
+}
+
+/** Cross-attention K/V and the self-attention cache stay on the device; JS reads only `next` and `rows`. */
+const openSessions = (dir: string, opts: RuntimeOptions): Sessions => ({
+  encoder: Session.create(join(dir, EXPORT_FILES.encoder), opts, ['cross_kv']),
+  decoder: Session.create(join(dir, EXPORT_FILES.decoder), opts, ['present_kv']),
+});
+
+/** An exported T5 model on onnxruntime: the encoder (with the cross-attention K/V) and the cached decoder. */
 export class T5Runtime {
   readonly cfg: T5Config;
   readonly buckets: PositionBuckets;
@@ -48,9 +59,7 @@ export class T5Runtime {
   private constructor(
     readonly dir: string,
     readonly manifest: ExportManifest,
-    private readonly encoder: Session,
-    private readonly cross: Session,
-    readonly decoderSession: Session,
+    private readonly sessions: Sessions,
     private readonly opts: RuntimeOptions,
   ) {
     this.cfg = manifest.config;
@@ -64,35 +73,31 @@ export class T5Runtime {
   static async load(dir: string, opts: RuntimeOptions = {}): Promise<T5Runtime> {
     const manifest = readManifest(dir);
     if (!manifest) throw new UserError(`${dir}: not an exported model of this version (no valid ${EXPORT_FILES.manifest})`);
-    // cross-attention K/V and the self-attention cache stay on the device; JS reads only `next` and `rows`
-    const enc = Session.create(join(dir, EXPORT_FILES.encoder), opts);
-    const cross = Session.create(join(dir, EXPORT_FILES.crossKv), opts, ['cross_kv']);
-    const dec = Session.create(join(dir, EXPORT_FILES.decoder), opts, ['present_kv']);
-    return new T5Runtime(dir, manifest, enc, cross, dec, opts);
+    return new T5Runtime(dir, manifest, openSessions(dir, opts), opts);
   }
 
   async encode(ids: number[], keepHidden = false): Promise<EncodedSource> {
     if (ids.length === 0) throw new UserError('cannot encode an empty token sequence (the tokenizer appends </s>)');
     const S = ids.length;
     await yieldIfDue();
-    const { hidden } = this.encoder.run(
+    const { hidden, cross_kv } = this.sessionsFor(keepHidden).encoder.run(
       { input_ids: i64(ids, [1, S]), position_bucket: new ort.Tensor('int64', this.buckets.encoder(S), [S, S]) },
-      ['hidden'],
+      keepHidden ? ['cross_kv', 'hidden'] : ['cross_kv'],
     );
-    const { cross_kv } = this.cross.run({ hidden: hidden! }, ['cross_kv']);
     return { length: S, crossKv: cross_kv!, hidden: keepHidden ? (hidden!.data as Float32Array) : undefined };
   }
 
-  private logitsSession?: Session;
+  private debugSessions?: Sessions;
 
   /**
-   * The decoder session for a step. On GPU providers, a session that once returned `logits` fails
-   * later runs that do not fetch it (onnxruntime-node 1.30: "Tensor size mismatch", it reuses the
-   * earlier output shape), so debug steps that read logits use a second session of their own.
+   * The sessions for a run; `debug`: it fetches `hidden` or `logits`. On GPU providers, a session
+   * that once returned an optional output fails later runs that do not fetch it (onnxruntime-node
+   * 1.30: "Tensor size mismatch", it reuses the earlier output shape), so debug runs (tests) use
+   * sessions of their own.
    */
-  decoderFor(withLogits: boolean): Session {
-    if (!withLogits || !DEVICE_EPS.includes(this.opts.ep ?? 'cpu')) return this.decoderSession;
-    return (this.logitsSession ??= Session.create(join(this.dir, EXPORT_FILES.decoder), this.opts, ['present_kv']));
+  sessionsFor(debug: boolean): Sessions {
+    if (!debug || !DEVICE_EPS.includes(this.opts.ep ?? 'cpu')) return this.sessions;
+    return (this.debugSessions ??= openSessions(this.dir, this.opts));
   }
 
   newDecoder(src: EncodedSource): DecoderCache {
@@ -140,8 +145,11 @@ export class T5Runtime {
   }
 
   async release(): Promise<void> {
-    for (const s of [this.encoder, this.cross, this.decoderSession, this.logitsSession]) s?.release();
-    this.logitsSession = undefined;
+    for (const s of [this.sessions, this.debugSessions]) {
+      s?.encoder.release();
+      s?.decoder.release();
+    }
+    this.debugSessions = undefined;
     const [drafter, verifier] = [this.drafterStart, this.verifierLoad];
     this.drafterStart = this.verifierLoad = undefined;
     await drafter?.then((d) => d.close(), () => undefined);
@@ -192,7 +200,7 @@ export class DecoderCache {
       cross_kv: this.src.crossKv,
     };
     await yieldIfDue();
-    const out = this.model.decoderFor(withLogits).run(feeds, withLogits ? ['next', 'rows', 'present_kv', 'logits'] : ['next', 'rows', 'present_kv']);
+    const out = this.model.sessionsFor(withLogits).decoder.run(feeds, withLogits ? ['next', 'rows', 'present_kv', 'logits'] : ['next', 'rows', 'present_kv']);
     this.pending = { k, present: out.present_kv! };
     const rows = out.rows!.data as Float32Array; // [k, 2]: max log-probability, target log-probability
     const maxProb = new Float32Array(k);
