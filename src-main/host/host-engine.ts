@@ -32,6 +32,9 @@ export class HostEngine implements HostApi {
   startSweep(spec: Parameters<EngineApi['startSweep']>[0]) {
     return this.engine.startSweep(spec);
   }
+  activeJobs() {
+    return this.engine.activeJobs();
+  }
   cancelRun(runId: string) {
     return this.engine.cancelRun(runId);
   }

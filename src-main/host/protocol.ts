@@ -66,6 +66,7 @@ export interface HostApi extends EngineApi, HostExtras {
 export const REQUEST_METHODS = [
   'startRun',
   'startSweep',
+  'activeJobs',
   'cancelRun',
   'waitForRun',
   'listRuns',

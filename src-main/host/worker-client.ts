@@ -38,6 +38,8 @@ export class WorkerEngineClient implements HostApi {
   private readonly listeners = new Set<HostEventListener>();
   private nextId = 1;
   private dead: Error | null = null;
+  /** Jobs that sent events and have not ended: told of the failure if the worker dies. */
+  private readonly liveJobs = new Set<string>();
   private closing: Promise<void> | null = null;
 
   constructor(opts: WorkerClientOptions = {}) {
@@ -55,7 +57,10 @@ export class WorkerEngineClient implements HostApi {
 
   private onMessage(m: WorkerMessage): void {
     if (m.kind === 'event') {
-      for (const l of this.listeners) l(m.event);
+      const e = m.event;
+      if (e.type === 'run-finished' || e.type === 'error') this.liveJobs.delete(e.runId);
+      else if (e.type !== 'download') this.liveJobs.add(e.runId);
+      this.emit(e);
       return;
     }
     const p = this.pending.get(m.id);
@@ -63,11 +68,18 @@ export class WorkerEngineClient implements HostApi {
     p?.resolve(m.reply);
   }
 
+  private emit(e: HostEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
   private fail(err: Error): void {
     this.dead ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.port.close();
+    // a job's own events end with run-finished or error; a dead worker sends neither
+    for (const runId of this.liveJobs) this.emit({ type: 'error', runId, kind: 'internal', message: `the engine stopped: ${err.message}` });
+    this.liveJobs.clear();
   }
 
   private send(id: number, msg: ClientMessage): Promise<RpcReply> {
@@ -94,6 +106,9 @@ export class WorkerEngineClient implements HostApi {
   }
   startSweep(...a: MethodArgs<'startSweep'>) {
     return this.call('startSweep', ...a);
+  }
+  activeJobs() {
+    return this.call('activeJobs');
   }
   cancelRun(...a: MethodArgs<'cancelRun'>) {
     return this.call('cancelRun', ...a);

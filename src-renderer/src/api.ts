@@ -15,16 +15,25 @@ export class ApiError extends Error {
 interface Transport {
   request(method: RequestMethod, args: unknown[]): Promise<RpcReply>;
   onEvent(listener: HostEventListener): () => void;
+  /** Called when the event stream came back after a drop (events in between are lost). */
+  onReconnect?(listener: () => void): void;
 }
 
 function httpTransport(): Transport {
   const listeners = new Set<HostEventListener>();
+  const reconnected = new Set<() => void>();
   let source: EventSource | null = null;
   const connect = (): void => {
+    let opened = false;
     source = new EventSource('api/events');
     source.onmessage = (m: MessageEvent<string>) => {
       const event = JSON.parse(m.data) as HostEvent;
       for (const l of listeners) l(event);
+    };
+    // EventSource reconnects by itself after a drop; every open after the first is a reconnect
+    source.onopen = () => {
+      if (opened) for (const l of reconnected) l();
+      opened = true;
     };
   };
   return {
@@ -43,6 +52,9 @@ function httpTransport(): Transport {
       if (!source) connect();
       return () => listeners.delete(listener);
     },
+    onReconnect(listener) {
+      reconnected.add(listener);
+    },
   };
 }
 
@@ -58,4 +70,9 @@ export async function call<M extends RequestMethod>(method: M, ...args: MethodAr
 
 export function onEvent(listener: HostEventListener): () => void {
   return transport.onEvent(listener);
+}
+
+/** Electron IPC does not drop events: only the HTTP transport ever calls this. */
+export function onReconnect(listener: () => void): void {
+  transport.onReconnect?.(listener);
 }

@@ -15,7 +15,7 @@ import type {
   WeightDType,
 } from '../../src-main/engine/api/types';
 import type { AppInfo, DownloadState } from '../../src-main/host/protocol';
-import { ApiError, call, onEvent } from './api';
+import { ApiError, call, onEvent, onReconnect } from './api';
 
 export interface JobView {
   runId: string | null;
@@ -118,6 +118,8 @@ function apply(job: JobView, e: EngineEvent): void {
       if (job.status === 'starting') job.status = 'running';
       break;
     case 'sentence':
+      // after a resync the history may already have given this sentence
+      if ((job.sentences.at(-1)?.position ?? -1) >= e.sentence.position) break;
       job.sentences.push(e.sentence);
       job.tick++;
       break;
@@ -127,14 +129,20 @@ function apply(job: JobView, e: EngineEvent): void {
     case 'run-finished':
       job.summary = e.summary;
       job.status = e.status;
-      store.historyTick++;
+      jobEnded();
       break;
     case 'error':
       job.status = e.kind === 'cancelled' ? 'cancelled' : 'failed';
       job.error = e.message;
-      store.historyTick++;
+      jobEnded();
       break;
   }
+}
+
+/** A job's end changes the history, and may have downloaded models. */
+function jobEnded(): void {
+  store.historyTick++;
+  refreshModels().catch(showError);
 }
 
 export async function refreshModels(): Promise<void> {
@@ -165,6 +173,11 @@ export function listenToEngine(): void {
       early.set(e.runId, list);
     }
   });
+  onReconnect(() => {
+    void resync().catch(showError);
+    void call('listDownloads').then((list) => list.forEach((d) => (store.downloads[d.model] = d)), showError);
+  });
+  void resync().catch(showError);
 }
 
 /** Starts a run or sweep shown in `which`; replays events that beat the reply. */
@@ -197,4 +210,36 @@ export async function cancelJob(which: 'run' | 'sweep'): Promise<void> {
 
 export function isActive(job: JobView): boolean {
   return job.status === 'starting' || job.status === 'running';
+}
+
+/** The engine runs one job at a time: Run and Sweep both wait while either is active. */
+export function anyActive(): boolean {
+  return isActive(store.run) || isActive(store.sweep);
+}
+
+/**
+ * Brings the job views in line with the engine after the page was reloaded (it forgot its job) or
+ * its event stream reconnected (events were missed): adopts the engine's running job, with the
+ * sentences it has finished from the history, and closes views whose job ended meanwhile.
+ */
+export async function resync(): Promise<void> {
+  const [running] = await call('activeJobs');
+  for (const which of ['run', 'sweep'] as const) {
+    const view = store[which];
+    if (!view.runId || !isActive(view) || view.runId === running?.runId) continue;
+    const stored = await call('getRun', view.runId).catch(() => null);
+    view.summary = stored?.summary ?? view.summary;
+    view.status = stored && stored.summary.status !== 'running' ? stored.summary.status : 'failed';
+    if (!stored) view.error = 'the job ended while the app was not connected, and the history has no record of it';
+    store.historyTick++;
+  }
+  if (!running || store[running.kind].runId === running.runId) return;
+  const view = emptyJob(running.kind);
+  Object.assign(view, { runId: running.runId, status: 'running', variants: running.variants, total: running.total, done: running.done, stage: running.stage, message: running.message });
+  const stored = await call('getRun', running.runId).catch(() => null);
+  view.sentences.push(...(stored?.sentences ?? []));
+  view.tick++;
+  store[running.kind] = view;
+  for (const e of early.get(running.runId) ?? []) apply(store[running.kind], e);
+  early.delete(running.runId);
 }

@@ -118,7 +118,16 @@ describe('BiLD Bench UI over the local server', () => {
   it('cancels a second run mid-way and shows the partial result', async () => {
     await configure(300, 'validation');
     await page.getByTestId('run-button').click();
-    await expect.poll(() => page.getByTestId('latency-chart').getAttribute('data-points').then(Number), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+    const points = () => page.getByTestId('latency-chart').getAttribute('data-points').then(Number);
+    await expect.poll(points, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+    // a reload forgets the page's state: the app finds the running job again, with its sentences so far
+    await page.reload();
+    await page.locator('[data-testid="job-status"][data-status="running"]').waitFor({ timeout: 30_000 });
+    await expect.poll(points).toBeGreaterThanOrEqual(3);
+    // one job at a time: Sweep waits for the run
+    await page.getByTestId('tab-sweep').click();
+    expect(await page.getByTestId('sweep-button').isDisabled()).toBe(true);
+    await page.getByTestId('tab-run').click();
     await page.getByTestId('cancel-button').click();
     await page.locator('[data-testid="job-status"][data-status="cancelled"]').waitFor({ timeout: 60_000 });
     const summary = page.getByTestId('summary');

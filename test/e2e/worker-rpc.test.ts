@@ -63,8 +63,25 @@ describe('engine worker RPC', () => {
     expect(mine.indexOf('run-started')).toBeGreaterThanOrEqual(0);
     expect(mine.indexOf('run-started')).toBeLessThan(mine.indexOf('sentence'));
     expect(mine.at(-1)).toBe('run-finished');
+    expect(await client.activeJobs()).toEqual([]);
     const info = await client.appInfo();
     expect(info.home).toBe(home);
     expect(info.deviations.length).toBeGreaterThan(0);
+  });
+
+  it('ends a job with an error event when the worker dies under it', async () => {
+    const doomed = new WorkerEngineClient({ env: { ...process.env, BILD_BENCH_HOME: home } });
+    let runId = '';
+    const ended = new Promise<EngineEvent>((resolve) =>
+      doomed.subscribe((e) => {
+        if (e.runId !== runId) return;
+        if (e.type === 'sentence') void doomed['worker'].terminate(); // as if the worker crashed
+        if (e.type === 'error' || e.type === 'run-finished') resolve(e);
+      }),
+    );
+    runId = (await doomed.startRun({ models: { large: 'demo/large' }, methods: ['large'], dataset: { name: 'demo', split: 'test', limit: 40 }, warmup: 0 })).runId;
+    expect(await ended).toEqual({ type: 'error', runId, kind: 'internal', message: expect.stringMatching(/^the engine stopped: the engine worker exited/) });
+    await expect(doomed.activeJobs()).rejects.toThrow(/the engine worker exited/);
+    await doomed.close();
   });
 });

@@ -85,6 +85,30 @@ describe('in-process engine', () => {
     await expect(engine.startRun(spec({ models: { large: join(MODELS, 'toy-t5-large') }, methods: ['bild'] }))).rejects.toThrow(/needs a small model/);
   });
 
+  it('runs one job at a time, reports it in activeJobs and refuses to delete it while it runs', async () => {
+    const { runId } = await engine.startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 40 } }));
+    expect(await engine.activeJobs()).toEqual([expect.objectContaining({ runId, kind: 'run' })]);
+    await expect(engine.startSweep(spec())).rejects.toThrow(`run ${runId} is still running: cancel it or wait until it ends`);
+    await expect(engine.deleteRun(runId)).rejects.toThrow(`run ${runId} is still running: cancel it before deleting it`);
+    await new Promise<void>((resolve) => {
+      const off = engine.subscribe((e) => e.type === 'sentence' && e.runId === runId && (off(), resolve()));
+    });
+    const [job] = await engine.activeJobs();
+    expect(job!.variants.map((v) => v.id)).toEqual(['large']);
+    expect(job!.total).toBe(40);
+    expect(job!.done).toBeGreaterThanOrEqual(1);
+    await engine.cancelRun(runId);
+    expect((await engine.waitForRun(runId)).status).toBe('cancelled');
+    expect(await engine.activeJobs()).toEqual([]);
+    await engine.deleteRun(runId);
+    await expect(engine.getRun(runId)).rejects.toThrow(/no run/);
+  });
+
+  it('refuses a threshold that is not a number (an emptied form field arrives as "")', async () => {
+    await expect(engine.startRun(spec({ methods: ['bild'], bild: { fallback: '' as unknown as number } }))).rejects.toThrow('bild_fallback: "" must be a number within 0..1');
+    await expect(engine.startRun(spec({ methods: ['bild'], bild: { rollback: '' as unknown as number } }))).rejects.toThrow('bild_rollback: "" must be a positive number');
+  });
+
   it('marks runs of a dead process interrupted and summarizes their stored sentences', () => {
     const path = join(home, 'history-copy.sqlite');
     const h = new RunHistory(path);

@@ -1,4 +1,5 @@
 import type {
+  ActiveJob,
   DatasetCatalogEntry,
   EngineEventListener,
   ExportRequest,
@@ -24,6 +25,8 @@ import type {
 export interface EngineApi {
   startRun(spec: RunSpec): Promise<{ runId: string }>;
   startSweep(spec: SweepSpec): Promise<{ runId: string }>;
+  /** The job running now (at most one: a second start is refused while it runs), or none. */
+  activeJobs(): Promise<ActiveJob[]>;
   /** Cancels a run or sweep; it stops after the current sentence step and keeps what finished. */
   cancelRun(runId: string): Promise<void>;
   /** The final summary of a job started by this engine (rejects with the job's error if it failed). */

@@ -10,7 +10,7 @@ import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { RESULT_FILES, writeSentencesCsv, writeSummaryJson } from '../runner/result-files';
 import { executeRun } from '../runner/runner';
 import type { EngineApi } from './engine-api';
-import type { DatasetCatalogEntry, EngineEvent, EngineEventListener, ModelCatalogEntry, RunComparison, RunSummary } from './types';
+import type { ActiveJob, DatasetCatalogEntry, EngineEvent, EngineEventListener, ModelCatalogEntry, RunComparison, RunSummary } from './types';
 
 export interface InProcessEngineOptions {
   /** Default <appHome>/history.sqlite; null keeps no history. */
@@ -22,6 +22,8 @@ export interface InProcessEngineOptions {
 interface Job {
   controller: AbortController;
   done: Promise<RunSummary>;
+  /** What a front end needs to show the job again; undefined once the job has ended. */
+  active?: ActiveJob;
 }
 
 /** Sortable and unique: 20250101-120000-ab12cd. */
@@ -55,7 +57,14 @@ export class InProcessEngine implements EngineApi {
   }
 
   private emit(event: EngineEvent): void {
+    const active = this.jobs.get(event.runId)?.active;
+    if (active) track(active, event);
     for (const l of this.listeners) l(event);
+  }
+
+  private running(): ActiveJob | undefined {
+    for (const job of this.jobs.values()) if (job.active) return job.active;
+    return undefined;
   }
 
   private async deps(): Promise<RunnerDeps> {
@@ -65,6 +74,9 @@ export class InProcessEngine implements EngineApi {
   }
 
   private start(plan: RunPlan): { runId: string } {
+    // one job at a time: two jobs decoding on the same cores would distort each other's timings
+    const busy = this.running();
+    if (busy) throw new UserError(`${busy.kind} ${busy.runId} is still running: cancel it or wait until it ends`);
     const runId = newRunId();
     const outDir = resolve(plan.spec.outDir ?? join(appHome(), 'runs', runId));
     const controller = new AbortController();
@@ -73,11 +85,16 @@ export class InProcessEngine implements EngineApi {
       mkdirSync(outDir, { recursive: true });
       return executeRun(plan, { runId, outDir, deps: await this.deps(), signal: controller.signal, emit: (e) => this.emit(e), history });
     })();
+    const job: Job = { controller, done, active: { runId, kind: plan.kind, variants: [], total: 0, done: 0, stage: null, message: '' } };
+    const end = (event: EngineEvent): void => {
+      job.active = undefined;
+      this.emit(event);
+    };
     done.then(
-      (summary) => this.emit({ type: 'run-finished', runId, status: summary.status, summary }),
-      (err: unknown) => this.emit({ type: 'error', runId, kind: errorKind(err), message: (err as Error).message ?? String(err) }),
+      (summary) => end({ type: 'run-finished', runId, status: summary.status, summary }),
+      (err: unknown) => end({ type: 'error', runId, kind: errorKind(err), message: (err as Error).message ?? String(err) }),
     );
-    this.jobs.set(runId, { controller, done });
+    this.jobs.set(runId, job);
     return { runId };
   }
 
@@ -87,6 +104,11 @@ export class InProcessEngine implements EngineApi {
 
   async startSweep(spec: Parameters<EngineApi['startSweep']>[0]): Promise<{ runId: string }> {
     return this.start(planSweep(spec));
+  }
+
+  async activeJobs(): Promise<ActiveJob[]> {
+    const job = this.running();
+    return job ? [structuredClone(job)] : [];
   }
 
   async cancelRun(runId: string): Promise<void> {
@@ -143,6 +165,7 @@ export class InProcessEngine implements EngineApi {
   }
 
   async deleteRun(runId: string): Promise<void> {
+    if (this.jobs.get(runId)?.active) throw new UserError(`run ${runId} is still running: cancel it before deleting it`);
     this.requireHistory().delete(runId);
   }
 
@@ -180,6 +203,18 @@ export class InProcessEngine implements EngineApi {
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
     this.historyDb?.close();
     this.historyDb = null;
+  }
+}
+
+/** Keeps a job's snapshot in step with its events. */
+function track(job: ActiveJob, e: EngineEvent): void {
+  if (e.type === 'run-started') {
+    job.variants = e.variants;
+    job.total = e.total;
+  } else if (e.type === 'progress') {
+    job.stage = e.stage;
+    job.message = e.message;
+    if (e.stage === 'decode') job.done = e.done;
   }
 }
 

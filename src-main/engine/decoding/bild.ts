@@ -24,8 +24,10 @@ export const BILD_DEVIATIONS = [
 ] as const;
 
 export function checkBildParams(p: BildParams): void {
-  if (!(p.fallback >= 0 && p.fallback <= 1)) throw new UserError(`bild_fallback: ${p.fallback} must be within 0..1`);
-  if (!(p.rollback > 0) || !Number.isFinite(p.rollback)) throw new UserError(`bild_rollback: ${p.rollback} must be a positive number`);
+  // typeof: a JSON request (an emptied form field) may carry '' or null, which compare as 0
+  if (typeof p.fallback !== 'number' || !(p.fallback >= 0 && p.fallback <= 1)) throw new UserError(`bild_fallback: ${JSON.stringify(p.fallback)} must be a number within 0..1`);
+  if (typeof p.rollback !== 'number' || !(p.rollback > 0) || !Number.isFinite(p.rollback))
+    throw new UserError(`bild_rollback: ${JSON.stringify(p.rollback)} must be a positive number`);
   if (p.maxSmall !== undefined && !(Number.isInteger(p.maxSmall) && p.maxSmall >= 1)) throw new UserError(`max_small: ${p.maxSmall} must be an integer >= 1`);
   if (p.maxLength !== undefined && !(Number.isInteger(p.maxLength) && p.maxLength >= 2)) throw new UserError(`max_length: ${p.maxLength} must be an integer >= 2`);
 }
