@@ -6,12 +6,14 @@ import { DATASET_FILE, store, type RunConfig } from './store';
 export { PAPER_GRIDS } from '../../src-main/engine/runner/sweep-grid';
 
 export function datasetTask(c: RunConfig): Task {
+  if (c.dataset === DATASET_FILE) return c.fileTask;
   return store.datasets.find((d) => d.name === c.dataset)?.task ?? 'translation';
 }
 
 function datasetRef(c: RunConfig): DatasetRef {
-  const name = c.dataset === DATASET_FILE ? c.filePath.trim() : c.dataset;
-  return { name, split: c.split, limit: c.limit };
+  if (c.dataset !== DATASET_FILE) return { name: c.dataset, split: c.split, limit: c.limit };
+  const field = (f: string): string | undefined => f.trim() || undefined;
+  return { name: c.filePath.trim(), split: c.split, limit: c.limit, task: c.fileTask, sourceField: field(c.sourceField), targetField: field(c.targetField) };
 }
 
 export function runSpec(c: RunConfig): RunSpec {

@@ -11,6 +11,7 @@ import type {
   RunStatus,
   RunSummary,
   SentenceResult,
+  Task,
   Variant,
   WeightDType,
 } from '../../src-main/engine/api/types';
@@ -43,6 +44,10 @@ export interface RunConfig {
   /** A dataset preset name, or DATASET_FILE for `filePath`. */
   dataset: string;
   filePath: string;
+  /** For a local file: its task and, when not the defaults, the fields to read. */
+  fileTask: Task;
+  sourceField: string;
+  targetField: string;
   split: string;
   limit: number;
   methods: Method[];
@@ -72,6 +77,9 @@ export const store = reactive({
     large: 'demo/large',
     dataset: 'toy-de-en',
     filePath: '',
+    fileTask: 'translation',
+    sourceField: '',
+    targetField: '',
     split: 'test',
     limit: 10,
     methods: ['large', 'bild'],

@@ -1,12 +1,13 @@
 // The UI as a researcher drives it: the local server (engine in its worker) serving the built
 // renderer, in Debian's headless chromium. Needs `npm run build` first (out/renderer).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/engine/runner/csv';
 import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+import { DATASETS } from '../helpers/paths';
 
 const CHROMIUM = '/usr/bin/chromium';
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-home-'));
@@ -115,6 +116,21 @@ describe('BiLD Bench UI over the local server', () => {
     await expect.poll(() => page.getByTestId('notice').textContent()).toContain('/no/such/data.jsonl');
   });
 
+  it('runs a local TSV file whose columns the form names', async () => {
+    const pairs = readFileSync(join(DATASETS, 'toy-de-en.test.jsonl'), 'utf8').trim().split('\n').slice(0, 3);
+    const tsv = join(home, 'pairs.tsv');
+    const rows = pairs.map((l) => (JSON.parse(l) as { translation: { de: string; en: string } }).translation);
+    writeFileSync(tsv, ['german\tenglish', ...rows.map((p) => `${p.de}\t${p.en}`)].join('\n') + '\n');
+    await configure(3);
+    await page.getByTestId('dataset').selectOption('__file__');
+    await page.getByTestId('dataset-path').fill(tsv);
+    await page.getByTestId('source-field').fill('german');
+    await page.getByTestId('target-field').fill('english');
+    await page.getByTestId('run-button').click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('summary').textContent()).toContain('3 / 3');
+  });
+
   it('cancels a second run mid-way and shows the partial result', async () => {
     await configure(300, 'validation');
     await page.getByTestId('run-button').click();
@@ -153,10 +169,11 @@ describe('BiLD Bench UI over the local server', () => {
   it('lists the runs in the history and exports a CSV', async () => {
     await page.getByTestId('tab-history').click();
     const rows = page.getByTestId('history-table').locator('tbody tr[data-run]');
-    await expect.poll(() => rows.count()).toBe(4);
-    // Newest first: the sweep, the cancelled run, the pipelined run, then the first 10-sentence run.
-    const completed = rows.nth(3);
-    expect(await rows.nth(2).textContent()).toContain('10 / 10');
+    await expect.poll(() => rows.count()).toBe(5);
+    // Newest first: the sweep, the cancelled run, the TSV run, the pipelined run, then the first 10-sentence run.
+    const completed = rows.nth(4);
+    expect(await rows.nth(2).textContent()).toContain('pairs.tsv');
+    expect(await rows.nth(3).textContent()).toContain('10 / 10');
     expect(await completed.textContent()).toContain('10 / 10');
     expect(await rows.nth(1).textContent()).toContain('cancelled');
 

@@ -93,6 +93,23 @@ describe('bild-bench run', () => {
     expect(cli('runs', 'show', 'no-such-run').code).toBe(2);
   });
 
+  it('reads a local TSV whose columns --source_field/--target_field name: the same outputs as the demo split', () => {
+    const demo = readFileSync(join(ROOT, 'resources', 'datasets', 'toy-de-en.validation.jsonl'), 'utf8').trim().split('\n').slice(0, 5);
+    const pairs = demo.map((l) => (JSON.parse(l) as { translation: { de: string; en: string } }).translation);
+    const tsv = join(home, 'pairs.tsv');
+    writeFileSync(tsv, ['id\tgerman\tenglish', ...pairs.map((p, i) => `${i}\t${p.de}\t${p.en}`)].join('\n') + '\n');
+    const dir = join(home, 'from-tsv');
+    const r = cli('run', '--model', LARGE, '--dataset_name', tsv, '--source_field', 'german', '--target_field', 'english', '--threads', '1', '--out', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = rowsOf(join(dir, 'sentences.csv'));
+    expect(rows.map((x) => x.reference)).toEqual(pairs.map((p) => p.en));
+    const fromDemo = rowsOf(join(out, 'sentences.csv')).filter((x) => x.variant === 'large').slice(0, 5);
+    expect(rows.map((x) => x.output)).toEqual(fromDemo.map((x) => x.output));
+    const missing = cli('run', '--model', LARGE, '--dataset_name', tsv, '--threads', '1');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`${tsv}:1: no column 'de' in the header (columns: id, german, english); name the columns to read with --source_field/--target_field`);
+  });
+
   it('--bild_pipeline: the same BiLD outputs and decisions, recorded in the environment', () => {
     const dir = join(home, 'pipelined');
     const r = cli('run', ...PAIR, '--limit', '40', '--methods', 'bild', '--bild_pipeline', '--out', dir, '--json');

@@ -97,6 +97,19 @@ describe('CSV and TSV', () => {
     ]);
   });
 
+  it('reads translation columns named after the languages, or named explicitly', async () => {
+    const p = file('pairs.tsv', 'de\ten\tfr\nein Haus\ta house\tune maison\n');
+    expect((await loadDataset({ source: 'file', files: [p] })).examples).toEqual([{ index: 0, source: 'ein Haus', reference: 'a house' }]);
+    const fr = await loadDataset({ source: 'file', files: [p], sourceLang: 'de', targetLang: 'fr' });
+    expect(fr.examples[0]!.reference).toBe('une maison');
+    const named = await loadDataset({ source: 'file', files: [p], sourceField: 'en', targetField: 'de' });
+    expect([named.examples[0]!.source, named.examples[0]!.reference]).toEqual(['a house', 'ein Haus']);
+    const c = file('pairs.csv', 'src,ref\nzwei,two\n');
+    await expect(loadDataset({ source: 'file', files: [c] })).rejects.toThrow(
+      `${c}:1: no column 'de' in the header (columns: src, ref); name the columns to read with --source_field/--target_field`,
+    );
+  });
+
   it('reports wrong columns, ragged rows and unterminated quotes with file and line', async () => {
     const p = file('cols.csv', 'text,label\na,b\n');
     await expect(loadDataset({ source: 'file', files: [p], task: 'summarization' })).rejects.toThrow(

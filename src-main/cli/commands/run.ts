@@ -17,6 +17,10 @@ export const COMMON_OPTIONS: Options = {
   source_lang: { type: 'string' },
   target_lang: { type: 'string' },
   source_prefix: { type: 'string' },
+  source_field: { type: 'string' },
+  target_field: { type: 'string' },
+  text_column: { type: 'string' },
+  summary_column: { type: 'string' },
   limit: { type: 'string' },
   max_eval_samples: { type: 'string' },
   seed: { type: 'string' },
@@ -53,6 +57,9 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
       sourceLang: stringOpt(args, 'source_lang'),
       targetLang: stringOpt(args, 'target_lang'),
       prefix: stringOpt(args, 'source_prefix'),
+      // --text_column/--summary_column: the names of HF's summarization script
+      sourceField: stringOpt(args, 'source_field') ?? stringOpt(args, 'text_column'),
+      targetField: stringOpt(args, 'target_field') ?? stringOpt(args, 'summary_column'),
       limit: numberOpt(args, 'limit', { min: 1, integer: true }) ?? numberOpt(args, 'max_eval_samples', { min: 1, integer: true }),
       seed: numberOpt(args, 'seed', { integer: true }),
     },
@@ -147,7 +154,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
   options: {
     ...COMMON_OPTIONS,
     model: { type: 'string' },

@@ -33,6 +33,13 @@ export interface DatasetRef {
   task?: Task;
   sourceLang?: string;
   targetLang?: string;
+  /**
+   * The source and reference fields: dotted paths into a record (`translation.de`) or column names
+   * (CSV/TSV/parquet). Default: from the preset, else `translation.<lang>` (JSONL, parquet) or the
+   * language codes as column names (CSV/TSV) for translation, `document`/`summary` for summarization.
+   */
+  sourceField?: string;
+  targetField?: string;
   /** Prepended to every source (default: `summarize: ` for summarization, none for translation). */
   prefix?: string;
   /** The first N examples (or N sampled with `seed`). */

@@ -56,6 +56,15 @@ export function fieldMapping(spec: DatasetSpec, task: Task, preset: DatasetPrese
   return { sourceField: spec.sourceField ?? sourceField, targetField: spec.targetField ?? targetField, prefix };
 }
 
+/** Parallel text has no field names (sources and references are the two files); a CSV/TSV header cannot nest, so translation columns default to the language codes. */
+function fileMapping(spec: DatasetSpec, task: Task, format: FileFormat): FieldMapping {
+  const m = fieldMapping(spec, task, undefined);
+  if (format === 'parallel') return { ...m, sourceField: 'source', targetField: 'target' };
+  if ((format === 'csv' || format === 'tsv') && task === 'translation')
+    return { ...m, sourceField: spec.sourceField ?? spec.sourceLang ?? 'de', targetField: spec.targetField ?? spec.targetLang ?? 'en' };
+  return m;
+}
+
 function formatOf(spec: DatasetSpec, files: string[]): FileFormat {
   if (spec.format) return spec.format;
   if (files.length === 2) return 'parallel';
@@ -136,11 +145,7 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadDatasetOptions = 
   }
   const task = spec.task ?? 'translation';
   const format = formatOf(spec, files);
-  // Parallel text has no field names: sources and references are the two files.
-  const mapping =
-    format === 'parallel'
-      ? { sourceField: 'source', targetField: 'target', prefix: fieldMapping(spec, task, undefined).prefix }
-      : fieldMapping(spec, task, undefined);
+  const mapping = fileMapping(spec, task, format);
   const records = await readFiles(files, format, mapping, sel);
   return { id: files.join(' + '), split, task, prefix: mapping.prefix, examples: records.map((r) => toExample(r, mapping)) };
 }

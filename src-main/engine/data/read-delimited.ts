@@ -72,7 +72,8 @@ export function readDelimited(path: string, delimiter: ',' | '\t', required: str
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new UserError(`${path}:1: column '${dup}' appears twice in the header`);
   for (const col of required) {
-    if (!names.includes(col)) throw new UserError(`${path}:1: no column '${col}' in the header (columns: ${names.join(', ')})`);
+    if (!names.includes(col))
+      throw new UserError(`${path}:1: no column '${col}' in the header (columns: ${names.join(', ')}); name the columns to read with --source_field/--target_field`);
   }
   if (rows.length === 1) throw new UserError(`${path}: no records after the header`);
   return rows.slice(1).map((row, index) => {

@@ -59,7 +59,7 @@ function checkFields(f: OpenFile, fields: string[]): void {
       const child = node.children.find((c) => c.element.name === part);
       if (!child) {
         const cols = root.children.map(describeTree).join(', ');
-        throw new UserError(`${f.path}: no column '${field}' (columns: ${cols})`);
+        throw new UserError(`${f.path}: no column '${field}' (columns: ${cols}); name the fields to read with --source_field/--target_field`);
       }
       node = child;
     }

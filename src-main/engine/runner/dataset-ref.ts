@@ -20,6 +20,8 @@ export function datasetSpecOf(ref: DatasetRef): DatasetSpec {
     prefix: ref.prefix,
     sourceLang: ref.sourceLang,
     targetLang: ref.targetLang,
+    sourceField: ref.sourceField,
+    targetField: ref.targetField,
   };
   const files = ref.files ?? (ref.name.includes(',') ? ref.name.split(',') : undefined);
   if (files) {
