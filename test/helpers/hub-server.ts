@@ -52,6 +52,10 @@ export interface ServeKnobs {
   requireToken?: string;
   /** tree pages of this many entries (Link: rel="next") */
   treePageSize?: number;
+  /** answer Range GETs of a file with a Content-Range that starts one byte late, `times` times */
+  badRange?: { file: string; times: number };
+  /** answer CDN GETs of a file with 403 (an expired signed link), `times` times */
+  expireCdn?: { file: string; times: number };
 }
 
 function gitBlobOid(content: Buffer): string {
@@ -75,6 +79,8 @@ export class FakeHub {
   knobs: ServeKnobs = {};
   private readonly repos = new Map<string, FakeRepo>();
   private readonly blobs = new Map<string, StoredFile>();
+  /** old model id -> new one: requests to the old name get a relative 307, as after a rename on the Hub */
+  private readonly renames = new Map<string, string>();
   private server: Server | undefined;
   endpoint = '';
 
@@ -103,6 +109,10 @@ export class FakeHub {
       for (const [split, shards] of Object.entries(splits))
         shards.forEach((content, i) => files.push({ path: `${config}/${split}/${String(i).padStart(4, '0')}.parquet`, content, lfs: true }));
     return this.addRepo('dataset', id, files, 'refs/convert/parquet');
+  }
+
+  rename(oldId: string, newId: string): void {
+    this.renames.set(oldId, newId);
   }
 
   /** Requests whose URL contains `part`. */
@@ -162,8 +172,25 @@ export class FakeHub {
       range: req.headers.range,
       authorization: req.headers.authorization,
     });
+    for (const [from, to] of this.renames)
+      for (const prefix of [`/api/models/${from}/`, `/${from}/resolve/`])
+        if (url.pathname.startsWith(prefix)) {
+          res.writeHead(307, { location: prefix.replace(from, to) + url.pathname.slice(prefix.length) + url.search });
+          res.end();
+          return;
+        }
     const segs = url.pathname.split('/').slice(1).map(decodeURIComponent);
-    if (segs[0] === 'cdn') return this.serveBytes(req, res, this.blobs.get(segs[1]));
+    if (segs[0] === 'cdn') {
+      const blob = this.blobs.get(segs[1]);
+      const expire = this.knobs.expireCdn;
+      if (blob && expire && blob.path.endsWith(expire.file) && expire.times > 0 && req.method === 'GET') {
+        expire.times--;
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('Request has expired');
+        return;
+      }
+      return this.serveBytes(req, res, blob);
+    }
     if (this.knobs.failApi && this.knobs.failApi.count > 0) {
       this.knobs.failApi.count--;
       res.writeHead(503, { 'content-type': 'text/plain' });
@@ -294,6 +321,11 @@ export class FakeHub {
       ...extra,
     };
     if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${total}`;
+    const bad = this.knobs.badRange;
+    if (status === 206 && bad && f.path.endsWith(bad.file) && bad.times > 0) {
+      bad.times--;
+      headers['content-range'] = `bytes ${start + 1}-${end}/${total}`;
+    }
     res.writeHead(status, headers);
     if (req.method === 'HEAD') {
       res.end();

@@ -166,6 +166,42 @@ describe('model download from a Hub-like server', () => {
     expect(sha256(readFileSync(blob))).toBe(sha256(PT));
   });
 
+  it('starts a file over when a resumed response starts at the wrong byte', async () => {
+    hub.knobs.drop = { file: 'pytorch_model.bin', afterBytes: 300_000, times: 1 };
+    hub.knobs.badRange = { file: 'pytorch_model.bin', times: 1 };
+    const snap = await downloadModel(REPO, opts());
+    const ranges = hub.requestsTo('/cdn/').filter((r) => r.method === 'GET').map((r) => r.range ?? 'whole');
+    expect(ranges).toEqual(['whole', expect.stringMatching(/^bytes=\d+-$/), 'whole']);
+    expect(sha256(readFileSync(join(snap.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+  });
+
+  it('asks for a fresh link when the CDN says the signed one expired', async () => {
+    hub.knobs.expireCdn = { file: 'pytorch_model.bin', times: 1 };
+    const snap = await downloadModel(REPO, opts());
+    const heads = hub.requestsTo('/resolve/').filter((r) => r.method === 'HEAD' && r.url.endsWith('pytorch_model.bin'));
+    expect(heads).toHaveLength(2);
+    expect(sha256(readFileSync(join(snap.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+    hub.knobs.expireCdn = { file: 'pytorch_model.bin', times: 100 };
+    rmSync(cache, { recursive: true, force: true });
+    await expect(downloadModel(REPO, opts())).rejects.toThrow(/403/);
+  });
+
+  it('follows a renamed repository to its new name', async () => {
+    hub.rename('tiny-t5', REPO);
+    const snap = await downloadModel('tiny-t5', opts());
+    expect(readdirSync(snap.folder).sort()).toEqual(NEEDED);
+    expect(sha256(readFileSync(join(snap.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+    expect(hub.requestsTo('/tiny-t5/resolve/').length).toBeGreaterThan(0);
+  });
+
+  it('names the cache folder it cannot write, without retrying', async () => {
+    const file = join(cache, 'a-file');
+    writeFileSync(file, 'x');
+    const err = await errorOf(downloadModel(REPO, opts({ cacheDir: join(file, 'hub') })));
+    expect(err.message).toMatch(new RegExp(`cannot write '${file}/hub/models--test-org--tiny-random-t5/blobs': a part of the path is a file \\(ENOTDIR\\)`));
+    expect(hub.requestsTo('/cdn/')).toEqual([]);
+  });
+
   it('names a missing repository and a missing revision', async () => {
     await expect(downloadModel('nobody/nothing', opts())).rejects.toThrow(`repository nobody/nothing not found on ${hub.endpoint}`);
     await expect(downloadModel(REPO, { ...opts(), revision: 'v9' })).rejects.toThrow(`revision 'v9' not found in ${REPO}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,15 @@ describe('JSONL', () => {
     const c = file('c.jsonl', JSON.stringify({ art: 'A', hi: 'B' }) + '\n');
     const custom = await loadDataset({ source: 'file', files: [c], task: 'summarization', sourceField: 'art', targetField: 'hi', prefix: '' });
     expect(custom.examples[0]).toEqual({ index: 0, source: 'A', reference: 'B' });
+  });
+
+  it('closes the file after stopping early at a limit', async () => {
+    const p = file('many.jsonl', Array.from({ length: 2000 }, (_, i) => tr(`Satz ${i}`, `sentence ${i}`)).join('\n') + '\n');
+    const open = (): number => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 10; i++) expect((await loadDataset({ source: 'file', files: [p], limit: 2 })).examples).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 50)); // a destroyed stream closes its descriptor on the next turns
+    expect(open()).toBe(before);
   });
 
   it('names file and line of invalid JSON (line 17)', async () => {

@@ -9,7 +9,8 @@ import type { RawRecord } from './types';
 export async function readJsonl(path: string, max = Infinity): Promise<RawRecord[]> {
   checkDataFile(path);
   const out: RawRecord[] = [];
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   try {
     for await (const raw of lines) {
@@ -30,6 +31,7 @@ export async function readJsonl(path: string, max = Infinity): Promise<RawRecord
     }
   } finally {
     lines.close();
+    input.destroy(); // closing readline leaves its input open: after an early stop the file stayed open
   }
   if (out.length === 0) throw new UserError(`${path}: no records (only blank lines)`);
   return out;

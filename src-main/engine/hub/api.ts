@@ -1,6 +1,10 @@
 import { COMMIT_RE } from './cache-layout';
 import { hubHttpError, hubRequest, type RequestContext, type RetryInfo } from './http';
 import type { HubSettings, RepoType } from './settings';
+import { UserError } from '../errors';
+
+/** Same-host redirects followed for one file (huggingface_hub follows relative redirects too). */
+const MAX_RELATIVE_REDIRECTS = 5;
 
 /** One file of a repository at a commit, as the tree API lists it. */
 export interface RepoFile {
@@ -118,29 +122,41 @@ export class HubApi {
     return files;
   }
 
-  /** HEAD /resolve/: commit, etag, size and the (CDN) location of one file. */
+  /**
+   * HEAD /resolve/: commit, etag, size and the (CDN) location of one file. A renamed repository (or
+   * a mirror) first answers with a redirect on the same host that carries no file metadata: those
+   * are followed, the redirect to the CDN (with X-Linked-Etag) is not.
+   */
   async fileMetadata(type: RepoType, repoId: string, revision: string, path: string, signal?: AbortSignal): Promise<FileMetadata> {
-    const url = this.resolveUrl(type, repoId, revision, path);
-    const res = await hubRequest(this.settings, url, {
-      method: 'HEAD',
-      redirect: 'manual',
-      headers: { 'accept-encoding': 'identity' },
-      signal,
-      onRetry: this.onRetry,
-    });
-    const redirected = res.status >= 300 && res.status < 400;
-    if (!res.ok && !redirected) throw await hubHttpError(this.settings, res, { repoType: type, repoId, revision, file: path });
-    const etag = normalizeEtag(res.headers.get('x-linked-etag')) ?? normalizeEtag(res.headers.get('etag'));
-    const sizeHeader = res.headers.get('x-linked-size') ?? res.headers.get('content-length');
-    if (!etag || sizeHeader === null) throw new Error(`the Hub sent no ETag or size for ${repoId}/${path}`);
-    const loc = res.headers.get('location');
-    return {
-      commit: res.headers.get('x-repo-commit') ?? undefined,
-      etag,
-      size: Number(sizeHeader),
-      location: redirected && loc ? new URL(loc, url).toString() : url,
-      redirected,
-    };
+    let url = this.resolveUrl(type, repoId, revision, path);
+    for (let hops = 0; ; hops++) {
+      const res = await hubRequest(this.settings, url, {
+        method: 'HEAD',
+        redirect: 'manual',
+        headers: { 'accept-encoding': 'identity' },
+        signal,
+        onRetry: this.onRetry,
+      });
+      const redirected = res.status >= 300 && res.status < 400;
+      if (!res.ok && !redirected) throw await hubHttpError(this.settings, res, { repoType: type, repoId, revision, file: path });
+      const loc = res.headers.get('location');
+      const next = redirected && loc ? new URL(loc, url) : undefined;
+      if (next && next.origin === new URL(url).origin && !res.headers.get('x-linked-etag') && hops < MAX_RELATIVE_REDIRECTS) {
+        url = next.toString();
+        continue;
+      }
+      const etag = normalizeEtag(res.headers.get('x-linked-etag')) ?? normalizeEtag(res.headers.get('etag'));
+      const sizeHeader = res.headers.get('x-linked-size') ?? res.headers.get('content-length');
+      if (!etag || sizeHeader === null)
+        throw new UserError(`${url} (HEAD ${res.status}) sent no ETag or size for ${repoId}/${path}: not a Hugging Face Hub file endpoint?`);
+      return {
+        commit: res.headers.get('x-repo-commit') ?? undefined,
+        etag,
+        size: Number(sizeHeader),
+        location: next ? next.toString() : url,
+        redirected,
+      };
+    }
   }
 
   /** The Hub's list of parquet conversions: {config: {split: [urls]}} (for error messages). */

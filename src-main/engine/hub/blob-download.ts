@@ -24,6 +24,8 @@ import { fileChecksum, type Checksum } from './verify';
 export interface BlobJob {
   /** where to GET the bytes (a resolve URL or the CDN location it redirects to) */
   url: string;
+  /** A fresh `url` (another HEAD), when `url` is a signed CDN link: those expire, during a long download or a pause. */
+  refreshUrl?: () => Promise<string>;
   /** final blob path: blobs/<etag> */
   blobFile: string;
   size: number;
@@ -42,6 +44,32 @@ export interface BlobCallbacks {
 /** How often a blob whose checksum does not match is thrown away and fetched again. */
 const CORRUPT_REFETCHES = 2;
 
+/** Answers of a CDN whose signed link has expired. */
+const EXPIRED_LINK = new Set([401, 403, 410]);
+/** Fresh links asked for in a row without a byte in between. */
+const MAX_REFRESHES = 2;
+
+/** Local file-system failures (retrying cannot help, and they are not the network's fault), in words. */
+const DISK_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of the path is a file',
+  EISDIR: 'it is a folder',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+};
+
+/** A UserError naming `path` when `err` is a local file-system failure. */
+function diskError(err: unknown, path: string): UserError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const why = code === undefined ? undefined : DISK_ERRORS[code];
+  if (!why) return undefined;
+  return new UserError(`cannot write '${path}': ${why} (${code}); point HF_HUB_CACHE at a writable folder with room`);
+}
+
 /**
  * Sends the response body to the file; throws what the stream throws. Each read is raced with
  * `signal`: undici (Node 20) can leave a body stream neither ended nor errored when the request is
@@ -58,20 +86,30 @@ async function streamBody(res: Response, file: string, append: boolean, signal: 
   });
   aborted.catch(() => undefined); // observed through the race below
   const out = createWriteStream(file, { flags: append ? 'a' : 'w' });
-  const closed = once(out, 'close');
+  const closed = new Promise<void>((resolve) => out.once('close', resolve));
+  // a write error (disk full, no permission) arrives between reads: it ends the wait for the next one
+  let writeError: unknown;
+  const failed = new Promise<never>((_, reject) =>
+    out.once('error', (err) => {
+      writeError = err;
+      reject(err);
+    }),
+  );
+  failed.catch(() => undefined);
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), aborted]);
+      const { done, value } = await Promise.race([reader.read(), aborted, failed]);
       if (done) break;
-      if (!out.write(value)) await Promise.race([once(out, 'drain'), aborted]);
+      if (!out.write(value)) await Promise.race([once(out, 'drain'), aborted, failed]);
       onChunk(value.byteLength);
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
     reader.cancel().catch(() => undefined);
-    out.end();
+    out.end(); // flushes what was counted, so a resume starts where the file ends
     await closed;
   }
+  if (writeError) throw writeError;
 }
 
 /**
@@ -87,9 +125,13 @@ export async function downloadBlob(
   cb: BlobCallbacks,
 ): Promise<void> {
   const partial = `${job.blobFile}.incomplete`;
-  await mkdir(dirname(job.blobFile), { recursive: true });
+  await mkdir(dirname(job.blobFile), { recursive: true }).catch((err: unknown) => {
+    throw diskError(err, dirname(job.blobFile)) ?? err;
+  });
+  let url = job.url;
   let failures = 0;
   let refetches = 0;
+  let refreshes = 0;
   let lastReason = '';
   let have = fileSize(partial);
   if (have > job.size) {
@@ -103,16 +145,22 @@ export async function downloadBlob(
     if (have < job.size || job.size === 0) {
       let progressed = false;
       try {
-        const headers: Record<string, string> = { ...authHeaders(settings, job.url), 'accept-encoding': 'identity' };
+        const headers: Record<string, string> = { ...authHeaders(settings, url), 'accept-encoding': 'identity' };
         if (have > 0) headers.range = `bytes=${have}-`;
         const signal = control.requestSignal;
-        const res = await fetch(job.url, { headers, redirect: 'follow', signal });
+        const res = await fetch(url, { headers, redirect: 'follow', signal });
         if (res.status === 416) {
           // The server has nothing past what we hold: start over (the checksum decides).
           await res.body?.cancel().catch(() => undefined);
           cb.onBytes(-have, 0);
           await rm(partial, { force: true });
           have = 0;
+          continue;
+        }
+        if (!res.ok && EXPIRED_LINK.has(res.status) && job.refreshUrl && refreshes < MAX_REFRESHES) {
+          await res.body?.cancel().catch(() => undefined);
+          refreshes++;
+          url = await job.refreshUrl();
           continue;
         }
         if (!res.ok) {
@@ -129,18 +177,25 @@ export async function downloadBlob(
         } else if (append) {
           const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
           if (!start || Number(start[1]) !== have) {
+            // bytes from elsewhere in the file: resuming cannot be trusted, so start over
             await res.body?.cancel().catch(() => undefined);
-            throw new Error(`unexpected Content-Range '${res.headers.get('content-range') ?? ''}'`);
+            cb.onBytes(-have, 0);
+            await rm(partial, { force: true });
+            have = 0;
+            continue;
           }
         }
         await streamBody(res, partial, append, signal, (n) => {
           have += n;
           progressed = true;
+          refreshes = 0;
           cb.onBytes(n, have);
         });
         if (have < job.size) throw new Error(`connection closed after ${have} of ${job.size} bytes`);
       } catch (err) {
         if (err instanceof UserError) throw err;
+        const disk = diskError(err, partial);
+        if (disk) throw disk;
         if (control.signal.aborted) throw abortReason(control.signal);
         if (control.isPaused || err instanceof PauseInterrupt) continue; // whileRunning() waits for resume
         have = fileSize(partial);

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { UserError } from '../errors';
 import { HubApi, type RepoFile } from './api';
 import { downloadBlob } from './blob-download';
 import { blobPath, fileExists, fileSize, linkIntoSnapshot, repoCache, type RepoCache } from './cache-layout';
@@ -112,13 +113,14 @@ async function fetchPlanned(
     const ctx = { repoType: req.repoType, repoId: req.repoId, revision: req.commit, file: f.path };
     const meta = await api.fileMetadata(req.repoType, req.repoId, req.commit, f.path, control.signal);
     if (meta.etag !== etag || meta.size !== fileBytes(f))
-      throw new Error(
-        `the Hub's metadata for ${req.repoId}/${f.path} (etag ${meta.etag}, ${meta.size} bytes) disagrees with its file listing (${etag}, ${fileBytes(f)} bytes)`,
+      throw new UserError(
+        `the Hub's metadata for ${req.repoId}/${f.path} (etag ${meta.etag}, ${meta.size} bytes) disagrees with its file listing (${etag}, ${fileBytes(f)} bytes); the repository may have changed during the download: try again`,
       );
     const blobFile = blobPath(rc, etag);
     const size = fileBytes(f);
     emit({ type: 'file-start', path: f.path, size, resumeFrom: fileSize(`${blobFile}.incomplete`) });
-    await downloadBlob(settings, { url: meta.location, blobFile, size, checksum: checksumOf(f), ctx }, control, {
+    const refreshUrl = meta.redirected ? async () => (await api.fileMetadata(req.repoType, req.repoId, req.commit, f.path, control.signal)).location : undefined;
+    await downloadBlob(settings, { url: meta.location, refreshUrl, blobFile, size, checksum: checksumOf(f), ctx }, control, {
       onBytes: (delta, have) => tracker.advance(f.path, delta, have, size, have === size),
       onRetry: (info) => emit({ type: 'retry', path: f.path, ...info }),
       onVerify: () => emit({ type: 'verify', path: f.path }),
