@@ -94,6 +94,22 @@ export function isRequestMethod(m: unknown): m is RequestMethod {
   return typeof m === 'string' && METHOD_SET.has(m);
 }
 
+/**
+ * What the renderer and HTTP clients may call: every request method but `exportRun`, which writes
+ * into any folder (the app gets exports as file contents: `exportRunFile`).
+ */
+export function isRemoteMethod(m: unknown): m is RequestMethod {
+  return isRequestMethod(m) && m !== 'exportRun';
+}
+
+/** Why a remote request must be refused although the engine would take it: a run's `outDir` is any folder too. */
+export function remoteArgsRefusal(method: RequestMethod, args: unknown[]): string | undefined {
+  const spec = args[0];
+  if ((method === 'startRun' || method === 'startSweep') && typeof spec === 'object' && spec !== null && 'outDir' in spec)
+    return `${method}: outDir is for the CLI; runs started from the app are written under its home folder`;
+  return undefined;
+}
+
 /** `userError`: caused by the request (bad path, bad option); shown as is, HTTP 400. */
 export interface RpcError {
   message: string;

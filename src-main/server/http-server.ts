@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { isRequestMethod, type HostEventListener, type RequestMethod, type RpcReply } from '../host/protocol';
+import { isRemoteMethod, remoteArgsRefusal, type HostEventListener, type RequestMethod, type RpcReply } from '../host/protocol';
 import { serveStatic } from './static-files';
 
 /** What the server forwards to: the worker client (or anything answering the same envelope). */
@@ -67,7 +67,7 @@ function allowed(req: IncomingMessage): boolean {
 }
 
 async function handleApiCall(backend: ApiBackend, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!isRequestMethod(method)) return sendJson(res, 404, { error: { message: `unknown method '${method}'`, userError: true } });
+  if (!isRemoteMethod(method)) return sendJson(res, 404, { error: { message: `unknown method '${method}'`, userError: true } });
   // A JSON content type forces a CORS preflight on cross-site requests, which this server never grants.
   if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
     return sendJson(res, 415, { error: { message: 'POST a JSON array of arguments (Content-Type: application/json)', userError: true } });
@@ -79,6 +79,8 @@ async function handleApiCall(backend: ApiBackend, method: string, req: IncomingM
     return sendJson(res, 400, { error: { message: `bad request body: ${(err as Error).message}`, userError: true } });
   }
   if (!Array.isArray(args)) return sendJson(res, 400, { error: { message: 'the body must be a JSON array of arguments', userError: true } });
+  const refusal = remoteArgsRefusal(method, args);
+  if (refusal) return sendJson(res, 400, { error: { message: refusal, userError: true } });
   let reply: RpcReply;
   try {
     reply = await backend.request(method, args);

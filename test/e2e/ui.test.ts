@@ -92,6 +92,8 @@ describe('BiLD Bench UI over the local server', () => {
     expect(await table.locator('tr[data-variant="large"] [data-col="speedup"]').textContent()).toBe('1.00×');
     expect(await table.locator('tr[data-variant="bild"] [data-col="speedup"]').textContent()).toMatch(/^\d+\.\d\d×$/);
     expect(await page.getByTestId('summary').textContent()).toMatch(/Deviations from the official BiLD code/);
+    // threads as resolved per model: one for toy-t5-small (under 16 MB), onnxruntime's default for toy-t5-large
+    expect(await page.getByTestId('summary').textContent()).toContain('threads small 1, large default');
     await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
     sequentialBleu = bleu;
   });
@@ -107,6 +109,16 @@ describe('BiLD Bench UI over the local server', () => {
     expect(Number(await table.locator('tr[data-variant="bild"] [data-col="quality"]').textContent())).toBe(sequentialBleu);
     expect(await page.getByTestId('summary').textContent()).toContain('BiLD pipelined');
     await page.getByTestId('pipeline').setChecked(false);
+  });
+
+  it('refuses HTTP requests that would write into any folder', async () => {
+    const post = (method: string, args: unknown[]) =>
+      fetch(new URL(`api/${method}`, app.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    expect((await post('exportRun', [{ runId: 'x', dir: join(home, 'anywhere') }])).status).toBe(404);
+    const r = await post('startRun', [{ models: { large: 'demo/large' }, methods: ['large'], dataset: { name: 'demo' }, outDir: join(home, 'anywhere') }]);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toBe('startRun: outDir is for the CLI; runs started from the app are written under its home folder');
+    expect(existsSync(join(home, 'anywhere'))).toBe(false);
   });
 
   it('shows a user error from the engine', async () => {

@@ -42,6 +42,7 @@ describe('bild-bench run', () => {
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary);
     expect(summary).toMatchObject({ schemaVersion: 1, status: 'completed', sentences: 100, plannedSentences: 100, kind: 'run' });
     expect(summary.summaries.map((s) => s.variant)).toEqual(['large', 'small', 'bild', 'speculative']);
+    expect(summary.environment!.models.map((m) => [m.role, m.threads])).toEqual([['small', 1], ['large', 1]]);
 
     const rows = rowsOf(join(out, 'sentences.csv'));
     expect(rows).toHaveLength(400);

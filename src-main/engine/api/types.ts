@@ -194,6 +194,12 @@ export interface ModelInfo {
   dtype: WeightDType;
   /** Arithmetic type of the exported graphs (fp16 only on GPU providers); absent in runs recorded before it was. */
   compute?: ComputeType;
+  /**
+   * Intra-op threads of its sessions as resolved for this run (0: onnxruntime's default, one per
+   * core); pipelined BiLD runs the large model on one thread fewer than the cores and the drafter
+   * on one. Absent in runs recorded before it was.
+   */
+  threads?: number;
 }
 
 export interface DatasetInfo {

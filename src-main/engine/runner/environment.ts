@@ -73,6 +73,7 @@ export async function modelInfo(role: 'small' | 'large', ref: string, resolved: 
     tokenizerFingerprint: model.tokenizer.fingerprint,
     dtype: model.exported.manifest.dtype,
     compute: model.exported.manifest.compute,
+    threads: model.runtime.threads,
   };
 }
 

@@ -100,6 +100,11 @@ export class T5Runtime {
     return (this.debugSessions ??= openSessions(this.dir, this.opts));
   }
 
+  /** Intra-op threads of the sessions (0: onnxruntime's default). */
+  get threads(): number {
+    return this.opts.threads ?? 0;
+  }
+
   newDecoder(src: EncodedSource): DecoderCache {
     return new DecoderCache(this, src);
   }
