@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -184,6 +184,24 @@ describe('model download from a Hub-like server', () => {
     hub.knobs.expireCdn = { file: 'pytorch_model.bin', times: 100 };
     rmSync(cache, { recursive: true, force: true });
     await expect(downloadModel(REPO, opts())).rejects.toThrow(/403/);
+  });
+
+  it('lets one of two simultaneous downloads write a file; the other waits and uses it', async () => {
+    hub.knobs.throttle = { file: 'pytorch_model.bin', bytesPerSecond: 4_000_000 };
+    const [a, b] = await Promise.all([downloadModel(REPO, opts()), downloadModel(REPO, opts())]);
+    expect(a.folder).toBe(b.folder);
+    expect(hub.requestsTo('/cdn/').filter((r) => r.method === 'GET')).toHaveLength(1);
+    expect(sha256(readFileSync(join(a.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+    expect(readdirSync(join(repoRoot(), 'blobs')).filter((n) => !/^[0-9a-f]{40,64}$/.test(n))).toEqual([]); // no lock or partial left
+  });
+
+  it('takes over the lock of a download whose process is gone', async () => {
+    const blobs = join(repoRoot(), 'blobs');
+    mkdirSync(blobs, { recursive: true });
+    writeFileSync(join(blobs, `${sha256(PT)}.lock`), '999999999'); // no such process
+    const snap = await downloadModel(REPO, opts());
+    expect(sha256(readFileSync(join(snap.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+    expect(existsSync(join(blobs, `${sha256(PT)}.lock`))).toBe(false);
   });
 
   it('follows a renamed repository to its new name', async () => {

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
+import { lockBlob } from './blob-lock';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
@@ -116,7 +117,8 @@ async function streamBody(res: Response, file: string, append: boolean, signal: 
  * Downloads one blob into `<blob>.incomplete`, resuming from its current length with a Range
  * request, retrying dropped connections with backoff, then verifies it and renames it into
  * place. A blob whose checksum is wrong is deleted and fetched again; the final path only ever
- * holds a verified file.
+ * holds a verified file. One download writes a blob at a time (blob-lock.ts); one that waited
+ * finds the blob done.
  */
 export async function downloadBlob(
   settings: HubSettings,
@@ -124,10 +126,20 @@ export async function downloadBlob(
   control: DownloadController,
   cb: BlobCallbacks,
 ): Promise<void> {
-  const partial = `${job.blobFile}.incomplete`;
   await mkdir(dirname(job.blobFile), { recursive: true }).catch((err: unknown) => {
     throw diskError(err, dirname(job.blobFile)) ?? err;
   });
+  const release = await lockBlob(job.blobFile, control.signal);
+  try {
+    if (statSync(job.blobFile, { throwIfNoEntry: false })?.size === job.size) return cb.onBytes(job.size, job.size);
+    await downloadLocked(settings, job, control, cb);
+  } finally {
+    release();
+  }
+}
+
+async function downloadLocked(settings: HubSettings, job: BlobJob, control: DownloadController, cb: BlobCallbacks): Promise<void> {
+  const partial = `${job.blobFile}.incomplete`;
   let url = job.url;
   let failures = 0;
   let refetches = 0;
