@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -77,6 +77,26 @@ describe('dataset parquet files from the Hub', () => {
     await expect(
       fetchDatasetParquet({ dataset: DATASET, config: 'iwslt2017-de-en', split: 'test' }, { ...opts(), offline: true }),
     ).rejects.toThrow(/not in the Hugging Face cache .* offline mode is on/);
+  });
+
+  it('does not serve offline a split whose download stopped after some of its shards', async () => {
+    const own = { ...opts(), cacheDir: mkdtempSync(join(tmpdir(), 'hub-ds-partial-')) };
+    try {
+      await fetchDatasetParquet({ dataset: DATASET, config: 'iwslt2017-de-en', split: 'test' }, own); // writes the ref
+      hub.knobs = { drop: { file: 'validation/0001.parquet', afterBytes: 0, times: Infinity } };
+      await expect(fetchDatasetParquet({ dataset: DATASET, config: 'iwslt2017-de-en', split: 'validation' }, own)).rejects.toThrow(/connection dropped/);
+      hub.knobs = {};
+      const root = join(own.cacheDir, 'datasets--test-org--toy-iwslt', 'snapshots', parquetCommit, 'iwslt2017-de-en');
+      expect(existsSync(join(root, 'validation', '0000.parquet'))).toBe(true); // one of two shards landed
+      await expect(fetchDatasetParquet({ dataset: DATASET, config: 'iwslt2017-de-en', split: 'validation' }, { ...own, offline: true })).rejects.toThrow(
+        `the cached copy of dataset ${DATASET} (iwslt2017-de-en/validation) at ${own.cacheDir} may lack some of its files (its download did not finish, or another tool made it) and offline mode is on: run once with the Hub reachable to complete it`,
+      );
+      const done = await fetchDatasetParquet({ dataset: DATASET, config: 'iwslt2017-de-en', split: 'validation' }, own);
+      expect(await fetchDatasetParquet({ dataset: DATASET, config: 'iwslt2017-de-en', split: 'validation' }, { ...own, offline: true })).toEqual(done);
+      expect(done.files).toHaveLength(2);
+    } finally {
+      rmSync(own.cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('recognises the converter file layouts', () => {

@@ -1,5 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-write';
 import { UserError } from '../errors';
 import { HubApi, type RepoFile } from './api';
 import { readCachedRef, repoCache, snapshotDir, writeRef } from './cache-layout';
@@ -47,11 +48,40 @@ function byNaturalPath(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
-function cachedSplitFiles(settings: HubSettings, req: DatasetParquetRequest, revision: string): DatasetParquetFiles | undefined {
+/**
+ * Our note that every file of a split was downloaded at a commit: the cache alone cannot tell a
+ * finished split from one whose download was interrupted after a few of its shards. Beside the
+ * repository's blobs/refs/snapshots, which Hugging Face's tools leave alone.
+ */
+function splitRecord(settings: HubSettings, req: DatasetParquetRequest, commit: string): string {
+  return join(repoCache(settings.cacheDir, 'dataset', req.dataset).root, '.bild-bench-splits', commit, req.config, `${req.split}.json`);
+}
+
+function recordSplit(settings: HubSettings, req: DatasetParquetRequest, commit: string, files: string[]): void {
+  const record = splitRecord(settings, req, commit);
+  mkdirSync(join(record, '..'), { recursive: true });
+  writeFileAtomicSync(record, JSON.stringify({ files: files.map((f) => relative(snapshotDir(repoCache(settings.cacheDir, 'dataset', req.dataset), commit), f).split(sep).join('/')) }));
+}
+
+/** The cached files of a split, or why there are none to use: `missing`, or `incomplete` (no record of a finished download, or a recorded file gone). */
+function cachedSplitFiles(settings: HubSettings, req: DatasetParquetRequest, revision: string): DatasetParquetFiles | 'missing' | 'incomplete' {
   const rc = repoCache(settings.cacheDir, 'dataset', req.dataset);
   const commit = readCachedRef(rc, revision);
-  if (!commit) return undefined;
+  if (!commit) return 'missing';
+  const found = splitFilesIn(snapshotDir(rc, commit), req);
+  if (found.length === 0) return 'missing';
+  let recorded: string[];
+  try {
+    recorded = (JSON.parse(readFileSync(splitRecord(settings, req, commit), 'utf8')) as { files: string[] }).files;
+  } catch {
+    return 'incomplete';
+  }
   const root = snapshotDir(rc, commit);
+  if (!recorded.every((f) => existsSync(join(root, f)))) return 'incomplete';
+  return { files: recorded.map((f) => join(root, f)), commit };
+}
+
+function splitFilesIn(root: string, req: DatasetParquetRequest): string[] {
   const found: string[] = [];
   const walk = (d: string): void => {
     for (const name of readdirSync(d)) {
@@ -63,9 +93,18 @@ function cachedSplitFiles(settings: HubSettings, req: DatasetParquetRequest, rev
   try {
     walk(join(root, req.config));
   } catch {
-    return undefined;
+    return [];
   }
-  return found.length > 0 ? { files: found.sort(byNaturalPath), commit } : undefined;
+  return found.sort(byNaturalPath);
+}
+
+function notCachedError(settings: HubSettings, req: DatasetParquetRequest, why: 'missing' | 'incomplete', because: string): UserError {
+  const what = `dataset ${req.dataset} (${req.config}/${req.split})`;
+  return new UserError(
+    why === 'missing'
+      ? `${what} is not in the Hugging Face cache at ${settings.cacheDir} and ${because}`
+      : `the cached copy of ${what} at ${settings.cacheDir} may lack some of its files (its download did not finish, or another tool made it) and ${because}: run once with the Hub reachable to complete it`,
+  );
 }
 
 async function missingSplitError(api: HubApi, req: DatasetParquetRequest, signal: AbortSignal): Promise<UserError> {
@@ -99,10 +138,7 @@ export async function fetchDatasetParquet(
   const emit = opts.onProgress ?? (() => undefined);
   if (settings.offline) {
     const cached = cachedSplitFiles(settings, req, revision);
-    if (!cached)
-      throw new UserError(
-        `dataset ${req.dataset} (${req.config}/${req.split}) is not in the Hugging Face cache at ${settings.cacheDir} and offline mode is on`,
-      );
+    if (typeof cached === 'string') throw notCachedError(settings, req, cached, 'offline mode is on');
     return cached;
   }
   const control = controllerFor(opts);
@@ -111,9 +147,11 @@ export async function fetchDatasetParquet(
   try {
     commit = await api.resolveRevision('dataset', req.dataset, revision, control.signal);
   } catch (err) {
-    const cached = err instanceof HubNetworkError ? cachedSplitFiles(settings, req, revision) : undefined;
-    if (!cached) throw err;
-    emit({ type: 'offline', reason: (err as Error).message });
+    if (!(err instanceof HubNetworkError)) throw err;
+    const cached = cachedSplitFiles(settings, req, revision);
+    if (cached === 'missing') throw err;
+    if (cached === 'incomplete') throw notCachedError(settings, req, cached, `the Hub is unreachable (${err.message})`);
+    emit({ type: 'offline', reason: err.message });
     return cached;
   }
   let listing: RepoFile[];
@@ -130,6 +168,7 @@ export async function fetchDatasetParquet(
     { repoType: 'dataset', repoId: req.dataset, commit, files },
     { ...opts, controller: control },
   );
+  recordSplit(settings, req, commit, local);
   await writeRef(repoCache(settings.cacheDir, 'dataset', req.dataset), revision, commit);
   return { files: local, commit };
 }
