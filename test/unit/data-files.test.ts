@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src-main/engine/data/load-dataset';
+import { DelimitedParser } from '../../src-main/engine/data/read-delimited';
 import { UserError } from '../../src-main/engine/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'bild-data-'));
@@ -95,6 +96,36 @@ describe('CSV and TSV', () => {
       { index: 0, source: 'Hello, "world"\nsecond line', reference: 'short' },
       { index: 1, source: 'plain', reference: 'x' },
     ]);
+  });
+
+  it('parses the same rows whatever the chunks the file arrives in', () => {
+    const text = 'a,b\r\n"x ""q"" y",1\r\n"multi\r\nline",2\n"",3\r\nlast,"4"""';
+    const parse = (size: number) => {
+      const p = new DelimitedParser(',', 'f.csv');
+      const rows: { line: number; fields: string[] }[] = [];
+      for (let i = 0; i < text.length; i += size) p.push(text.slice(i, i + size), rows);
+      p.end(rows);
+      return rows;
+    };
+    const whole = parse(text.length);
+    expect(whole.map((r) => r.fields)).toEqual([['a', 'b'], ['x "q" y', '1'], ['multi\r\nline', '2'], ['', '3'], ['last', '4"']]);
+    expect(whole.map((r) => r.line)).toEqual([1, 2, 3, 5, 6]);
+    for (let size = 1; size < 8; size++) expect(parse(size), `chunks of ${size}`).toEqual(whole);
+  });
+
+  it('streams a large file: a limit reads the start, a seeded sample two passes', async () => {
+    const rows = Array.from({ length: 60_000 }, (_, i) => `"Satz ${i}, ""zitiert""",sentence ${i}`);
+    const p = file('big.csv', ['document,summary', ...rows].join('\r\n') + '\r\n'); // ~2.5 MB: several chunks
+    const first = await loadDataset({ source: 'file', files: [p], task: 'summarization', prefix: '', limit: 3 });
+    expect(first.examples.map((e) => e.source)).toEqual(['Satz 0, "zitiert"', 'Satz 1, "zitiert"', 'Satz 2, "zitiert"']);
+    const all = await loadDataset({ source: 'file', files: [p], task: 'summarization', prefix: '' });
+    expect(all.examples).toHaveLength(60_000);
+    expect(all.examples.every((e, i) => e.source === `Satz ${i}, "zitiert"` && e.reference === `sentence ${i}`)).toBe(true);
+    const sample = await loadDataset({ source: 'file', files: [p], task: 'summarization', prefix: '', limit: 5, seed: 7 });
+    expect(sample.examples.map((e) => e.index)).toEqual([...sample.examples.map((e) => e.index)].sort((a, b) => a - b));
+    for (const e of sample.examples) expect(e.source).toBe(`Satz ${e.index}, "zitiert"`);
+    const again = await loadDataset({ source: 'file', files: [p], task: 'summarization', prefix: '', limit: 5, seed: 7 });
+    expect(again.examples).toEqual(sample.examples);
   });
 
   it('reads TSV with custom field names', async () => {

@@ -10,7 +10,7 @@ import { readDelimited } from './read-delimited';
 import { readJsonl } from './read-jsonl';
 import { readParallel } from './read-parallel';
 import { readParquet } from './read-parquet';
-import { applySelection, selectionOf, type Selection } from './sample';
+import { selectionOf, type Selection } from './sample';
 import type { DatasetSpec, FileFormat, LoadedDataset, RawRecord, Task } from './types';
 
 /** Downloads (or finds in the HF cache) the parquet files of one split. */
@@ -79,13 +79,13 @@ function formatOf(spec: DatasetSpec, files: string[]): FileFormat {
 async function readFiles(files: string[], format: FileFormat, mapping: FieldMapping, sel: Selection): Promise<RawRecord[]> {
   switch (format) {
     case 'jsonl':
-      return applySelection(await readJsonl(files[0]!, sel.kind === 'first' ? sel.n : Infinity), sel);
+      return readJsonl(files[0]!, sel);
     case 'csv':
     case 'tsv':
-      return applySelection(readDelimited(files[0]!, format === 'csv' ? ',' : '\t', topLevelColumns(mapping)), sel);
+      return readDelimited(files[0]!, format === 'csv' ? ',' : '\t', topLevelColumns(mapping), sel);
     case 'parallel':
       if (files.length !== 2) throw new UserError(`parallel text needs two files (source, reference), got ${files.length}`);
-      return applySelection(readParallel(files[0]!, files[1]!), sel);
+      return readParallel(files[0]!, files[1]!, sel);
     case 'parquet':
       return readParquet(files, [mapping.sourceField, mapping.targetField], sel);
   }

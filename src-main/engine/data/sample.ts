@@ -27,9 +27,25 @@ export function sampleIndices(total: number, n: number, seed: number): number[] 
   return out.sort((a, b) => a - b);
 }
 
-/** Applies a selection to records already in memory. */
-export function applySelection<T>(items: T[], sel: Selection): T[] {
-  if (sel.kind === 'all') return items;
-  if (sel.kind === 'first') return items.slice(0, sel.n);
-  return sampleIndices(items.length, sel.n, sel.seed).map((i) => items[i]!);
+/**
+ * The selected rows of a file read by `open()`, which streams them in order. Reading stops after
+ * the first N; a seeded sample reads the file twice (to count, then to keep the chosen rows), so
+ * a large file is never held whole.
+ */
+export async function selectStreamed<T>(open: () => AsyncIterable<T>, sel: Selection): Promise<T[]> {
+  let keep: Set<number> | undefined;
+  if (sel.kind === 'sample') {
+    let total = 0;
+    for await (const _ of open()) total++;
+    keep = new Set(sampleIndices(total, sel.n, sel.seed));
+  }
+  const limit = sel.kind === 'first' ? sel.n : (keep?.size ?? Infinity);
+  const out: T[] = [];
+  let i = 0;
+  for await (const item of open()) {
+    if (!keep || keep.has(i)) out.push(item);
+    i++;
+    if (out.length >= limit) break;
+  }
+  return out;
 }
