@@ -38,8 +38,10 @@ export class WorkerEngineClient implements HostApi {
   private readonly listeners = new Set<HostEventListener>();
   private nextId = 1;
   private dead: Error | null = null;
-  /** Jobs that sent events and have not ended: told of the failure if the worker dies. */
+  /** Jobs started or heard of that have not ended: told of the failure if the worker dies. */
   private readonly liveJobs = new Set<string>();
+  /** Ids of start requests awaiting their reply. */
+  private readonly starts = new Set<number>();
   private closing: Promise<void> | null = null;
 
   constructor(opts: WorkerClientOptions = {}) {
@@ -56,6 +58,8 @@ export class WorkerEngineClient implements HostApi {
   }
 
   private onMessage(m: WorkerMessage): void {
+    // a job is live from its start's reply (its events come after it on the same port)
+    if (m.kind === 'reply' && this.starts.delete(m.id) && 'result' in m.reply) this.liveJobs.add((m.reply.result as { runId: string }).runId);
     if (m.kind === 'event') {
       const e = m.event;
       if (e.type === 'run-finished' || e.type === 'error') this.liveJobs.delete(e.runId);
@@ -93,6 +97,7 @@ export class WorkerEngineClient implements HostApi {
   /** The raw envelope, for bridges (IPC, HTTP) that pass it on unchanged. `args` must be plain JSON. */
   request(method: RequestMethod, args: unknown[]): Promise<RpcReply> {
     const id = this.nextId++;
+    if (method === 'startRun' || method === 'startSweep') this.starts.add(id);
     return this.send(id, { kind: 'request', request: { id, method, args } });
   }
 

@@ -227,5 +227,6 @@ describe('demo dataset and selection', () => {
   it('validates limit and seed', async () => {
     await expect(loadDataset({ source: 'demo', limit: 0 })).rejects.toThrow('limit must be a positive integer (got 0)');
     await expect(loadDataset({ source: 'demo', limit: 3, seed: 1.5 })).rejects.toThrow('seed must be an integer (got 1.5)');
+    await expect(loadDataset({ source: 'demo', seed: 4 })).rejects.toThrow('seed samples `limit` examples: give a limit too (--limit)');
   });
 });

@@ -35,6 +35,7 @@ function checkSpec(spec: DatasetSpec): void {
     throw new UserError(`limit must be a positive integer (got ${spec.limit})`);
   }
   if (spec.seed !== undefined && !Number.isInteger(spec.seed)) throw new UserError(`seed must be an integer (got ${spec.seed})`);
+  if (spec.seed !== undefined && spec.limit === undefined) throw new UserError('seed samples `limit` examples: give a limit too (--limit)');
 }
 
 /** Field mapping: explicit fields, else languages for translation, else the preset, else defaults. */

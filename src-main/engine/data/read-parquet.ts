@@ -107,6 +107,8 @@ export async function readParquet(paths: string[], fields: string[], sel: Select
         columns,
         rowStart: start,
         rowEnd: gEnd - f.offset,
+      }).catch((err: unknown) => {
+        throw new UserError(`${f.path} rows ${start}-${gEnd - f.offset}: cannot read (${(err as Error).message}); is the file damaged?`);
       });
       rows.forEach((row, k) => {
         const index = gStart + k;

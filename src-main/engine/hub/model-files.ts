@@ -1,3 +1,4 @@
+import { UserError } from '../errors';
 import type { RepoFile } from './api';
 
 /** Small files a model folder needs besides the weights (fetched when the repo has them). */
@@ -50,13 +51,18 @@ export function selectModelFiles(listing: RepoFile[]): ModelFileSelection | { mi
 
 /** The shard files a weight index (`{"weight_map": {tensor: file}}`) refers to. */
 export function shardsFromIndex(indexJson: string, listing: RepoFile[], indexPath: string): RepoFile[] {
-  const parsed = JSON.parse(indexJson) as { weight_map?: Record<string, string> };
-  const names = [...new Set(Object.values(parsed.weight_map ?? {}))].sort();
-  if (names.length === 0) throw new Error(`${indexPath} lists no shard files`);
+  let parsed: { weight_map?: Record<string, unknown> };
+  try {
+    parsed = JSON.parse(indexJson) as typeof parsed;
+  } catch (err) {
+    throw new UserError(`${indexPath}: not valid JSON (${(err as Error).message})`);
+  }
+  const names = [...new Set(Object.values(parsed?.weight_map ?? {}))].sort();
+  if (names.length === 0 || !names.every((n): n is string => typeof n === 'string')) throw new UserError(`${indexPath} lists no shard files`);
   const byPath = new Map(listing.map((f) => [f.path, f]));
   return names.map((n) => {
     const f = byPath.get(n);
-    if (!f) throw new Error(`${indexPath} names '${n}', which the repository does not have`);
+    if (!f) throw new UserError(`${indexPath} names '${n}', which the repository does not have`);
     return f;
   });
 }
