@@ -2,6 +2,7 @@
 // (which job is shown, the latest sentences); all numbers come from the engine.
 import { markRaw, reactive } from 'vue';
 import type {
+  ActiveJob,
   DatasetCatalogEntry,
   EngineEvent,
   ExecutionProvider,
@@ -227,27 +228,46 @@ export function anyActive(): boolean {
 
 /**
  * Brings the job views in line with the engine after the page was reloaded (it forgot its job) or
- * its event stream reconnected (events were missed): adopts the engine's running job, with the
- * sentences it has finished from the history, and closes views whose job ended meanwhile.
+ * its event stream reconnected (events were missed): catches up on the engine's running job (the
+ * sentences finished so far come from the history), adopts it when no view shows it, and closes
+ * views whose job ended meanwhile. A view whose job is starting is left to its start's reply.
  */
 export async function resync(): Promise<void> {
+  const asked = { run: store.run, sweep: store.sweep };
   const [running] = await call('activeJobs');
   for (const which of ['run', 'sweep'] as const) {
-    const view = store[which];
-    if (!view.runId || !isActive(view) || view.runId === running?.runId) continue;
-    const stored = await call('getRun', view.runId).catch(() => null);
-    view.summary = stored?.summary ?? view.summary;
-    view.status = stored && stored.summary.status !== 'running' ? stored.summary.status : 'failed';
-    if (!stored) view.error = 'the job ended while the app was not connected, and the history has no record of it';
-    store.historyTick++;
+    const view = asked[which];
+    if (store[which] !== view || view.status === 'starting' || !view.runId) continue;
+    if (view.runId === running?.runId) await catchUp(view, running);
+    else if (isActive(view)) await closeEnded(view, view.runId);
   }
-  if (!running || store[running.kind].runId === running.runId) return;
-  const view = emptyJob(running.kind);
-  Object.assign(view, { runId: running.runId, status: 'running', variants: running.variants, total: running.total, done: running.done, stage: running.stage, message: running.message });
-  const stored = await call('getRun', running.runId).catch(() => null);
-  view.sentences.push(...(stored?.sentences ?? []));
-  view.tick++;
-  store[running.kind] = view;
-  for (const e of early.get(running.runId) ?? []) apply(store[running.kind], e);
-  early.delete(running.runId);
+  if (!running) return;
+  const shown = store[running.kind];
+  if (shown.runId === running.runId || shown.status === 'starting') return;
+  store[running.kind] = { ...emptyJob(running.kind), runId: running.runId, status: 'running' };
+  await catchUp(store[running.kind], running);
+}
+
+/** The engine's snapshot of its job, and the finished sentences the history has that the view lacks. */
+async function catchUp(view: JobView, job: ActiveJob): Promise<void> {
+  Object.assign(view, { variants: job.variants, total: job.total, done: Math.max(view.done, job.done), stage: job.stage, message: job.message });
+  const stored = await call('getRun', job.runId).catch(() => null);
+  const have = new Set(view.sentences.map((x) => x.position));
+  const missing = (stored?.sentences ?? []).filter((x) => !have.has(x.position));
+  if (missing.length > 0) {
+    view.sentences.push(...missing);
+    view.sentences.sort((a, b) => a.position - b.position);
+    view.tick++;
+  }
+  for (const e of early.get(job.runId) ?? []) apply(view, e);
+  early.delete(job.runId);
+}
+
+/** A job that ended while the view was not listening: its stored summary. */
+async function closeEnded(view: JobView, runId: string): Promise<void> {
+  const stored = await call('getRun', runId).catch(() => null);
+  view.summary = stored?.summary ?? view.summary;
+  view.status = stored && stored.summary.status !== 'running' ? stored.summary.status : 'failed';
+  if (!stored) view.error = 'the job ended while the app was not connected, and the history has no record of it';
+  store.historyTick++;
 }

@@ -299,6 +299,42 @@ describe('model download from a Hub-like server', () => {
     expect(sha256(readFileSync(join(snap.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
   });
 
+  it('a paused download lets another download of the same file finish it', async () => {
+    hub.knobs.throttle = { file: 'pytorch_model.bin', bytesPerSecond: 3_000_000 };
+    const controller = new DownloadController();
+    let progressOfA = 0;
+    let pausedAt = 0;
+    const pausedA = new Promise<void>((resolve) => {
+      void downloadModel(REPO, {
+        ...opts(),
+        controller,
+        onProgress: (e) => {
+          if (e.type === 'progress') progressOfA = e.bytes;
+          if (!pausedAt && e.type === 'progress' && e.path === 'pytorch_model.bin' && e.fileBytes > 100_000) {
+            pausedAt = e.bytes;
+            controller.pause();
+            resolve();
+          }
+        },
+      }).then((snap) => (a = snap));
+    });
+    let a: { folder: string } | undefined;
+    await pausedA;
+    const b = await downloadModel(REPO, opts()); // would wait for A's lock for ever if a pause kept it
+    expect(sha256(readFileSync(join(b.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+    controller.resume();
+    await expect.poll(() => a?.folder).toBe(b.folder);
+    expect(progressOfA).toBe(statSync(join(b.folder, 'pytorch_model.bin')).size + NEEDED.filter((n) => n !== 'pytorch_model.bin').reduce((s, n) => s + statSync(join(b.folder, n)).size, 0));
+  });
+
+  it('takes over a lock left by an earlier process that had this pid', async () => {
+    const blobs = join(repoRoot(), 'blobs');
+    mkdirSync(blobs, { recursive: true });
+    writeFileSync(join(blobs, `${sha256(PT)}.lock`), `${process.pid} 0123456789ab`); // as after a kill in a container, where every run is pid 1
+    const snap = await downloadModel(REPO, opts());
+    expect(sha256(readFileSync(join(snap.folder, 'pytorch_model.bin')))).toBe(sha256(PT));
+  });
+
   it('checks free disk space before starting', async () => {
     await expect(ensureFreeSpace(cache, 1e18)).rejects.toThrow(/not enough free disk space in .*: the download needs/);
     await expect(ensureFreeSpace(cache, 1000)).resolves.toBeUndefined();

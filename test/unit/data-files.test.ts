@@ -182,6 +182,16 @@ describe('parallel text files', () => {
     ]);
   });
 
+  it('keeps a lone carriage return inside its line', async () => {
+    const src = file('cr.de', 'eins\rzwei\r\ndrei\n');
+    const ref = file('cr.en', 'one two\nthree\n');
+    const ds = await loadDataset({ source: 'file', files: [src, ref] });
+    expect(ds.examples.map((e) => [e.source, e.reference])).toEqual([
+      ['eins\rzwei', 'one two'],
+      ['drei', 'three'],
+    ]);
+  });
+
   it('rejects different line counts and empty files', async () => {
     const s = file('q.de', 'eins\nzwei\ndrei\n');
     const r = file('q.en', 'one\ntwo\n');

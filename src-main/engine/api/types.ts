@@ -195,9 +195,11 @@ export interface ModelInfo {
   /** Arithmetic type of the exported graphs (fp16 only on GPU providers); absent in runs recorded before it was. */
   compute?: ComputeType;
   /**
-   * Intra-op threads of its sessions as resolved for this run (0: onnxruntime's default, one per
-   * core); pipelined BiLD runs the large model on one thread fewer than the cores and the drafter
-   * on one. Absent in runs recorded before it was.
+   * Intra-op threads of the model's sessions as resolved for this run (0: onnxruntime's default,
+   * one per core): what its alone, sequential BiLD and speculative variants use. Pipelined BiLD
+   * variants (environment.pipeline) run the large model with one thread fewer than the cores
+   * unless threads were set, and the small model's drafter with one (docs/engine.md). Absent in
+   * runs recorded before it was.
    */
   threads?: number;
 }

@@ -1,6 +1,5 @@
 /** Streamed text of a data file: chunks or lines, a leading BOM dropped; the file is closed however the reader stops. */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { stripBom } from './file-check';
 
 export async function* textChunks(path: string): AsyncGenerator<string> {
@@ -16,18 +15,17 @@ export async function* textChunks(path: string): AsyncGenerator<string> {
   }
 }
 
-/** Lines without their \n or \r\n; a final newline ends the last line rather than starting an empty one. */
+/**
+ * Lines ending in \n or \r\n (a lone \r stays in its line, as a sentence may hold one); a final
+ * newline ends the last line rather than starting an empty one.
+ */
 export async function* textLines(path: string): AsyncGenerator<string> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    let first = true;
-    for await (const line of lines) {
-      yield first ? stripBom(line) : line;
-      first = false;
-    }
-  } finally {
-    lines.close();
-    input.destroy(); // closing readline leaves its input open
+  const line = (s: string): string => (s.endsWith('\r') ? s.slice(0, -1) : s);
+  let rest = '';
+  for await (const chunk of textChunks(path)) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) yield line(p);
   }
+  if (rest !== '') yield line(rest);
 }

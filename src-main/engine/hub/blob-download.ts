@@ -129,16 +129,30 @@ export async function downloadBlob(
   await mkdir(dirname(job.blobFile), { recursive: true }).catch((err: unknown) => {
     throw diskError(err, dirname(job.blobFile)) ?? err;
   });
-  const release = await lockBlob(job.blobFile, control.signal);
-  try {
-    if (statSync(job.blobFile, { throwIfNoEntry: false })?.size === job.size) return cb.onBytes(job.size, job.size);
-    await downloadLocked(settings, job, control, cb);
-  } finally {
-    release();
+  let told = 0; // bytes of this file the progress callback has been told of (a resume must not count them again)
+  const counted: BlobCallbacks = {
+    ...cb,
+    onBytes: (delta, fileBytes) => {
+      told += delta;
+      cb.onBytes(delta, fileBytes);
+    },
+  };
+  for (;;) {
+    await control.whileRunning(); // a paused download does not hold the lock: another may finish the file
+    const release = await lockBlob(job.blobFile, control.signal).catch((err: unknown) => {
+      throw diskError(err, `${job.blobFile}.lock`) ?? err;
+    });
+    try {
+      if (statSync(job.blobFile, { throwIfNoEntry: false })?.size === job.size) return counted.onBytes(job.size - told, job.size);
+      if (await downloadLocked(settings, job, control, counted, () => told)) return;
+    } finally {
+      release();
+    }
   }
 }
 
-async function downloadLocked(settings: HubSettings, job: BlobJob, control: DownloadController, cb: BlobCallbacks): Promise<void> {
+/** True when the blob is in place; false when paused (the caller lets go of the lock until resumed). */
+async function downloadLocked(settings: HubSettings, job: BlobJob, control: DownloadController, cb: BlobCallbacks, told: () => number): Promise<boolean> {
   const partial = `${job.blobFile}.incomplete`;
   let url = job.url;
   let failures = 0;
@@ -150,9 +164,10 @@ async function downloadLocked(settings: HubSettings, job: BlobJob, control: Down
     await rm(partial, { force: true });
     have = 0;
   }
-  cb.onBytes(have, have);
+  cb.onBytes(have - told(), have);
 
   for (;;) {
+    if (control.isPaused) return false;
     await control.whileRunning();
     if (have < job.size || job.size === 0) {
       let progressed = false;
@@ -194,6 +209,8 @@ async function downloadLocked(settings: HubSettings, job: BlobJob, control: Down
             cb.onBytes(-have, 0);
             await rm(partial, { force: true });
             have = 0;
+            if (++failures > settings.maxRetries)
+              throw new HubNetworkError(`download of '${job.ctx.file ?? job.url}' failed: every resumed response started at the wrong byte (${res.headers.get('content-range') ?? 'no Content-Range'})`);
             continue;
           }
         }
@@ -245,6 +262,6 @@ async function downloadLocked(settings: HubSettings, job: BlobJob, control: Down
       }
     }
     await rename(partial, job.blobFile);
-    return;
+    return true;
   }
 }

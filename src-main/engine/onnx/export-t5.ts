@@ -42,7 +42,7 @@ export interface ExportOptions {
 }
 
 /**
- * Exports a checkpoint folder to `outDir` (encoder, cross-kv and decoder graphs over one weights
+ * Exports a checkpoint folder to `outDir` (encoder and decoder graphs over one weights
  * file). Writes into a sibling temporary folder and renames it into place, so an interrupted
  * export leaves nothing that looks finished.
  */
