@@ -92,6 +92,7 @@ async function handleApiCall(backend: ApiBackend, method: string, req: IncomingM
 
 function handleEvents(backend: ApiBackend, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+  res.write('retry: 1000\n\n'); // reconnect a dropped stream after 1 s (browsers wait ~3 s by default)
   res.write(': connected\n\n');
   const off = backend.subscribeAll((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
   // Comments keep proxies and SSH tunnels from dropping an idle stream.

@@ -15,25 +15,23 @@ export class ApiError extends Error {
 interface Transport {
   request(method: RequestMethod, args: unknown[]): Promise<RpcReply>;
   onEvent(listener: HostEventListener): () => void;
-  /** Called when the event stream came back after a drop (events in between are lost). */
-  onReconnect?(listener: () => void): void;
+  /** Called each time the event stream (re)opens: events before that moment may be lost. */
+  onConnected?(listener: () => void): void;
 }
 
 function httpTransport(): Transport {
   const listeners = new Set<HostEventListener>();
-  const reconnected = new Set<() => void>();
+  const connected = new Set<() => void>();
   let source: EventSource | null = null;
   const connect = (): void => {
-    let opened = false;
     source = new EventSource('api/events');
     source.onmessage = (m: MessageEvent<string>) => {
       const event = JSON.parse(m.data) as HostEvent;
       for (const l of listeners) l(event);
     };
-    // EventSource reconnects by itself after a drop; every open after the first is a reconnect
+    // EventSource reconnects by itself after a drop; each open starts a stream that missed what came before
     source.onopen = () => {
-      if (opened) for (const l of reconnected) l();
-      opened = true;
+      for (const l of connected) l();
     };
   };
   return {
@@ -52,8 +50,9 @@ function httpTransport(): Transport {
       if (!source) connect();
       return () => listeners.delete(listener);
     },
-    onReconnect(listener) {
-      reconnected.add(listener);
+    onConnected(listener) {
+      connected.add(listener);
+      if (!source) connect();
     },
   };
 }
@@ -72,7 +71,11 @@ export function onEvent(listener: HostEventListener): () => void {
   return transport.onEvent(listener);
 }
 
-/** Electron IPC does not drop events: only the HTTP transport ever calls this. */
-export function onReconnect(listener: () => void): void {
-  transport.onReconnect?.(listener);
+/**
+ * Calls `listener` once events flow, and again whenever the event stream had to reconnect (HTTP);
+ * catching up on what happened before must start from there. Electron IPC drops nothing: once.
+ */
+export function onConnected(listener: () => void): void {
+  if (transport.onConnected) transport.onConnected(listener);
+  else queueMicrotask(listener);
 }

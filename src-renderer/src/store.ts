@@ -17,7 +17,7 @@ import type {
   WeightDType,
 } from '../../src-main/engine/api/types';
 import type { AppInfo, DownloadState } from '../../src-main/host/protocol';
-import { ApiError, call, onEvent, onReconnect } from './api';
+import { ApiError, call, onConnected, onEvent } from './api';
 
 export interface JobView {
   runId: string | null;
@@ -30,7 +30,7 @@ export interface JobView {
   message: string;
   /** Every finished sentence, in order (not reactive inside: charts read it on each tick). */
   sentences: SentenceResult[];
-  /** Bumped on each new sentence so views know to redraw. */
+  /** The number of sentences, kept in a reactive field so views know when to redraw. */
   tick: number;
   summary: RunSummary | null;
   error: string | null;
@@ -130,7 +130,7 @@ function apply(job: JobView, e: EngineEvent): void {
       // after a resync the history may already have given this sentence
       if ((job.sentences.at(-1)?.position ?? -1) >= e.sentence.position) break;
       job.sentences.push(e.sentence);
-      job.tick++;
+      job.tick = job.sentences.length;
       break;
     case 'summary':
       job.summary = e.summary;
@@ -182,11 +182,10 @@ export function listenToEngine(): void {
       early.set(e.runId, list);
     }
   });
-  onReconnect(() => {
+  onConnected(() => {
     void resync().catch(showError);
     void call('listDownloads').then((list) => list.forEach((d) => (store.downloads[d.model] = d)), showError);
   });
-  void resync().catch(showError);
 }
 
 /** Starts a run or sweep shown in `which`; replays events that beat the reply. */
@@ -257,7 +256,7 @@ async function catchUp(view: JobView, job: ActiveJob): Promise<void> {
   if (missing.length > 0) {
     view.sentences.push(...missing);
     view.sentences.sort((a, b) => a.position - b.position);
-    view.tick++;
+    view.tick = view.sentences.length;
   }
   for (const e of early.get(job.runId) ?? []) apply(view, e);
   early.delete(job.runId);
