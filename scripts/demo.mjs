@@ -17,17 +17,20 @@ function electronBinary() {
   }
 }
 const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-const run = (cmd, args) => process.exit(spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1);
+// npx is npx.cmd on Windows, which only a shell finds
+const exitCode = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', shell: process.platform === 'win32' }).status;
 
 const binary = electronBinary();
+let why = binary ? 'no display' : 'no Electron binary';
 if (binary && hasDisplay) {
-  run('npx', ['electron-vite', 'preview']);
-} else {
-  console.error(`desktop app unavailable (${binary ? 'no display' : 'no Electron binary'}): running the demo benchmark with the CLI`);
-  run(process.execPath, [
-    'bin/bild-bench.js', 'run', '--model', 'bild', '--small', 'demo/small', '--large', 'demo/large',
-    '--dataset_name', 'demo', '--split', 'test', '--limit', '100',
-    '--methods', 'large,small,bild,speculative', '--bild_fallback', '0.5', '--bild_rollback', '2',
-    '--out', 'demo-results',
-  ]);
+  const code = exitCode('npx', ['electron-vite', 'preview']);
+  if (code === 0) process.exit(0);
+  why = `the app exited with ${code ?? 'an error starting it'}`; // e.g. a sandbox it may not use, or native modules built for Node
 }
+console.error(`desktop app unavailable (${why}): running the demo benchmark with the CLI`);
+process.exit(exitCode(process.execPath, [
+  'bin/bild-bench.js', 'run', '--model', 'bild', '--small', 'demo/small', '--large', 'demo/large',
+  '--dataset_name', 'demo', '--split', 'test', '--limit', '100',
+  '--methods', 'large,small,bild,speculative', '--bild_fallback', '0.5', '--bild_rollback', '2',
+  '--out', 'demo-results',
+]) ?? 1);

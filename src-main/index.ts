@@ -14,7 +14,13 @@ let engine: WorkerEngineClient | null = null;
 function trustedSender(e: IpcMainInvokeEvent): boolean {
   const url = e.senderFrame?.url ?? '';
   const dev = process.env.ELECTRON_RENDERER_URL;
-  return url.startsWith(pathToFileURL(rendererFile).href) || (dev !== undefined && url.startsWith(dev));
+  if (url.startsWith(pathToFileURL(rendererFile).href)) return true;
+  if (dev === undefined) return false;
+  try {
+    return new URL(url).origin === new URL(dev).origin; // a prefix test would let http://localhost:5173.example.com through
+  } catch {
+    return false;
+  }
 }
 
 function createWindow(): void {

@@ -2,14 +2,18 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 
-const tmpOf = (path: string): string => `${path}.${process.pid}.tmp`;
+let writes = 0;
+/** Unique per write: two writes of one file in one process (two exports hashing at once) must not share it. */
+const tmpOf = (path: string): string => `${path}.${process.pid}.${writes++}.tmp`;
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  await writeFile(tmpOf(path), data);
-  await rename(tmpOf(path), path);
+  const tmp = tmpOf(path);
+  await writeFile(tmp, data);
+  await rename(tmp, path);
 }
 
 export function writeFileAtomicSync(path: string, data: string): void {
-  writeFileSync(tmpOf(path), data);
-  renameSync(tmpOf(path), path);
+  const tmp = tmpOf(path);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
 }

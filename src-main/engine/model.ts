@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { readT5Config } from './checkpoint/config';
 import { UserError } from './errors';
 import { ensureExported, type ExportedModel } from './onnx/export-t5';
 import type { WeightDType } from './onnx/t5-weights';
@@ -67,15 +68,16 @@ export async function loadModel(dir: string, opts: LoadModelOptions & { tokenize
   const checkpointDir = resolve(dir);
   const provider = resolveProvider(opts.ep ?? 'cpu', opts.allowCpuFallback);
   const tokenizer = opts.tokenizer ?? (await loadTokenizer(checkpointDir));
+  // before the export, which can take minutes for a large checkpoint
+  const vocab = readT5Config(checkpointDir).vocabSize;
+  if (tokenizer.length > vocab)
+    throw new UserError(`${checkpointDir}: the tokenizer has ${tokenizer.length} tokens but the model only ${vocab} output rows`);
   const exported = await ensureExported(checkpointDir, {
     dtype: opts.dtype,
     compute: computeTypeFor(provider.ep, opts.dtype),
     signal: opts.signal,
     onProgress: opts.onProgress && ((d, t) => opts.onProgress!('export', d, t)),
   });
-  const vocab = exported.manifest.config.vocabSize;
-  if (tokenizer.length > vocab)
-    throw new UserError(`${checkpointDir}: the tokenizer has ${tokenizer.length} tokens but the model only ${vocab} output rows`);
   const runtime = await T5Runtime.load(exported.dir, {
     ep: provider.ep,
     threads: opts.threads ?? autoThreads(exported.manifest.weightBytes),

@@ -34,6 +34,9 @@ export function serveStatic(root: string, urlPath: string, res: ServerResponse):
     'Cache-Control': rel.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     'X-Content-Type-Options': 'nosniff',
   });
-  createReadStream(file).pipe(res);
+  // a file that vanished or became unreadable since the check (a rebuild while serving) ends this reply, not the server
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
   return true;
 }

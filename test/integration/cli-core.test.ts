@@ -29,8 +29,12 @@ describe('bild-bench convert', () => {
     expect(readdirSync(out).sort()).toEqual(['decoder.onnx', 'encoder.onnx', 'manifest.json', 'weights.bin']);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).dtype).toBe('fp16');
 
+    // what an export killed mid-way left in the cache is swept by the next export there
+    const killed = join(home, 'onnx', 'abc.partial-999999999-1700000000000-0a1b2c');
+    mkdirSync(killed, { recursive: true });
     const first = runCli(['convert', modelDir('tiny-random-t5')], env);
     expect(first.code, first.stderr).toBe(0);
+    expect(existsSync(killed)).toBe(false);
     expect(first.stderr).toMatch(/exported in/);
     const dir = first.stdout.trim();
     const mtime = statSync(join(dir, 'weights.bin')).mtimeMs;
@@ -85,6 +89,33 @@ describe('bild-bench convert', () => {
     r = runCli(['convert', modelDir('toy-t5-small'), '--dtype', 'int8'], env);
     expect(r.code).toBe(2);
     oneErrorLine(r.stderr, /--dtype: 'int8' is not one of fp32, fp16/);
+
+    // --out is replaced whole: never the checkpoint, a folder holding it, or a folder of other files
+    const ckpt = join(bad, 'ckpt');
+    cpSync(modelDir('toy-t5-small'), ckpt, { recursive: true });
+    const before = readdirSync(ckpt).sort();
+    for (const out of [ckpt, bad]) {
+      r = runCli(['convert', ckpt, '--out', out], env);
+      expect(r.code).toBe(2);
+      oneErrorLine(r.stderr, /is or holds the checkpoint folder/);
+    }
+    expect(readdirSync(ckpt).sort()).toEqual(before);
+    const other = join(bad, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    r = runCli(['convert', ckpt, '--out', other], env);
+    expect(r.code).toBe(2);
+    oneErrorLine(r.stderr, /is a folder with other files in it \(not an earlier export\)/);
+    expect(readFileSync(join(other, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('converts a catalog model by name, and replaces an earlier export at --out', () => {
+    const out = join(home, 'by-name');
+    for (let i = 0; i < 2; i++) {
+      const r = runCli(['convert', 'demo/small', '--out', out], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).checkpointDir).toBe(modelDir('toy-t5-small'));
+    }
   });
 });
 

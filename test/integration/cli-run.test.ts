@@ -43,6 +43,7 @@ describe('bild-bench run', () => {
     expect(summary).toMatchObject({ schemaVersion: 1, status: 'completed', sentences: 100, plannedSentences: 100, kind: 'run' });
     expect(summary.summaries.map((s) => s.variant)).toEqual(['large', 'small', 'bild', 'speculative']);
     expect(summary.environment!.models.map((m) => [m.role, m.threads])).toEqual([['small', 1], ['large', 1]]);
+    expect(summary.environment!.gitCommit).toMatch(/^[0-9a-f]{40}(-dirty)?$/); // this checkout's own commit
 
     const rows = rowsOf(join(out, 'sentences.csv'));
     expect(rows).toHaveLength(400);
@@ -180,6 +181,8 @@ describe('bad arguments exit 2 before anything heavy', () => {
   const tok = JSON.parse(readFileSync(join(other, 'tokenizer.json'), 'utf8')) as { model: { vocab: [string, number][] } };
   tok.model.vocab[200]![0] = '▁zzzz';
   writeFileSync(join(other, 'tokenizer.json'), JSON.stringify(tok));
+  const aFile = join(badHome, 'a-file');
+  writeFileSync(aFile, 'x');
 
   it.each([
     [['run', ...PAIR.slice(0, 6), '--dataset_name', 'no-such-dataset'], /unknown dataset 'no-such-dataset'/],
@@ -188,6 +191,8 @@ describe('bad arguments exit 2 before anything heavy', () => {
     [['run', ...PAIR, '--bild_rollback', '0'], /--bild_rollback: 0 must be > 0/],
     [['run', ...PAIR, '--methods', 'large,fast'], /unknown method 'fast'/],
     [['run', ...PAIR, '--limit', '0'], /--limit: 0 must be >= 1/],
+    [['run', ...PAIR, '--out', aFile], /out: cannot write the run's files to '.*a-file' \(a file is in the way\)/],
+    [['run', ...PAIR, '--seed', '3'], /seed samples `limit` examples: give a limit too/],
     [['run', ...PAIR, '--bild_pipeline', '--ep', 'webgpu'], /pipeline: runs on the CPU provider only/],
     [['generate', '--model', LARGE, '--text', 'Hallo', '--bild_pipeline'], /--bild_pipeline: applies to --model bild only/],
     [['generate', '--model', 'bild', '--small', SMALL, '--large', LARGE, '--text', 'Hallo', '--bild_pipeline', '--ep', 'webgpu'], /--bild_pipeline: runs on the CPU provider only \(--ep webgpu\)/],

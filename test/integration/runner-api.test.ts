@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEngine, type EngineApi, type EngineEvent, type RunSpec, type RunSummary } from '../../src-main/engine/api';
+import Database from 'better-sqlite3';
 import { parseCsv } from '../../src-main/engine/runner/csv';
 import { RunHistory } from '../../src-main/engine/runner/history';
 import { MODELS } from '../helpers/paths';
@@ -89,7 +90,7 @@ describe('in-process engine', () => {
     const { runId } = await engine.startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 40 } }));
     expect(await engine.activeJobs()).toEqual([expect.objectContaining({ runId, kind: 'run' })]);
     await expect(engine.startSweep(spec())).rejects.toThrow(`run ${runId} is still running: cancel it or wait until it ends`);
-    await expect(engine.deleteRun(runId)).rejects.toThrow(`run ${runId} is still running: cancel it before deleting it`);
+    await expect(engine.deleteRun(runId)).rejects.toThrow(`run ${runId} is still running (process ${process.pid}): cancel it before deleting it`);
     await new Promise<void>((resolve) => {
       const off = engine.subscribe((e) => e.type === 'sentence' && e.runId === runId && (off(), resolve()));
     });
@@ -101,6 +102,32 @@ describe('in-process engine', () => {
     expect((await engine.waitForRun(runId)).status).toBe('cancelled');
     expect(await engine.activeJobs()).toEqual([]);
     await engine.deleteRun(runId);
+    await expect(engine.getRun(runId)).rejects.toThrow(/no run/);
+  });
+
+  it('refuses to delete a run another live process is writing', () => {
+    const h = new RunHistory(join(home, 'history-other.sqlite'));
+    h.insert({ ...cancelled, runId: 'elsewhere', status: 'running' }, process.ppid); // a live process that is not this one
+    expect(() => h.delete('elsewhere')).toThrow(`run elsewhere is still running (process ${process.ppid}): cancel it before deleting it`);
+    h.close();
+  });
+
+  it('goes on when the history cannot record the run (deleted behind its back): the files are complete', async () => {
+    const out = join(home, 'no-history');
+    let runId = '';
+    const off = engine.subscribe((e) => {
+      if (e.runId !== runId || e.type !== 'sentence' || e.sentence.position !== 0) return;
+      const db = new Database(join(home, 'history.sqlite'));
+      db.pragma('foreign_keys = ON');
+      db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+      db.close();
+    });
+    runId = (await engine.startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 6 }, outDir: out }))).runId;
+    const done = await engine.waitForRun(runId);
+    off();
+    expect(done.status).toBe('completed');
+    expect(done.sentences).toBe(6);
+    expect(parseCsv(readFileSync(join(out, 'sentences.csv'), 'utf8'))).toHaveLength(1 + 6);
     await expect(engine.getRun(runId)).rejects.toThrow(/no run/);
   });
 

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { resolveModelOption } from '../resolve-model-option';
 import { ensureExported, exportT5 } from '../../engine/onnx/export-t5';
 import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../../engine/onnx/transformersjs-export';
-import { UserError } from '../../engine/errors';
+import { CancelledError, UserError } from '../../engine/errors';
 import { checkCheckpointDir } from '../../engine/model';
 import { stringOpt, type Command } from '../command';
 import { ProgressBar } from '../progress-bar';
@@ -10,12 +12,14 @@ import { parseDtype } from '../options';
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'export a T5/mT5 checkpoint folder to ONNX',
-  usage: 'bild-bench convert <checkpoint-dir> [--out DIR] [--dtype fp32|fp16] [--layout bild|transformers.js]',
+  usage: 'bild-bench convert <checkpoint-dir|catalog-name|hub-id> [--out DIR] [--dtype fp32|fp16] [--layout bild|transformers.js]',
   allowPositionals: true,
   options: { out: { type: 'string' }, dtype: { type: 'string' }, layout: { type: 'string' } },
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('convert: expected exactly one <checkpoint-dir>');
-    const dir = checkCheckpointDir(args.positionals[0]!, 'checkpoint-dir');
+    // a folder as given; anything else (a catalog name, a Hub id) is resolved like any model option
+    const ref = args.positionals[0]!;
+    const dir = existsSync(ref) ? checkCheckpointDir(ref, 'checkpoint-dir') : await resolveModelOption(ref, 'checkpoint-dir');
     const dtype = parseDtype(stringOpt(args, 'dtype'));
     const bar = new ProgressBar('export');
     const onProgress = (done: number, total: number) => bar.update(done, total);
@@ -32,19 +36,25 @@ export const convertCommand: Command = {
       process.stderr.write(`wrote ${TRANSFORMERS_JS_FILES.encoder} and ${TRANSFORMERS_JS_FILES.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
       return 0;
     }
+    // Ctrl-C stops the export, which then removes its temporary folder (exit 130)
+    const ctl = new AbortController();
+    const onSigint = (): void => ctl.abort(new CancelledError());
+    process.once('SIGINT', onSigint);
+    const signal = ctl.signal;
     try {
       if (out) {
-        const m = await exportT5(dir, resolve(out), { dtype, onProgress });
+        const m = await exportT5(dir, resolve(out), { dtype, onProgress, signal });
         bar.done();
         process.stdout.write(`${resolve(out)}\n`);
         process.stderr.write(`exported ${m.config.modelType} (${(m.weightBytes / 1e6).toFixed(1)} MB of ${dtype} weights) in ${(m.exportMs / 1000).toFixed(1)} s\n`);
       } else {
-        const e = await ensureExported(dir, { dtype, onProgress });
+        const e = await ensureExported(dir, { dtype, onProgress, signal });
         bar.done();
         process.stdout.write(`${e.dir}\n`);
         process.stderr.write(e.cached ? 'already exported (cache hit)\n' : `exported in ${(e.manifest.exportMs / 1000).toFixed(1)} s\n`);
       }
     } finally {
+      process.removeListener('SIGINT', onSigint);
       bar.done();
     }
     return 0;

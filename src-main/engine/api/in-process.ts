@@ -1,11 +1,11 @@
 /** The engine in the caller's process: what the CLI uses, and what IPC/HTTP bridges wrap. */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelledError, UserError } from '../errors';
 import { appHome } from '../paths';
 import { defaultDeps, type RunnerDeps } from '../runner/deps';
-import { listEntry, RunHistory } from '../runner/history';
+import { listEntry, RunHistory, stillRunning } from '../runner/history';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { RESULT_FILES, writeSentencesCsv, writeSummaryJson } from '../runner/result-files';
 import { executeRun } from '../runner/runner';
@@ -30,6 +30,17 @@ interface Job {
 function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${t}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Creates the run's folder now, so that an unusable --out fails the request instead of the run after its models loaded. */
+function checkWritableFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`out: cannot write the run's files to '${dir}' (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? (err as Error).message)})`);
+  }
 }
 
 function errorKind(err: unknown): 'user' | 'cancelled' | 'internal' {
@@ -79,10 +90,10 @@ export class InProcessEngine implements EngineApi {
     if (busy) throw new UserError(`${busy.kind} ${busy.runId} is still running: cancel it or wait until it ends`);
     const runId = newRunId();
     const outDir = resolve(plan.spec.outDir ?? join(appHome(), 'runs', runId));
+    checkWritableFolder(outDir);
     const controller = new AbortController();
     const history = this.history() ?? undefined;
     const done = (async () => {
-      mkdirSync(outDir, { recursive: true });
       return executeRun(plan, { runId, outDir, deps: await this.deps(), signal: controller.signal, emit: (e) => this.emit(e), history });
     })();
     const job: Job = { controller, done, active: { runId, kind: plan.kind, variants: [], total: 0, done: 0, stage: null, message: '' } };
@@ -165,7 +176,8 @@ export class InProcessEngine implements EngineApi {
   }
 
   async deleteRun(runId: string): Promise<void> {
-    if (this.jobs.get(runId)?.active) throw new UserError(`run ${runId} is still running: cancel it before deleting it`);
+    // a job of this engine may not be in the history yet (it is recorded once its models are loaded)
+    if (this.jobs.get(runId)?.active) throw stillRunning(runId, process.pid);
     this.requireHistory().delete(runId);
   }
 

@@ -343,7 +343,6 @@ export interface DatasetCatalogEntry {
 
 export type ProgressStage = 'resolve' | 'dataset' | 'export' | 'load' | 'warmup' | 'decode';
 
-/** Events, each tagged with the job (run or sweep) it belongs to. */
 /** The job the engine is running, as a front end needs it to show it again (after a reload or a reconnect). */
 export interface ActiveJob {
   runId: string;
@@ -357,6 +356,7 @@ export interface ActiveJob {
   message: string;
 }
 
+/** Events, each tagged with the job (run or sweep) it belongs to. */
 export type EngineEvent =
   | { type: 'run-started'; runId: string; kind: 'run' | 'sweep'; variants: Variant[]; total: number; environment: Environment; outDir: string }
   | { type: 'progress'; runId: string; stage: ProgressStage; done: number; total: number; message: string }

@@ -5,6 +5,7 @@
 // an unrelated process), is taken over.
 import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { processAlive } from '../process-alive';
 import { sleep } from './http';
 
 /** How often a waiting download looks at the lock again. */
@@ -24,15 +25,6 @@ function read(lock: string): string | undefined {
     return readFileSync(lock, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
 }
 

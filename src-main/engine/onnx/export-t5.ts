@@ -6,6 +6,7 @@ import { openCheckpoint } from '../checkpoint/open';
 import { readT5Config, type T5Config } from '../checkpoint/config';
 import type { CheckpointReader } from '../checkpoint/types';
 import { appHome } from '../paths';
+import { checkOutDir, partialDir, sweepPartials } from './out-dir';
 import { ExternalDataWriter } from './external-data';
 import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
 import { writeT5Weights, type WeightDType } from './t5-weights';
@@ -49,14 +50,15 @@ export interface ExportOptions {
 export async function exportT5(
   checkpointDir: string,
   outDir: string,
-  opts: ExportOptions & { reader?: CheckpointReader; hash?: string } = {},
+  opts: ExportOptions & { reader?: CheckpointReader; hash?: string; keepExisting?: boolean } = {},
 ): Promise<ExportManifest> {
   const started = performance.now();
   const dtype = opts.dtype ?? 'fp32';
   const compute = checkCompute(dtype, opts.compute);
   const cfg = readT5Config(checkpointDir);
+  checkOutDir(outDir, checkpointDir, (d) => existsSync(join(d, EXPORT_FILES.manifest)));
   const reader = opts.reader ?? (await openCheckpoint(checkpointDir));
-  const tmp = `${outDir}.partial-${process.pid}-${Date.now()}`;
+  const tmp = partialDir(outDir);
   mkdirSync(tmp, { recursive: true });
   try {
     const hash = opts.hash ?? (await checkpointHash(reader, join(appHome(), 'hashes')));
@@ -82,8 +84,23 @@ export async function exportT5(
       createdAt: new Date().toISOString(),
     };
     writeFileSync(join(tmp, EXPORT_FILES.manifest), JSON.stringify(manifest, null, 2));
+    if (opts.keepExisting) {
+      // another process may have exported the same key meanwhile (the app beside the CLI): keep its folder, which may be in use
+      const theirs = readManifest(outDir);
+      if (theirs) {
+        rmSync(tmp, { recursive: true, force: true });
+        return theirs;
+      }
+    }
     rmSync(outDir, { recursive: true, force: true });
-    renameSync(tmp, outDir);
+    try {
+      renameSync(tmp, outDir);
+    } catch (err) {
+      const theirs = opts.keepExisting ? readManifest(outDir) : undefined;
+      if (!theirs) throw err;
+      rmSync(tmp, { recursive: true, force: true });
+      return theirs;
+    }
     return manifest;
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -135,7 +152,8 @@ export async function ensureExported(
     const dir = join(root, key);
     const existing = readManifest(dir);
     if (existing) return { dir, manifest: existing, cached: true };
-    const manifest = await exportT5(checkpointDir, dir, { ...opts, dtype, compute, reader, hash });
+    sweepPartials(root);
+    const manifest = await exportT5(checkpointDir, dir, { ...opts, dtype, compute, reader, hash, keepExisting: true });
     return { dir, manifest, cached: false };
   } finally {
     await reader.close();

@@ -18,6 +18,7 @@ import { readT5Config } from '../checkpoint/config';
 import { openCheckpoint } from '../checkpoint/open';
 import { relativeBucket } from '../runtime/position-buckets';
 import { ExternalDataWriter } from './external-data';
+import { checkOutDir, partialDir } from './out-dir';
 import { DT, GraphBuilder } from './graph-builder';
 import { maskedBucket, t5Blocks as B, type T5Ctx } from './t5-graphs';
 import { MASKED_SCORE, writeT5Weights, type WeightTable } from './t5-weights';
@@ -144,8 +145,9 @@ export const TRANSFORMERS_JS_FILES = { encoder: 'onnx/encoder_model.onnx', decod
  */
 export async function exportTransformersJs(checkpointDir: string, outDir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
   const cfg = readT5Config(checkpointDir);
+  checkOutDir(outDir, checkpointDir, (d) => existsSync(join(d, TRANSFORMERS_JS_FILES.encoder)));
   const reader = await openCheckpoint(checkpointDir);
-  const tmp = `${outDir}.partial-${process.pid}-${Date.now()}`;
+  const tmp = partialDir(outDir);
   mkdirSync(join(tmp, 'onnx'), { recursive: true });
   try {
     const graphs = [

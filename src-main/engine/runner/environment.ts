@@ -1,6 +1,6 @@
 /** What a result was measured on: software, hardware, models, data and settings. */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { arch, cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetInfo, Environment, ExecutionProvider, ModelInfo } from '../api/types';
@@ -17,9 +17,9 @@ import type { RunPlan } from './plan';
 /** Files hashed one by one; bigger ones are weights, covered by the checkpoint hash. */
 const SMALL_FILE_BYTES = 16 << 20;
 
-function command(cmd: string, args: string[]): string | null {
+function command(cmd: string, args: string[], timeout = 3000): string | null {
   try {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'ignore'] });
     return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
   } catch {
     return null;
@@ -28,7 +28,8 @@ function command(cmd: string, args: string[]): string | null {
 
 /** nvidia-smi's name, driver and memory of each GPU (a line each), or null without nvidia-smi. */
 export function nvidiaGpus(): string | null {
-  return command('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']);
+  // a GPU without persistence mode can take seconds to answer the first query
+  return command('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], 15_000);
 }
 
 let staticInfo: Pick<Environment, 'appVersion' | 'gitCommit' | 'node' | 'onnxruntime' | 'cpu' | 'gpu' | 'os'> | undefined;
@@ -37,7 +38,9 @@ let staticInfo: Pick<Environment, 'appVersion' | 'gitCommit' | 'node' | 'onnxrun
 function hostInfo(): NonNullable<typeof staticInfo> {
   if (staticInfo) return staticInfo;
   const c = cpus();
-  const commit = command('git', ['-C', appRoot(), 'rev-parse', 'HEAD']);
+  // only the app's own checkout: installed inside someone's research repository, git would name that one
+  const own = command('git', ['-C', appRoot(), 'rev-parse', '--show-toplevel']) === realpathSync(appRoot());
+  const commit = own ? command('git', ['-C', appRoot(), 'rev-parse', 'HEAD']) : null;
   const dirty = commit ? command('git', ['-C', appRoot(), 'status', '--porcelain', '--untracked-files=no']) : null;
   staticInfo = {
     appVersion: appVersion(),
@@ -105,7 +108,7 @@ export function captureEnvironment(
     ep: used.ep,
     ...(used.fallback ? { epFallback: used.fallback } : {}),
     threads: plan.threads ?? 'auto',
-    pipeline: plan.pipeline,
+    pipeline: plan.pipeline && plan.variants.some((v) => v.method === 'bild'),
     models,
     dtype: plan.dtype,
     dataset,

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { ListRunsQuery, RunListEntry, RunStatus, RunSummary, SentenceResult } from '../api/types';
 import { UserError } from '../errors';
 import { appHome } from '../paths';
+import { processAlive } from '../process-alive';
 import { sweepResult } from './pareto';
 import { summarizeVariants } from './summary';
 
@@ -19,15 +20,12 @@ export function defaultHistoryPath(): string {
   return join(appHome(), 'history.sqlite');
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Why a run cannot be deleted yet. */
+export const stillRunning = (runId: string, pid: number): UserError =>
+  new UserError(`run ${runId} is still running (process ${pid}): cancel it before deleting it`);
+
+/** The process writing a run: this one, or another that still exists. */
+const alive = (pid: number): boolean => pid === process.pid || processAlive(pid);
 
 export function listEntry(s: RunSummary): RunListEntry {
   return {
@@ -51,9 +49,13 @@ export class RunHistory {
   private readonly stmts;
 
   constructor(readonly path: string = defaultHistoryPath()) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+    } catch (err) {
+      throw new UserError(`cannot open the run history ${path} (${(err as Error).message}); move the file away to start a new history`);
+    }
     // One fsync per checkpoint instead of per sentence; a power cut may lose the last sentences only.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
@@ -77,6 +79,7 @@ export class RunHistory {
       getRun: this.db.prepare('SELECT summary FROM runs WHERE id = ?'),
       sentences: this.db.prepare('SELECT result FROM sentences WHERE run_id = ? ORDER BY position'),
       deleteRun: this.db.prepare('DELETE FROM runs WHERE id = ?'),
+      runState: this.db.prepare('SELECT status, pid FROM runs WHERE id = ?'),
       stale: this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'"),
     };
     this.recoverInterrupted();
@@ -125,8 +128,12 @@ export class RunHistory {
     return (this.db.prepare(sql).all(...args) as { summary: string }[]).map((r) => listEntry(JSON.parse(r.summary) as RunSummary));
   }
 
+  /** Refuses a run still being written, by this process or another (the CLI beside the app). */
   delete(runId: string): void {
-    if (this.stmts.deleteRun.run(runId).changes === 0) throw new UserError(`no run '${runId}' in the history (${this.path})`);
+    const row = this.stmts.runState.get(runId) as { status: string; pid: number } | undefined;
+    if (!row) throw new UserError(`no run '${runId}' in the history (${this.path})`);
+    if (row.status === 'running' && alive(row.pid)) throw stillRunning(runId, row.pid);
+    this.stmts.deleteRun.run(runId);
   }
 
   close(): void {

@@ -1,11 +1,13 @@
 /**
- * Everything before the first ONNX session: resolve model references, compare the pair's
- * tokenizers (cheap: a fingerprint of the vocabulary) and read the dataset. A bad pair or an
- * empty dataset fails here, before any export or model load.
+ * Everything before the models load: check the execution provider, resolve model references,
+ * compare the pair's tokenizers (cheap: a fingerprint of the vocabulary) and read the dataset. An
+ * unavailable provider, a bad pair or an empty dataset fails here, before any download, export or
+ * model load.
  */
 import type { LoadedDataset } from '../data';
 import { UserError } from '../errors';
 import { checkSameTokenizer } from '../model';
+import { resolveProvider } from '../runtime/providers';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/load-tokenizer';
 import type { ResolvedModelRef, RunnerDeps } from './deps';
 import type { RunPlan } from './plan';
@@ -29,6 +31,7 @@ export async function prepareRun(
   signal: AbortSignal,
   progress: (stage: 'resolve' | 'dataset', message: string) => void,
 ): Promise<PreparedRun> {
+  resolveProvider(plan.ep, plan.allowCpuFallback); // throws when unavailable and no fallback is allowed
   const resolved: PreparedRun['resolved'] = {};
   for (const role of rolesOf(plan)) {
     const ref = plan.models[role]!;

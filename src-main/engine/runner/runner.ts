@@ -132,7 +132,19 @@ async function measure(
   };
   const files = new ResultFiles(ctx.outDir, runId, plan.variants);
   files.writeSummary(summary);
-  ctx.history?.insert(summary);
+  // The history is a copy of what the files hold: when it cannot be written (a locked or full
+  // database, the run deleted by another process) the run goes on without it and says so once.
+  let history = ctx.history;
+  const record = (write: (h: RunHistory) => void): void => {
+    if (!history) return;
+    try {
+      write(history);
+    } catch (err) {
+      history = undefined;
+      console.warn(`bild-bench: the run history stopped recording run ${runId} (${(err as Error).message}); its files in ${ctx.outDir} are complete`);
+    }
+  };
+  record((h) => h.insert(summary));
   ctx.emit({ type: 'run-started', runId, kind: plan.kind, variants: plan.variants, total: examples.length, environment: environment!, outDir: ctx.outDir });
 
   const sentences: SentenceResult[] = [];
@@ -163,7 +175,7 @@ async function measure(
       };
       sentences.push(sentence);
       files.appendSentence(sentence);
-      ctx.history?.appendSentence(runId, sentence);
+      record((h) => h.appendSentence(runId, sentence));
       ctx.emit({ type: 'sentence', runId, sentence });
       ctx.emit({ type: 'progress', runId, stage: 'decode', done: position + 1, total: examples.length, message: '' });
       let gen = 0;
@@ -188,7 +200,7 @@ async function measure(
     : null;
   summary.error = failure ? String((failure as Error).message ?? failure) : null;
   files.writeSummary(summary);
-  ctx.history?.update(summary);
+  record((h) => h.update(summary));
   ctx.emit({ type: 'summary', runId, summary });
   if (failure) throw failure;
   return summary;
