@@ -1,18 +1,21 @@
 // Display formatting only (numbers come computed from the engine).
+/** A number to show: NaN and ±Infinity (IPC keeps them; JSON over HTTP turns them into null) show as missing too. */
+const shown = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
+
 export function num(v: number | null | undefined, digits = 1): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+  return shown(v) ? v.toFixed(digits) : '–';
 }
 
 export function pct(v: number | null | undefined, digits = 1): string {
-  return v === null || v === undefined ? '–' : `${v.toFixed(digits)}%`;
+  return shown(v) ? `${v.toFixed(digits)}%` : '–';
 }
 
 export function share(v: number | null | undefined): string {
-  return v === null || v === undefined ? '–' : `${(v * 100).toFixed(0)}%`;
+  return shown(v) ? `${(v * 100).toFixed(0)}%` : '–';
 }
 
 export function speedup(v: number | null | undefined): string {
-  return v === null || v === undefined ? '–' : `${v.toFixed(2)}×`;
+  return shown(v) ? `${v.toFixed(2)}×` : '–';
 }
 
 export function bytes(n: number): string {

@@ -21,7 +21,7 @@ export function runSpec(c: RunConfig): RunSpec {
   return {
     models: onlyLarge ? { large: c.large } : { small: c.small, large: c.large },
     methods: [...c.methods],
-    bild: { fallback: c.fallback, rollback: c.rollback },
+    bild: c.methods.includes('bild') ? { fallback: c.fallback, rollback: c.rollback } : undefined,
     dataset: datasetRef(c),
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,

@@ -24,6 +24,8 @@ export interface JobView {
   kind: 'run' | 'sweep';
   status: RunStatus | 'starting' | 'idle';
   variants: Variant[];
+  /** Names the per-sentence metric (sentence BLEU or ROUGE-L); null until the job has started. */
+  task: Task | null;
   total: number;
   done: number;
   stage: ProgressStage | null;
@@ -64,7 +66,7 @@ export interface RunConfig {
 }
 
 function emptyJob(kind: 'run' | 'sweep'): JobView {
-  return { runId: null, kind, status: 'idle', variants: [], total: 0, done: 0, stage: null, message: '', sentences: markRaw([]), tick: 0, summary: null, error: null };
+  return { runId: null, kind, status: 'idle', variants: [], task: null, total: 0, done: 0, stage: null, message: '', sentences: markRaw([]), tick: 0, summary: null, error: null };
 }
 
 export const store = reactive({
@@ -94,6 +96,8 @@ export const store = reactive({
   } as RunConfig,
   run: emptyJob('run'),
   sweep: emptyJob('sweep'),
+  /** The sweep grid as typed (kept across tabs); `task` is the task whose paper ranges filled it. */
+  sweepForm: { fallbacks: '', rollbacks: '', includeSmall: true, task: null as Task | null },
   /** The last error a user action caused, shown in a banner. */
   notice: null as string | null,
   /** Bumped when a job ends, so the history reloads. */
@@ -117,6 +121,7 @@ function apply(job: JobView, e: EngineEvent): void {
   switch (e.type) {
     case 'run-started':
       job.variants = e.variants;
+      job.task = e.environment.dataset.task;
       job.total = e.total;
       job.status = 'running';
       break;
@@ -152,6 +157,22 @@ function apply(job: JobView, e: EngineEvent): void {
 function jobEnded(): void {
   store.historyTick++;
   refreshModels().catch(showError);
+}
+
+/** A group's models (models without a group go with every group) that can play `role`. */
+export function groupModels(group: string, role: 'small' | 'large'): ModelCatalogEntry[] {
+  const inGroup = store.models.filter((m) => (m.group ?? 'custom') === group || m.group === null);
+  return inGroup.filter((m) => (role === 'small' ? m.role !== 'large' : m.role === 'large' || m.role === 'custom'));
+}
+
+/** Points the form at a group's pair, keeping a chosen model that belongs to the group. */
+export function selectGroup(group: string): void {
+  const cfg = store.config;
+  cfg.group = group;
+  const smalls = groupModels(group, 'small');
+  const larges = groupModels(group, 'large');
+  if (!smalls.some((m) => m.name === cfg.small)) cfg.small = smalls[0]?.name ?? '';
+  if (!larges.some((m) => m.name === cfg.large)) cfg.large = larges[0]?.name ?? '';
 }
 
 export async function refreshModels(): Promise<void> {
@@ -251,6 +272,7 @@ export async function resync(): Promise<void> {
 async function catchUp(view: JobView, job: ActiveJob): Promise<void> {
   Object.assign(view, { variants: job.variants, total: job.total, done: Math.max(view.done, job.done), stage: job.stage, message: job.message });
   const stored = await call('getRun', job.runId).catch(() => null);
+  view.task ??= stored?.summary.environment?.dataset.task ?? null;
   const have = new Set(view.sentences.map((x) => x.position));
   const missing = (stored?.sentences ?? []).filter((x) => !have.has(x.position));
   if (missing.length > 0) {

@@ -69,6 +69,14 @@ describe('BiLD Bench UI over the local server', () => {
     await expect.poll(() => demoLarge.getByTestId('disk-state').textContent()).toBe('embedded');
     await expect.poll(() => page.locator('tr[data-model="iwslt2017-de-en/large"] button', { hasText: 'Download' }).count()).toBe(1);
     await page.screenshot({ path: join(shots, 'models.png'), fullPage: true });
+    // "use this pair" points the run form at the group's models, also when the form is not on screen
+    await page.getByTestId('tab-run').click();
+    await page.getByTestId('group').selectOption('iwslt2017-de-en');
+    expect(await page.getByTestId('large-model').inputValue()).toBe('iwslt2017-de-en/large');
+    await page.getByTestId('tab-models').click();
+    await page.locator('div.group').filter({ has: page.locator('tr[data-model="demo/large"]') }).getByText('use this pair').click();
+    await page.getByTestId('tab-run').click();
+    expect([await page.getByTestId('small-model').inputValue(), await page.getByTestId('large-model').inputValue()]).toEqual(['demo/small', 'demo/large']);
   });
 
   it('runs large + BiLD on 10 demo sentences with live rows and chart, then the summary', async () => {
@@ -182,6 +190,10 @@ describe('BiLD Bench UI over the local server', () => {
     await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
     await expect.poll(() => page.getByTestId('sweep-grid').locator('tbody tr').count()).toBe(2);
     await page.getByTestId('pareto-chart').waitFor();
+    // the grid as typed survives a visit to another tab
+    await page.getByTestId('tab-history').click();
+    await page.getByTestId('tab-sweep').click();
+    expect([await page.getByTestId('sweep-fb').inputValue(), await page.getByTestId('sweep-rb').inputValue()]).toEqual(['0.5, 0.9', '2, 6']);
     await page.screenshot({ path: join(shots, 'sweep.png'), fullPage: true });
   });
 

@@ -152,6 +152,8 @@ export class InProcessEngine implements EngineApi {
         s.summaries.map((v) => ({
           runId: s.runId,
           variant: v.variant,
+          method: v.method,
+          bild: v.bild,
           quality: v.quality.primary,
           qualityName: v.quality.primaryName,
           meanMs: v.latencyMs.mean,

@@ -297,6 +297,8 @@ export interface RunListEntry {
   plannedSentences: number;
   /** Per variant: quality and speedup, for the history table. */
   headline: { variant: string; quality: number; speedup: number | null }[];
+  /** What `headline`'s quality is (BLEU, ROUGE-Lsum); null before any variant finished. */
+  qualityName: string | null;
 }
 
 export interface RunDetail {
@@ -307,7 +309,19 @@ export interface RunDetail {
 export interface RunComparison {
   runs: RunListEntry[];
   /** One row per (run, variant). */
-  rows: { runId: string; variant: string; quality: number; qualityName: string; meanMs: number; speedup: number | null; fallbackPct: number; rollbackPct: number }[];
+  rows: {
+    runId: string;
+    variant: string;
+    method: Method;
+    /** BiLD's thresholds; null for the other methods. */
+    bild: BildThresholds | null;
+    quality: number;
+    qualityName: string;
+    meanMs: number;
+    speedup: number | null;
+    fallbackPct: number;
+    rollbackPct: number;
+  }[];
 }
 
 export interface ExportRequest {

@@ -41,6 +41,7 @@ export function listEntry(s: RunSummary): RunListEntry {
     sentences: s.sentences,
     plannedSentences: s.plannedSentences,
     headline: s.summaries.map((v) => ({ variant: v.variant, quality: v.quality.primary, speedup: v.speedup })),
+    qualityName: s.summaries[0]?.quality.primaryName ?? null,
   };
 }
 
