@@ -134,6 +134,7 @@ describe('in-process engine', () => {
   it('refuses a threshold that is not a number (an emptied form field arrives as "")', async () => {
     await expect(engine.startRun(spec({ methods: ['bild'], bild: { fallback: '' as unknown as number } }))).rejects.toThrow('bild_fallback: "" must be a number within 0..1');
     await expect(engine.startRun(spec({ methods: ['bild'], bild: { rollback: '' as unknown as number } }))).rejects.toThrow('bild_rollback: "" must be a positive number');
+    await expect(engine.startRun(spec({ dataset: { name: 'demo', limit: '' as unknown as number } }))).rejects.toThrow('limit: "" must be an integer >= 1');
   });
 
   it('marks runs of a dead process interrupted and summarizes their stored sentences', () => {

@@ -35,7 +35,8 @@ export interface RunPlan {
 
 function int(name: string, v: number | undefined, min: number, dflt: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min) throw new UserError(`${name}: ${v} must be an integer >= ${min}`);
+  // JSON.stringify: an emptied form field arrives as '' and would print as nothing
+  if (!Number.isInteger(v) || v < min) throw new UserError(`${name}: ${JSON.stringify(v)} must be an integer >= ${min}`);
   return v;
 }
 
