@@ -38,7 +38,7 @@ export class WorkerEngineClient implements HostApi {
   private readonly listeners = new Set<HostEventListener>();
   private nextId = 1;
   private dead: Error | null = null;
-  /** Jobs started or heard of that have not ended: told of the failure if the worker dies. */
+  /** Jobs started through this client (every job of its worker) that have not ended: told of the failure if the worker dies. */
   private readonly liveJobs = new Set<string>();
   /** Ids of start requests awaiting their reply. */
   private readonly starts = new Set<number>();
@@ -63,7 +63,6 @@ export class WorkerEngineClient implements HostApi {
     if (m.kind === 'event') {
       const e = m.event;
       if (e.type === 'run-finished' || e.type === 'error') this.liveJobs.delete(e.runId);
-      else if (e.type !== 'download') this.liveJobs.add(e.runId);
       this.emit(e);
       return;
     }

@@ -59,8 +59,9 @@ function splitRecord(settings: HubSettings, req: DatasetParquetRequest, commit: 
 
 function recordSplit(settings: HubSettings, req: DatasetParquetRequest, commit: string, files: string[]): void {
   const record = splitRecord(settings, req, commit);
+  const root = snapshotDir(repoCache(settings.cacheDir, 'dataset', req.dataset), commit);
   mkdirSync(join(record, '..'), { recursive: true });
-  writeFileAtomicSync(record, JSON.stringify({ files: files.map((f) => relative(snapshotDir(repoCache(settings.cacheDir, 'dataset', req.dataset), commit), f).split(sep).join('/')) }));
+  writeFileAtomicSync(record, JSON.stringify({ files: files.map((f) => relative(root, f).split(sep).join('/')) }));
 }
 
 /** The cached files of a split, or why there are none to use: `missing`, or `incomplete` (no record of a finished download, or a recorded file gone). */
@@ -68,15 +69,14 @@ function cachedSplitFiles(settings: HubSettings, req: DatasetParquetRequest, rev
   const rc = repoCache(settings.cacheDir, 'dataset', req.dataset);
   const commit = readCachedRef(rc, revision);
   if (!commit) return 'missing';
-  const found = splitFilesIn(snapshotDir(rc, commit), req);
-  if (found.length === 0) return 'missing';
+  const root = snapshotDir(rc, commit);
+  if (splitFilesIn(root, req).length === 0) return 'missing';
   let recorded: string[];
   try {
     recorded = (JSON.parse(readFileSync(splitRecord(settings, req, commit), 'utf8')) as { files: string[] }).files;
   } catch {
     return 'incomplete';
   }
-  const root = snapshotDir(rc, commit);
   if (!recorded.every((f) => existsSync(join(root, f)))) return 'incomplete';
   return { files: recorded.map((f) => join(root, f)), commit };
 }
