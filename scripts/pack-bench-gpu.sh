@@ -17,9 +17,9 @@ rm -rf "$out" && mkdir -p "$out/resources/models" "$out/resources/datasets" "$ou
 # sharp (images) is never used by the engine: an empty stand-in keeps transformers.js loading.
 stub=$(mktemp -d)/sharp.mjs
 echo "export default function sharp() { throw new Error('sharp is not packed'); }" > "$stub"
-npx esbuild src-main/bench/bench-gpu.ts --bundle --platform=node --format=esm --target=node20 \
+npx esbuild src-main/bench/bench-gpu.ts --bundle --platform=node --format=esm --target=node22 \
   --outfile="$out/bench-gpu.mjs" --alias:sharp="$stub" --log-level=warning \
-  --external:onnxruntime-node --external:onnxruntime-common --external:onnxruntime-web --external:better-sqlite3 \
+  --external:onnxruntime-node --external:onnxruntime-common --external:onnxruntime-web \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 rm -rf "$(dirname "$stub")"
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * A module that registers tsx's loader, then imports the worker's .ts entry. Node 20 does not apply
+ * A module that registers tsx's loader, then imports the worker's .ts entry. Node does not apply
  * hooks from `execArgv: ['--import', 'tsx']` to a worker's own entry module, so from source
  * (tests, tsx) a worker starts from this bootstrap instead.
  */

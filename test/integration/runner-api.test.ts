@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEngine, type EngineApi, type EngineEvent, type RunSpec, type RunSummary } from '../../src-main/engine/api';
-import Database from 'better-sqlite3';
 import { parseCsv } from '../../src-main/engine/runner/csv';
 import { RunHistory } from '../../src-main/engine/runner/history';
+import { openDatabase } from '../../src-main/engine/runner/sqlite';
 import { MODELS } from '../helpers/paths';
 
 const home = mkdtempSync(join(tmpdir(), 'bild-runner-api-'));
@@ -117,8 +117,8 @@ describe('in-process engine', () => {
     let runId = '';
     const off = engine.subscribe((e) => {
       if (e.runId !== runId || e.type !== 'sentence' || e.sentence.position !== 0) return;
-      const db = new Database(join(home, 'history.sqlite'));
-      db.pragma('foreign_keys = ON');
+      const db = openDatabase(join(home, 'history.sqlite'));
+      db.exec('PRAGMA foreign_keys = ON');
       db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
       db.close();
     });

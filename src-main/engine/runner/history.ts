@@ -6,12 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ListRunsQuery, RunListEntry, RunStatus, RunSummary, SentenceResult } from '../api/types';
 import { UserError } from '../errors';
 import { appHome } from '../paths';
 import { processAlive } from '../process-alive';
 import { sweepResult } from './pareto';
+import { openDatabase } from './sqlite';
 import { summarizeVariants } from './summary';
 
 const DB_SCHEMA = 1;
@@ -45,22 +46,46 @@ export function listEntry(s: RunSummary): RunListEntry {
   };
 }
 
+type Statements = Record<'insertRun' | 'updateRun' | 'insertSentence' | 'getRun' | 'sentences' | 'deleteRun' | 'runState' | 'stale', StatementSync>;
+
+/** SQLite's result codes for a file that is not a (sound) database: only then is moving it away the fix. */
+const DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
+
+function openError(path: string, err: unknown): UserError {
+  if (err instanceof UserError) return err;
+  const e = err as Error & { errcode?: number };
+  const advice = e.errcode !== undefined && DAMAGED.has(e.errcode) ? '; the file is damaged: move it away to start a new history' : '';
+  return new UserError(`cannot open the run history ${path} (${e.message})${advice}`);
+}
+
 export class RunHistory {
-  private readonly db: Database.Database;
-  private readonly stmts;
+  private readonly db: DatabaseSync;
+  private readonly stmts: Statements;
 
   constructor(readonly path: string = defaultHistoryPath()) {
     try {
       mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
+      this.db = openDatabase(path);
     } catch (err) {
-      throw new UserError(`cannot open the run history ${path} (${(err as Error).message}); move the file away to start a new history`);
+      throw openError(path, err);
     }
+    try {
+      this.stmts = this.prepare();
+    } catch (err) {
+      this.db.close();
+      throw openError(path, err);
+    }
+    this.recoverInterrupted();
+  }
+
+  /** Sets the database up (same schema and settings as every earlier version) and prepares the statements. */
+  private prepare(): Statements {
+    const db = this.db;
+    db.exec('PRAGMA journal_mode = WAL');
     // One fsync per checkpoint instead of per sentence; a power cut may lose the last sentences only.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS runs (
         id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL,
@@ -69,21 +94,20 @@ export class RunHistory {
         run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position INTEGER NOT NULL,
         result TEXT NOT NULL, PRIMARY KEY (run_id, position));
     `);
-    this.db.pragma('foreign_keys = ON');
-    const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;
-    if (!v) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(DB_SCHEMA));
-    else if (Number(v.value) > DB_SCHEMA) throw new UserError(`${path} was written by a newer bild-bench (history schema ${v.value})`);
-    this.stmts = {
-      insertRun: this.db.prepare('INSERT INTO runs (id, kind, status, started_at, pid, summary) VALUES (?, ?, ?, ?, ?, ?)'),
-      updateRun: this.db.prepare('UPDATE runs SET status = ?, summary = ? WHERE id = ?'),
-      insertSentence: this.db.prepare('INSERT OR REPLACE INTO sentences (run_id, position, result) VALUES (?, ?, ?)'),
-      getRun: this.db.prepare('SELECT summary FROM runs WHERE id = ?'),
-      sentences: this.db.prepare('SELECT result FROM sentences WHERE run_id = ? ORDER BY position'),
-      deleteRun: this.db.prepare('DELETE FROM runs WHERE id = ?'),
-      runState: this.db.prepare('SELECT status, pid FROM runs WHERE id = ?'),
-      stale: this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'"),
+    db.exec('PRAGMA foreign_keys = ON');
+    const v = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;
+    if (!v) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(DB_SCHEMA));
+    else if (Number(v.value) > DB_SCHEMA) throw new UserError(`${this.path} was written by a newer bild-bench (history schema ${v.value})`);
+    return {
+      insertRun: db.prepare('INSERT INTO runs (id, kind, status, started_at, pid, summary) VALUES (?, ?, ?, ?, ?, ?)'),
+      updateRun: db.prepare('UPDATE runs SET status = ?, summary = ? WHERE id = ?'),
+      insertSentence: db.prepare('INSERT OR REPLACE INTO sentences (run_id, position, result) VALUES (?, ?, ?)'),
+      getRun: db.prepare('SELECT summary FROM runs WHERE id = ?'),
+      sentences: db.prepare('SELECT result FROM sentences WHERE run_id = ? ORDER BY position'),
+      deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
+      runState: db.prepare('SELECT status, pid FROM runs WHERE id = ?'),
+      stale: db.prepare("SELECT id, pid FROM runs WHERE status = 'running'"),
     };
-    this.recoverInterrupted();
   }
 
   private recoverInterrupted(): void {
@@ -116,7 +140,7 @@ export class RunHistory {
   }
 
   sentences(runId: string): SentenceResult[] {
-    return (this.stmts.sentences.all(runId) as { result: string }[]).map((r) => JSON.parse(r.result) as SentenceResult);
+    return (this.stmts.sentences.all(runId) as unknown as { result: string }[]).map((r) => JSON.parse(r.result) as SentenceResult);
   }
 
   list(q: ListRunsQuery = {}): RunListEntry[] {
@@ -126,7 +150,7 @@ export class RunHistory {
     if (q.kind) where.push('kind = ?'), args.push(q.kind);
     const sql = `SELECT summary FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started_at DESC, id DESC${q.limit ? ' LIMIT ?' : ''}`;
     if (q.limit) args.push(q.limit);
-    return (this.db.prepare(sql).all(...args) as { summary: string }[]).map((r) => listEntry(JSON.parse(r.summary) as RunSummary));
+    return (this.db.prepare(sql).all(...args) as unknown as { summary: string }[]).map((r) => listEntry(JSON.parse(r.summary) as RunSummary));
   }
 
   /** Refuses a run still being written, by this process or another (the CLI beside the app). */
