@@ -86,18 +86,21 @@ export function fetchElectron() {
       if (tty) process.stderr.write('\n');
       rmSync(tmp, { recursive: true, force: true });
       if (code === 0 && electronBinary()) return resolve({ ok: true });
-      // install.js prints the error's stack: its first line is the reason.
-      let reason = signal ? `no data for ${STALL_S} s` : (stderr.split('\n').find((l) => l.trim()) ?? `the installer exited with ${code}`).trim();
+      // install.js prints the error's stack; its "SomeError: ..." line is the reason (Node's own
+      // errors start with a source excerpt).
+      const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+      let reason = signal ? `no data for ${STALL_S} s` : (lines.find((l) => /^\w*(Error|Exception)\b/.test(l)) ?? lines[0] ?? `the installer exited with ${code}`);
       if (/fetch failed/.test(reason)) reason = `${reason} (${await whyUnreachable(process.env.ELECTRON_MIRROR ?? GITHUB)})`;
       resolve({ ok: false, why: reason.length > 240 ? `${reason.slice(0, 240)}…` : reason });
     });
   });
 }
 
-/** The built app in Electron (electron-vite preview); its exit code. */
+/** The built app in Electron (electron-vite preview, which builds first only when out/ is missing); its exit code. */
 export function startApp() {
+  const built = existsSync(join(dirname(import.meta.dirname), 'out', 'main', 'index.js'));
   // npx is npx.cmd on Windows, which only a shell finds
-  return spawnSync('npx', ['electron-vite', 'preview'], { stdio: 'inherit', shell: process.platform === 'win32' }).status;
+  return spawnSync('npx', ['electron-vite', 'preview', ...(built ? ['--skipBuild'] : [])], { stdio: 'inherit', shell: process.platform === 'win32' }).status;
 }
 
 export const retryHint = () =>
