@@ -171,10 +171,11 @@ async function downloadLocked(settings: HubSettings, job: BlobJob, control: Down
     await control.whileRunning();
     if (have < job.size || job.size === 0) {
       let progressed = false;
+      const request = control.requestSignal();
       try {
         const headers: Record<string, string> = { ...authHeaders(settings, url), 'accept-encoding': 'identity' };
         if (have > 0) headers.range = `bytes=${have}-`;
-        const signal = control.requestSignal;
+        const signal = request.signal;
         const res = await fetch(url, { headers, redirect: 'follow', signal });
         if (res.status === 416) {
           // The server has nothing past what we hold: start over (the checksum decides).
@@ -238,6 +239,8 @@ async function downloadLocked(settings: HubSettings, job: BlobJob, control: Down
         cb.onRetry({ attempt: failures, maxRetries: settings.maxRetries, delayMs, reason: lastReason });
         await sleep(delayMs, control.signal);
         continue;
+      } finally {
+        request.release();
       }
     }
     if (have > job.size) {

@@ -1,5 +1,6 @@
 import { CancelledError } from '../errors';
 import { abortReason } from './http';
+import { linkSignal, type LinkedSignal } from './linked-signal';
 
 /** Thrown into an in-flight request when the user pauses; the downloader resumes with Range. */
 export class PauseInterrupt extends Error {
@@ -17,12 +18,23 @@ export class DownloadController {
   private pausedFlag = false;
   private waiters: Array<() => void> = [];
   private listeners: Array<(paused: boolean) => void> = [];
+  private readonly unhook: () => void = () => undefined;
 
+  /** `outer` cancels the download; `release()` unhooks from it when the download is over. */
   constructor(outer?: AbortSignal) {
-    if (outer) {
-      if (outer.aborted) this.cancel();
-      else outer.addEventListener('abort', () => this.cancel(), { once: true });
+    if (!outer) return;
+    if (outer.aborted) {
+      this.cancel();
+      return;
     }
+    const onAbort = (): void => this.cancel();
+    outer.addEventListener('abort', onAbort, { once: true });
+    this.unhook = () => outer.removeEventListener('abort', onAbort);
+  }
+
+  /** Stops following the signal given to the constructor (the caller's, which may outlive this download). */
+  release(): void {
+    this.unhook();
   }
 
   /** Fires on cancel only. */
@@ -30,18 +42,9 @@ export class DownloadController {
     return this.cancelCtl.signal;
   }
 
-  /**
-   * Fires on cancel or pause: what a single request should listen to. Built by hand rather than
-   * with AbortSignal.any: on Node 20 a composite signal can be collected while a request still
-   * depends on it, and a cancel then never reaches that request.
-   */
-  get requestSignal(): AbortSignal {
-    const ctl = new AbortController();
-    for (const s of [this.cancelCtl.signal, this.pauseCtl.signal]) {
-      if (s.aborted) ctl.abort(s.reason);
-      else s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
-    }
-    return ctl.signal;
+  /** Fires on cancel or pause: what a single request should listen to; released when the request ends. */
+  requestSignal(): LinkedSignal {
+    return linkSignal(this.cancelCtl.signal, this.pauseCtl.signal);
   }
 
   get isPaused(): boolean {

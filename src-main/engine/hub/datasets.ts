@@ -141,34 +141,38 @@ export async function fetchDatasetParquet(
     if (typeof cached === 'string') throw notCachedError(settings, req, cached, 'offline mode is on');
     return cached;
   }
-  const control = controllerFor(opts);
-  const api = new HubApi(settings, (info) => emit({ type: 'retry', ...info }));
-  let commit: string;
+  const { control, done } = controllerFor(opts);
   try {
-    commit = await api.resolveRevision('dataset', req.dataset, revision, control.signal);
-  } catch (err) {
-    if (!(err instanceof HubNetworkError)) throw err;
-    const cached = cachedSplitFiles(settings, req, revision);
-    if (cached === 'missing') throw err;
-    if (cached === 'incomplete') throw notCachedError(settings, req, cached, `the Hub is unreachable (${err.message})`);
-    emit({ type: 'offline', reason: err.message });
-    return cached;
+    const api = new HubApi(settings, (info) => emit({ type: 'retry', ...info }));
+    let commit: string;
+    try {
+      commit = await api.resolveRevision('dataset', req.dataset, revision, control.signal);
+    } catch (err) {
+      if (!(err instanceof HubNetworkError)) throw err;
+      const cached = cachedSplitFiles(settings, req, revision);
+      if (cached === 'missing') throw err;
+      if (cached === 'incomplete') throw notCachedError(settings, req, cached, `the Hub is unreachable (${err.message})`);
+      emit({ type: 'offline', reason: err.message });
+      return cached;
+    }
+    let listing: RepoFile[];
+    try {
+      listing = await api.listFiles('dataset', req.dataset, commit, req.config, control.signal);
+    } catch (err) {
+      if (err instanceof UserError && !(err instanceof HubNetworkError)) throw await missingSplitError(api, req, control.signal);
+      throw err;
+    }
+    const files = listing.filter((f) => isSplitParquet(f.path, req.config, req.split)).sort((a, b) => byNaturalPath(a.path, b.path));
+    if (files.length === 0) throw await missingSplitError(api, req, control.signal);
+    const local = await downloadRepoFiles(
+      settings,
+      { repoType: 'dataset', repoId: req.dataset, commit, files },
+      { ...opts, controller: control },
+    );
+    recordSplit(settings, req, commit, local);
+    await writeRef(repoCache(settings.cacheDir, 'dataset', req.dataset), revision, commit);
+    return { files: local, commit };
+  } finally {
+    done();
   }
-  let listing: RepoFile[];
-  try {
-    listing = await api.listFiles('dataset', req.dataset, commit, req.config, control.signal);
-  } catch (err) {
-    if (err instanceof UserError && !(err instanceof HubNetworkError)) throw await missingSplitError(api, req, control.signal);
-    throw err;
-  }
-  const files = listing.filter((f) => isSplitParquet(f.path, req.config, req.split)).sort((a, b) => byNaturalPath(a.path, b.path));
-  if (files.length === 0) throw await missingSplitError(api, req, control.signal);
-  const local = await downloadRepoFiles(
-    settings,
-    { repoType: 'dataset', repoId: req.dataset, commit, files },
-    { ...opts, controller: control },
-  );
-  recordSplit(settings, req, commit, local);
-  await writeRef(repoCache(settings.cacheDir, 'dataset', req.dataset), revision, commit);
-  return { files: local, commit };
 }

@@ -1,4 +1,5 @@
 import { CancelledError, UserError } from '../errors';
+import { linkSignal } from './linked-signal';
 import type { HubSettings, RepoType } from './settings';
 
 /** A Hub answer that means the request cannot succeed as asked (missing repo, no access, ...). */
@@ -92,24 +93,27 @@ export function backoffDelay(settings: HubSettings, attempt: number): number {
 }
 
 /**
- * One HTTP request to the Hub (Node's fetch) with retries and exponential backoff on network
- * errors and 5xx/429 answers. Other answers (2xx, 3xx with redirect 'manual', 4xx) are returned.
+ * One API request to the Hub (Node's fetch) with retries and exponential backoff on network
+ * errors and 5xx/429 answers. Other answers (2xx, 3xx with redirect 'manual', 4xx) are returned,
+ * their (small, JSON or text) body already read within the attempt: a body cut off mid-way is
+ * retried too, and the attempt's abort link to `opts.signal` is released when it ends.
  */
 export async function hubRequest(settings: HubSettings, url: string, opts: RequestOptions = {}): Promise<Response> {
   let lastReason = '';
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw abortReason(opts.signal);
+    const request = linkSignal(opts.signal);
     try {
       const res = await fetch(url, {
         method: opts.method ?? 'GET',
         headers: { ...authHeaders(settings, url), ...opts.headers },
         redirect: opts.redirect ?? 'follow',
-        signal: opts.signal,
+        signal: request.signal,
       });
-      if (!isRetryableStatus(res.status)) return res;
+      if (!isRetryableStatus(res.status)) return await readWhole(res);
       lastReason = `HTTP ${res.status} ${res.statusText}`.trim();
+      if (attempt >= settings.maxRetries) return await readWhole(res);
       await res.body?.cancel().catch(() => undefined);
-      if (attempt >= settings.maxRetries) return res;
     } catch (err) {
       if (opts.signal?.aborted) throw abortReason(opts.signal);
       lastReason = describeNetworkError(err);
@@ -117,11 +121,19 @@ export async function hubRequest(settings: HubSettings, url: string, opts: Reque
         throw new HubNetworkError(
           `could not reach ${settings.endpoint} (${lastReason}) after ${settings.maxRetries} retries`,
         );
+    } finally {
+      request.release();
     }
     const delayMs = backoffDelay(settings, attempt + 1);
     opts.onRetry?.({ attempt: attempt + 1, maxRetries: settings.maxRetries, delayMs, reason: lastReason });
     await sleep(delayMs, opts.signal);
   }
+}
+
+/** The same answer with its body in memory (a redirect's or HEAD's body is empty). */
+async function readWhole(res: Response): Promise<Response> {
+  const body = await res.arrayBuffer();
+  return new Response(body.byteLength ? body : null, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 async function errorText(res: Response): Promise<string> {

@@ -64,7 +64,7 @@ export async function downloadModel(repoId: string, opts: ModelDownloadOptions =
     emit({ type: 'done', folder: cached.folder, commit: cached.commit });
     return cached;
   }
-  const control = controllerFor(opts);
+  const { control, done } = controllerFor(opts);
   try {
     const api = new HubApi(settings, (info) => emit({ type: 'retry', ...info }));
     let commit: string;
@@ -101,5 +101,7 @@ export async function downloadModel(repoId: string, opts: ModelDownloadOptions =
     // Once cancelled, whatever a request threw (an AbortError, a reset connection) means "cancelled".
     if (control.signal.aborted) throw abortReason(control.signal);
     throw err;
+  } finally {
+    done();
   }
 }

@@ -42,8 +42,14 @@ function fileBytes(f: RepoFile): number {
   return f.lfs?.size ?? f.size;
 }
 
-export function controllerFor(opts: DownloadOptions): DownloadController {
-  return opts.controller ?? new DownloadController(opts.signal);
+/**
+ * The download's controller: the caller's, or one made from `opts.signal` for this download
+ * only; `done()` unhooks the latter from that signal (which may serve many downloads).
+ */
+export function controllerFor(opts: DownloadOptions): { control: DownloadController; done(): void } {
+  if (opts.controller) return { control: opts.controller, done: () => undefined };
+  const control = new DownloadController(opts.signal);
+  return { control, done: () => control.release() };
 }
 
 /**
@@ -56,7 +62,7 @@ export async function downloadRepoFiles(
   opts: DownloadOptions = {},
 ): Promise<string[]> {
   const emit: ProgressListener = opts.onProgress ?? (() => undefined);
-  const control = controllerFor(opts);
+  const { control, done } = controllerFor(opts);
   const api = new HubApi(settings, (info) => emit({ type: 'retry', ...info }));
   const rc: RepoCache = repoCache(settings.cacheDir, req.repoType, req.repoId);
   const unsubscribe = control.onPauseChange((p) => emit({ type: p ? 'paused' : 'resumed' }));
@@ -64,6 +70,7 @@ export async function downloadRepoFiles(
     return await fetchPlanned(settings, req, opts, control, api, rc, emit);
   } finally {
     unsubscribe();
+    done();
   }
 }
 
