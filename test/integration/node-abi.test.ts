@@ -41,3 +41,11 @@ describe.each(others)('the CLI under Node %s', (version) => {
     expect(entries).toEqual([expect.objectContaining({ runId, status: 'completed', sentences: 5, label: `abi-${abi}` })]);
   });
 });
+
+describe('the CLI under a Node older than 22.13', () => {
+  it('says which Node it needs and how to get it, before anything else', { timeout: 400_000 }, () => {
+    const r = spawnSync(nodeBinary('20.20.2'), ['bin/bild-bench.js', 'runs', 'list'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BILD_BENCH_HOME: join(home, 'old') } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('bild-bench: error: Node.js >= 22.13 is needed (this is 20.20.2); `source scripts/use-node.sh` in the package folder fetches one\n');
+  });
+});
