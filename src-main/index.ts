@@ -3,7 +3,7 @@
 import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IPC_EVENT, IPC_REQUEST, isRemoteMethod, remoteArgsRefusal, type RpcReply } from './host/protocol';
+import { IPC_EVENT, IPC_REQUEST, isRemoteMethod, type RpcReply } from './host/protocol';
 import { WorkerEngineClient } from './host/worker-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,9 +47,8 @@ void app.whenReady().then(() => {
   ipcMain.handle(IPC_REQUEST, async (e, method: unknown, args: unknown): Promise<RpcReply> => {
     if (!trustedSender(e)) return { error: { message: 'untrusted sender', userError: false } };
     if (!isRemoteMethod(method) || !Array.isArray(args)) return { error: { message: `unknown method '${String(method)}'`, userError: true } };
-    const refusal = remoteArgsRefusal(method, args);
-    if (refusal) return { error: { message: refusal, userError: true } };
-    return client.request(method, args).catch((err: Error) => ({ error: { message: err.message, userError: false } }));
+    // argument types, CLI-only options and paths outside the allowed folders are refused in the worker
+    return client.remoteRequest(method, args).catch((err: Error) => ({ error: { message: err.message, userError: false } }));
   });
   client.subscribeAll((event) => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, event);

@@ -4,9 +4,12 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { HostEngine } from './host-engine';
 import type { ClientMessage, WorkerMessage } from './protocol';
+import { dispatchRemote } from './remote-gate';
 import { dispatch } from './rpc';
 
-const port = (workerData as { port?: MessagePort } | null)?.port;
+const data = workerData as { port?: MessagePort; allowedFolders?: string[] } | null;
+const port = data?.port;
+const extraFolders = data?.allowedFolders ?? [];
 if (!port) throw new Error('engine-worker must run as a worker thread started by WorkerEngineClient');
 
 const engine = new HostEngine();
@@ -17,8 +20,8 @@ function handle(msg: ClientMessage): void {
     void engine.close().finally(() => post({ kind: 'reply', id: -1, reply: { result: null } }));
     return;
   }
-  const { id, method, args } = msg.request;
-  void dispatch(engine, method, args).then((reply) => post({ kind: 'reply', id, reply }));
+  const { id, method, args, remote } = msg.request;
+  void (remote ? dispatchRemote(engine, method, args, extraFolders) : dispatch(engine, method, args)).then((reply) => post({ kind: 'reply', id, reply }));
 }
 
 // Decoding yields to the event loop at least every 20 ms (runtime/session.ts yieldIfDue), so

@@ -102,7 +102,7 @@ export function isRemoteMethod(m: unknown): m is RequestMethod {
   return isRequestMethod(m) && m !== 'exportRun';
 }
 
-/** Why a remote request must be refused although the engine would take it: a run's `outDir` is any folder too. */
+/** Why a remote request must be refused although the engine would take it: a run's `outDir` is any folder too (one of the host/remote-gate.ts checks). */
 export function remoteArgsRefusal(method: RequestMethod, args: unknown[]): string | undefined {
   const spec = args[0];
   if ((method === 'startRun' || method === 'startSweep') && typeof spec === 'object' && spec !== null && 'outDir' in spec)
@@ -121,6 +121,8 @@ export interface RpcRequest {
   id: number;
   method: RequestMethod;
   args: unknown[];
+  /** From the app's page (IPC, HTTP): the worker checks it first (host/remote-gate.ts). */
+  remote?: boolean;
 }
 
 /** Worker → client messages. */

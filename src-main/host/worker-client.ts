@@ -24,6 +24,8 @@ export interface WorkerClientOptions {
   workerFile?: string;
   /** Environment of the worker (default: a copy of process.env now). */
   env?: Record<string, string | undefined>;
+  /** Folders beyond the app's own whose files remote requests may name (`serve --allow`). */
+  allowedFolders?: string[];
 }
 
 interface Pending {
@@ -49,7 +51,7 @@ export class WorkerEngineClient implements HostApi {
     this.port = port1;
     this.worker = new Worker(workerEntry(import.meta.url, 'engine-worker', opts.workerFile), {
       env: opts.env ?? { ...process.env },
-      workerData: { port: port2 },
+      workerData: { port: port2, allowedFolders: opts.allowedFolders ?? [] },
       transferList: [port2],
     });
     this.port.on('message', (m: WorkerMessage) => this.onMessage(m));
@@ -93,11 +95,16 @@ export class WorkerEngineClient implements HostApi {
     });
   }
 
-  /** The raw envelope, for bridges (IPC, HTTP) that pass it on unchanged. `args` must be plain JSON. */
-  request(method: RequestMethod, args: unknown[]): Promise<RpcReply> {
+  /** The raw envelope of a trusted caller's request (no checks beyond the engine's own). `args` must be plain JSON. */
+  request(method: RequestMethod, args: unknown[], remote = false): Promise<RpcReply> {
     const id = this.nextId++;
     if (method === 'startRun' || method === 'startSweep') this.starts.add(id);
-    return this.send(id, { kind: 'request', request: { id, method, args } });
+    return this.send(id, { kind: 'request', request: { id, method, args, remote } });
+  }
+
+  /** The raw envelope, for bridges (IPC, HTTP) that pass on the app page's requests: the worker checks them first (host/remote-gate.ts). */
+  remoteRequest(method: RequestMethod, args: unknown[]): Promise<RpcReply> {
+    return this.request(method, args, true);
   }
 
   /** A typed call; rejects with a UserError when the engine raised one. */

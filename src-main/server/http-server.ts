@@ -1,16 +1,19 @@
 // The local HTTP front end: the built renderer, POST /api/<method> (JSON array of arguments ->
-// {result} | {error}) and GET /api/events (Server-Sent Events). Binds 127.0.0.1 only; the engine
-// itself runs in the worker behind `backend`, never on this thread.
+// {result} | {error}) and GET /api/events (Server-Sent Events). Binds 127.0.0.1 only, and every
+// request needs the server's token (auth.ts); the engine itself runs in the worker behind
+// `backend`, never on this thread, which also checks each request's arguments (host/remote-gate.ts).
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { isRemoteMethod, remoteArgsRefusal, type HostEventListener, type RequestMethod, type RpcReply } from '../host/protocol';
+import { isRemoteMethod, type HostEventListener, type RequestMethod, type RpcReply } from '../host/protocol';
+import { tokenProblem, TokenAuth, unauthorized } from './auth';
 import { serveStatic } from './static-files';
 
 /** What the server forwards to: the worker client (or anything answering the same envelope). */
 export interface ApiBackend {
-  request(method: RequestMethod, args: unknown[]): Promise<RpcReply>;
+  /** Checks the arguments (types, paths) before the engine sees them. */
+  remoteRequest(method: RequestMethod, args: unknown[]): Promise<RpcReply>;
   subscribeAll(listener: HostEventListener): () => void;
 }
 
@@ -20,10 +23,14 @@ export interface ServerOptions {
   rendererDir: string;
   /** 0 picks a free port. */
   port?: number;
+  /** What every request must carry (auth.ts). */
+  token: string;
 }
 
 export interface RunningServer {
   url: string;
+  /** `url` with the token: what the user opens once. */
+  loginUrl: string;
   port: number;
   close(): Promise<void>;
 }
@@ -37,20 +44,29 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The body as text, or 'too large' as soon as it passes MAX_BODY (the rest is not kept). */
+function readBody(req: IncomingMessage): Promise<string | 'too large'> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return Promise.resolve('too large');
   return new Promise((ok, fail) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        fail(new Error('request body too large'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size > MAX_BODY) ok('too large');
+      else chunks.push(c);
     });
     req.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
     req.on('error', fail);
   });
+}
+
+/** Answers 413 before the body has all arrived, then closes: the client reads the status instead of a reset connection. */
+function sendTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  sendJson(res, 413, { error: { message: `the request body is over ${MAX_BODY / (1024 * 1024)} MiB`, userError: true } });
+  // Node reads and drops what the client still sends; a client that never stops is cut off
+  const cutOff = setTimeout(() => req.destroy(), 5_000).unref();
+  req.on('close', () => clearTimeout(cutOff));
 }
 
 /**
@@ -74,16 +90,15 @@ async function handleApiCall(backend: ApiBackend, method: string, req: IncomingM
   let args: unknown;
   try {
     const text = await readBody(req);
+    if (text === 'too large') return sendTooLarge(req, res);
     args = text.trim() === '' ? [] : JSON.parse(text);
   } catch (err) {
     return sendJson(res, 400, { error: { message: `bad request body: ${(err as Error).message}`, userError: true } });
   }
   if (!Array.isArray(args)) return sendJson(res, 400, { error: { message: 'the body must be a JSON array of arguments', userError: true } });
-  const refusal = remoteArgsRefusal(method, args);
-  if (refusal) return sendJson(res, 400, { error: { message: refusal, userError: true } });
   let reply: RpcReply;
   try {
-    reply = await backend.request(method, args);
+    reply = await backend.remoteRequest(method, args);
   } catch (err) {
     reply = { error: { message: (err as Error).message, userError: false } };
   }
@@ -107,11 +122,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const root = resolve(opts.rendererDir);
   if (!existsSync(resolve(root, 'index.html')))
     throw new Error(`the renderer is not built (${root}/index.html is missing); run \`npm run build\` first`);
+  const problem = tokenProblem(opts.token);
+  if (problem) throw new Error(`bad token: ${problem}`);
+  let auth: TokenAuth | undefined; // its cookie is named after the port, known once listening
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!allowed(req)) return sendJson(res, 403, { error: { message: 'forbidden host or origin', userError: true } });
+    const api = url.pathname.startsWith('/api/');
+    if (!api && req.method === 'GET' && auth?.login(url, res)) return;
+    if (!auth?.authorized(req)) return unauthorized(res, api);
     if (url.pathname === '/api/events' && req.method === 'GET') return handleEvents(opts.backend, req, res);
-    if (url.pathname.startsWith('/api/')) {
+    if (api) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'use POST /api/<method>', userError: true } });
       void handleApiCall(opts.backend, url.pathname.slice('/api/'.length), req, res);
       return;
@@ -124,8 +145,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.listen(opts.port ?? 0, HOST, () => ok());
   });
   const port = (server.address() as AddressInfo).port;
+  auth = new TokenAuth(opts.token, port);
+  const url = `http://${HOST}:${port}/`;
   return {
-    url: `http://${HOST}:${port}/`,
+    url,
+    loginUrl: `${url}?token=${opts.token}`,
     port,
     close: () =>
       new Promise<void>((ok) => {

@@ -2,16 +2,22 @@
 import { join } from 'node:path';
 import { appRoot } from '../engine/paths';
 import { WorkerEngineClient, type WorkerClientOptions } from '../host/worker-client';
+import { newToken } from './auth';
 import { startServer } from './http-server';
 
 export interface ServeAppOptions extends WorkerClientOptions {
   port?: number;
   /** Default <package>/out/renderer. */
   rendererDir?: string;
+  /** What every request must carry; default a new random one. */
+  token?: string;
 }
 
 export interface ServedApp {
   url: string;
+  /** `url?token=...`: what the user opens. */
+  loginUrl: string;
+  token: string;
   port: number;
   engine: WorkerEngineClient;
   close(): Promise<void>;
@@ -23,10 +29,11 @@ export function defaultRendererDir(): string {
 
 export async function serveApp(opts: ServeAppOptions = {}): Promise<ServedApp> {
   const rendererDir = opts.rendererDir ?? defaultRendererDir();
+  const token = opts.token ?? newToken();
   const engine = new WorkerEngineClient(opts);
   let server;
   try {
-    server = await startServer({ backend: engine, rendererDir, port: opts.port });
+    server = await startServer({ backend: engine, rendererDir, port: opts.port, token });
   } catch (err) {
     await engine.close();
     throw err;
@@ -34,6 +41,8 @@ export async function serveApp(opts: ServeAppOptions = {}): Promise<ServedApp> {
   const s = server;
   return {
     url: s.url,
+    loginUrl: s.loginUrl,
+    token,
     port: s.port,
     engine,
     async close() {

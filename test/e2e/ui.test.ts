@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/engine/runner/csv';
 import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
 import { DATASETS } from '../helpers/paths';
+import { postApi } from '../helpers/served-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-home-'));
@@ -29,7 +30,8 @@ beforeAll(async () => {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 960 } });
   page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(app.url);
+  await page.goto(app.loginUrl); // the server's token becomes the page's cookie
+  expect(page.url()).toBe(app.url);
   console.log(`screenshots: ${shots}`);
 });
 
@@ -120,20 +122,17 @@ describe('BiLD Bench UI over the local server', () => {
   });
 
   it('refuses HTTP requests that would write into any folder', async () => {
-    const post = (method: string, args: unknown[]) =>
-      fetch(new URL(`api/${method}`, app.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
-    expect((await post('exportRun', [{ runId: 'x', dir: join(home, 'anywhere') }])).status).toBe(404);
-    const r = await post('startRun', [{ models: { large: 'demo/large' }, methods: ['large'], dataset: { name: 'demo' }, outDir: join(home, 'anywhere') }]);
-    expect(r.status).toBe(400);
-    expect(((await r.json()) as { error: { message: string } }).error.message).toBe('startRun: outDir is for the CLI; runs started from the app are written under its home folder');
+    expect((await postApi(app, 'exportRun', [{ runId: 'x', dir: join(home, 'anywhere') }])).status).toBe(404);
+    const r = await postApi(app, 'startRun', [{ models: { large: 'demo/large' }, methods: ['large'], dataset: { name: 'demo' }, outDir: join(home, 'anywhere') }]);
+    expect(r).toEqual({ status: 400, body: { error: { message: 'startRun: outDir is for the CLI; runs started from the app are written under its home folder', userError: true } } });
     expect(existsSync(join(home, 'anywhere'))).toBe(false);
   });
 
-  it('shows a user error from the engine', async () => {
+  it('shows why a file outside the allowed folders is refused', async () => {
     await page.getByTestId('dataset').selectOption('__file__');
     await page.getByTestId('dataset-path').fill('/no/such/data.jsonl');
     await page.getByTestId('run-button').click();
-    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('/no/such/data.jsonl');
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain(`'/no/such/data.jsonl': not in a folder this app may read (allowed: ${home}, `);
   });
 
   it('runs a local TSV file whose columns the form names', async () => {

@@ -3,7 +3,7 @@
 // behind them is the real one: a run started through the preload bridge decodes demo sentences.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunSummary } from '../../src-main/engine/api';
 import { RunHistory } from '../../src-main/engine/runner/history';
@@ -69,6 +69,13 @@ describe('Electron main process', () => {
     const outDir = await call(trustedUrl(), 'startRun', [{ models: {}, dataset: { name: 'demo' }, outDir: home }]);
     expect(outDir).toEqual({ error: { message: 'startRun: outDir is for the CLI; runs started from the app are written under its home folder', userError: true } });
     expect(await call(trustedUrl(), 'exportRun', [{ runId: 'x', dir: home }])).toEqual({ error: { message: "unknown method 'exportRun'", userError: true } });
+  });
+
+  it('checks argument types and file paths (in the engine worker, as for HTTP)', async () => {
+    expect(await call(trustedUrl(), 'getRun', [42])).toEqual({ error: { message: 'getRun: runId must be a string (got 42)', userError: true } });
+    const elsewhere = join(dirname(home), 'elsewhere.tsv');
+    const r = await call(trustedUrl(), 'startRun', [{ models: { large: 'demo/large' }, dataset: { name: `${elsewhere},${elsewhere}` } }]);
+    expect(r).toEqual({ error: { message: expect.stringContaining(`startRun: '${elsewhere}': not in a folder this app may read (allowed: ${home}, `), userError: true } });
   });
 
   it('the preload exposes only the request/event bridge, and a request goes through to the engine', async () => {

@@ -41,6 +41,22 @@ export function datasetSpecOf(ref: DatasetRef): DatasetSpec {
   );
 }
 
+/**
+ * The local paths a reference names, as datasetSpecOf reads them, without looking at any: both
+ * files of parallel text, or a name that is no demo dataset, preset or Hub id (or is one, but a
+ * file or folder of that name is here). A front end that confines its callers to some folders
+ * checks these before the engine touches them.
+ */
+export function datasetPaths(ref: DatasetRef): string[] {
+  const files = ref.files ?? (ref.name.includes(',') ? ref.name.split(',') : undefined);
+  if (files) return files;
+  const name = ref.name.trim();
+  const preset = name === 'demo' ? undefined : findPreset(name, ref.config);
+  if (name === 'demo' || preset?.source === 'demo') return [];
+  if ((preset || HUB_ID.test(name)) && !existsSync(name)) return [];
+  return [name];
+}
+
 /** The task before the data is read: explicit, else the preset's, else translation. */
 export function taskOf(ref: DatasetRef): Task {
   if (ref.task) return ref.task;

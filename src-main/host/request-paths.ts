@@ -1,0 +1,39 @@
+// The local files and folders a request would make the engine read, found as the engine itself
+// tells a path from a catalog name, preset or Hub id (runner/dataset-ref.ts, hub/models.ts).
+import { resolve } from 'node:path';
+import type { DatasetRef, RunSpec, SweepSpec } from '../engine/api/types';
+import { isRepoId } from '../engine/hub/model-download';
+import { parseModelRef } from '../engine/hub/models';
+import { datasetPaths } from '../engine/runner/dataset-ref';
+import type { RequestMethod } from './protocol';
+
+/** The folder a model reference names; undefined for a catalog name (the user's own entries included) or a Hub id. */
+function modelFolder(ref: string): string | undefined {
+  const name = ref.trim();
+  if (name === '') return undefined; // the engine says what is wrong
+  try {
+    const parsed = parseModelRef(name);
+    return parsed.name === undefined && parsed.source.kind === 'local' ? parsed.source.path : undefined;
+  } catch {
+    // No catalog entry, folder or Hub id (or an unreadable user catalog, which the engine reports):
+    // judged as the folder it would be, so that the reply does not tell whether one exists.
+    return isRepoId(name) ? undefined : resolve(name);
+  }
+}
+
+function specPaths(spec: RunSpec | SweepSpec): string[] {
+  const models = [spec.models.small, spec.models.large].flatMap((m) => (m === undefined ? [] : [modelFolder(m)]));
+  return [...datasetPaths(spec.dataset), ...models].filter((p): p is string => p !== undefined);
+}
+
+/** The dataset of a run or sweep request, if it is one. */
+export function requestDataset(method: RequestMethod, args: readonly unknown[]): DatasetRef | undefined {
+  return method === 'startRun' || method === 'startSweep' ? (args[0] as RunSpec | SweepSpec).dataset : undefined;
+}
+
+/** Paths the engine would open for this request (its arguments' shapes already checked). */
+export function requestPaths(method: RequestMethod, args: readonly unknown[]): string[] {
+  if (method === 'startRun' || method === 'startSweep') return specPaths(args[0] as RunSpec | SweepSpec);
+  if (method === 'startDownload') return [modelFolder(args[0] as string)].filter((p): p is string => p !== undefined);
+  return [];
+}
