@@ -29,20 +29,21 @@ export const convertCommand: Command = {
     if (layout === 'transformers.js') {
       if (!out) throw new UserError('--layout transformers.js needs --out DIR (a model folder for @huggingface/transformers)');
       if (dtype !== 'fp32') throw new UserError('--layout transformers.js writes fp32 graphs only');
-      const started = performance.now();
-      await exportTransformersJs(dir, resolve(out), onProgress);
-      bar.done();
-      process.stdout.write(`${resolve(out)}\n`);
-      process.stderr.write(`wrote ${TRANSFORMERS_JS_FILES.encoder} and ${TRANSFORMERS_JS_FILES.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-      return 0;
     }
-    // Ctrl-C stops the export, which then removes its temporary folder (exit 130)
+    // Ctrl-C stops the export, which then removes its temporary folder (exit 130); one killed
+    // harder leaves it, and the next export to the same place sweeps it
     const ctl = new AbortController();
     const onSigint = (): void => ctl.abort(new CancelledError());
     process.once('SIGINT', onSigint);
     const signal = ctl.signal;
     try {
-      if (out) {
+      if (layout === 'transformers.js' && out) {
+        const started = performance.now();
+        await exportTransformersJs(dir, resolve(out), onProgress, signal);
+        bar.done();
+        process.stdout.write(`${resolve(out)}\n`);
+        process.stderr.write(`wrote ${TRANSFORMERS_JS_FILES.encoder} and ${TRANSFORMERS_JS_FILES.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      } else if (out) {
         const m = await exportT5(dir, resolve(out), { dtype, onProgress, signal });
         bar.done();
         process.stdout.write(`${resolve(out)}\n`);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointHash } from '../checkpoint/hash';
 import { openCheckpoint } from '../checkpoint/open';
 import { readT5Config, type T5Config } from '../checkpoint/config';
 import type { CheckpointReader } from '../checkpoint/types';
 import { appHome } from '../paths';
-import { checkOutDir, partialDir, sweepPartials } from './out-dir';
+import { checkOutDir, installExport, partialDir, sweepPartials, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { ExternalDataWriter } from './external-data';
 import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
 import { writeT5Weights, type WeightDType } from './t5-weights';
@@ -56,7 +56,8 @@ export async function exportT5(
   const dtype = opts.dtype ?? 'fp32';
   const compute = checkCompute(dtype, opts.compute);
   const cfg = readT5Config(checkpointDir);
-  checkOutDir(outDir, checkpointDir, (d) => existsSync(join(d, EXPORT_FILES.manifest)));
+  checkOutDir(outDir, checkpointDir);
+  sweepPartialsOf(outDir);
   const reader = opts.reader ?? (await openCheckpoint(checkpointDir));
   const tmp = partialDir(outDir);
   mkdirSync(tmp, { recursive: true });
@@ -84,6 +85,7 @@ export async function exportT5(
       createdAt: new Date().toISOString(),
     };
     writeFileSync(join(tmp, EXPORT_FILES.manifest), JSON.stringify(manifest, null, 2));
+    writeExportMarker(tmp, 'bild', checkpointDir);
     if (opts.keepExisting) {
       // another process may have exported the same key meanwhile (the app beside the CLI): keep its folder, which may be in use
       const theirs = readManifest(outDir);
@@ -92,9 +94,8 @@ export async function exportT5(
         return theirs;
       }
     }
-    rmSync(outDir, { recursive: true, force: true });
     try {
-      renameSync(tmp, outDir);
+      installExport(tmp, outDir, checkpointDir);
     } catch (err) {
       const theirs = opts.keepExisting ? readManifest(outDir) : undefined;
       if (!theirs) throw err;

@@ -11,14 +11,14 @@
 // use_cache_branch (computed from encoder_hidden_states on the first step, passed through after),
 // and relative position buckets are computed in the graph from the past length.
 // Each graph has its own external data file (<file>_data, transformers.js's naming). fp32 only.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { readT5Config } from '../checkpoint/config';
 import { openCheckpoint } from '../checkpoint/open';
 import { relativeBucket } from '../runtime/position-buckets';
 import { ExternalDataWriter } from './external-data';
-import { checkOutDir, partialDir } from './out-dir';
+import { checkOutDir, installExport, partialDir, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { DT, GraphBuilder } from './graph-builder';
 import { maskedBucket, t5Blocks as B, type T5Ctx } from './t5-graphs';
 import { MASKED_SCORE, writeT5Weights, type WeightTable } from './t5-weights';
@@ -143,9 +143,15 @@ export const TRANSFORMERS_JS_FILES = { encoder: 'onnx/encoder_model.onnx', decod
  * Writes `outDir` as a transformers.js model folder for the checkpoint: loadable with
  * AutoModelForSeq2SeqLM.from_pretrained(outDir, { local_files_only: true }).
  */
-export async function exportTransformersJs(checkpointDir: string, outDir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function exportTransformersJs(
+  checkpointDir: string,
+  outDir: string,
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const cfg = readT5Config(checkpointDir);
-  checkOutDir(outDir, checkpointDir, (d) => existsSync(join(d, TRANSFORMERS_JS_FILES.encoder)));
+  checkOutDir(outDir, checkpointDir);
+  sweepPartialsOf(outDir);
   const reader = await openCheckpoint(checkpointDir);
   const tmp = partialDir(outDir);
   mkdirSync(join(tmp, 'onnx'), { recursive: true });
@@ -158,7 +164,7 @@ export async function exportTransformersJs(checkpointDir: string, outDir: string
       const writer = new ExternalDataWriter(join(tmp, `${gr.file}_data`));
       let weights: WeightTable;
       try {
-        weights = await writeT5Weights(reader, cfg, writer, 'fp32', onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), undefined, gr.only);
+        weights = await writeT5Weights(reader, cfg, writer, 'fp32', onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), signal, gr.only);
       } finally {
         writer.close();
       }
@@ -174,8 +180,8 @@ export async function exportTransformersJs(checkpointDir: string, outDir: string
     const config = JSON.parse(readFileSync(join(tmp, 'config.json'), 'utf8')) as { model_type?: string };
     if (config.model_type !== 't5' && config.model_type !== 'mt5') config.model_type = 't5';
     writeFileSync(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
-    rmSync(outDir, { recursive: true, force: true });
-    renameSync(tmp, outDir);
+    writeExportMarker(tmp, 'transformers.js', checkpointDir);
+    installExport(tmp, outDir, checkpointDir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
