@@ -1,5 +1,6 @@
 import { UserError } from '../engine/errors';
 import { numberOpt, type ParsedArgs } from './command';
+import { LIMITS } from '../engine/limits';
 import type { WeightDType } from '../engine/onnx/t5-weights';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../engine/runtime/execution-provider';
 
@@ -21,6 +22,6 @@ export function bildOptions(args: ParsedArgs): { fallback?: number; rollback?: n
   return {
     fallback: numberOpt(args, 'bild_fallback', { min: 0, max: 1 }),
     rollback: numberOpt(args, 'bild_rollback', { min: 0, minExclusive: true }),
-    maxSmall: numberOpt(args, 'max_small', { min: 1, integer: true }),
+    maxSmall: numberOpt(args, 'max_small', { min: 1, max: LIMITS.maxSmall, integer: true }),
   };
 }

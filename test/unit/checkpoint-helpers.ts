@@ -34,6 +34,8 @@ export interface PyStorage {
   key: string;
   dtype: 'F32' | 'F16' | 'BF16' | 'I64';
   data: Uint8Array;
+  /** Elements the pickle claims (default: what `data` holds). */
+  numel?: number;
 }
 
 /** Writes a torch.save-style zip with Python's pickle + zipfile. */
@@ -47,7 +49,7 @@ export function torchSave(
     out,
     archive: opts.archive ?? 'archive',
     compress: opts.compress ?? false,
-    storages: storages.map((s) => ({ key: s.key, dtype: s.dtype, data: Buffer.from(s.data).toString('base64') })),
+    storages: storages.map((s) => ({ key: s.key, dtype: s.dtype, data: Buffer.from(s.data).toString('base64'), numel: s.numel })),
     tensors,
     ...(opts.rawPickle ? { raw_pickle: Buffer.from(opts.rawPickle).toString('base64') } : {}),
   };

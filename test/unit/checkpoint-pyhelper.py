@@ -66,7 +66,8 @@ def torch_save(spec):
     storages = {}
     for s in spec['storages']:
         data = base64.b64decode(s['data'])
-        storages[s['key']] = (Storage(s['key'], s['dtype'], len(data) // DTYPE_SIZE[s['dtype']]), data)
+        numel = s.get('numel', len(data) // DTYPE_SIZE[s['dtype']])  # a crafted file may claim more
+        storages[s['key']] = (Storage(s['key'], s['dtype'], numel), data)
     state = collections.OrderedDict()
     for t in spec['tensors']:
         state[t['name']] = Tensor(storages[t['storage']][0], t['offset'], t['shape'], t['stride'], t.get('parameter', False))

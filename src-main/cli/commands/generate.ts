@@ -1,6 +1,7 @@
 import { BILD_DEFAULTS, checkBildParams } from '../../engine/decoding/bild';
 import { generate, type Method, type Models } from '../../engine/decoding/generate';
 import { UserError } from '../../engine/errors';
+import { DEFAULT_MAX_SOURCE_LENGTH, LIMITS } from '../../engine/limits';
 import { loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
 import { resolveModelOption } from '../resolve-model-option';
 import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
@@ -10,7 +11,7 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'translate or summarize one text with one model, BiLD or speculative decoding',
   usage:
-    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--max_small N] [--draft K] [--max_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] --text "..." [--json]',
+    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--max_small N] [--draft K] [--max_length N] [--max_source_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] --text "..." [--json]',
   options: {
     model: { type: 'string' },
     small: { type: 'string' },
@@ -21,6 +22,7 @@ export const generateCommand: Command = {
     bild_pipeline: { type: 'boolean' },
     draft: { type: 'string' },
     max_length: { type: 'string' },
+    max_source_length: { type: 'string' },
     ep: { type: 'string' },
     allow_cpu_fallback: { type: 'boolean' },
     dtype: { type: 'string' },
@@ -31,7 +33,8 @@ export const generateCommand: Command = {
     const model = requireString(args, 'model');
     const text = stringOpt(args, 'text');
     if (text === undefined) throw new UserError('missing required option --text');
-    const maxLength = numberOpt(args, 'max_length', { min: 2, integer: true }) ?? BILD_DEFAULTS.maxLength;
+    const maxLength = numberOpt(args, 'max_length', { min: 2, max: LIMITS.maxLength, integer: true }) ?? BILD_DEFAULTS.maxLength;
+    const maxSourceLength = numberOpt(args, 'max_source_length', { min: 1, max: LIMITS.maxSourceLength, integer: true }) ?? DEFAULT_MAX_SOURCE_LENGTH;
     const given = bildOptions(args);
     const bild = {
       fallback: given.fallback ?? BILD_DEFAULTS.fallback,
@@ -42,7 +45,7 @@ export const generateCommand: Command = {
     checkBildParams(bild);
     const pipeline = flag(args, 'bild_pipeline');
     if (pipeline && model !== 'bild') throw new UserError('--bild_pipeline: applies to --model bild only');
-    const draft = numberOpt(args, 'draft', { min: 1, integer: true });
+    const draft = numberOpt(args, 'draft', { min: 1, max: LIMITS.draft, integer: true });
     const dtype = parseDtype(stringOpt(args, 'dtype'));
     const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), dtype, maxLength };
     if (pipeline && (opts.ep ?? 'cpu') !== 'cpu') throw new UserError(`--bild_pipeline: runs on the CPU provider only (--ep ${opts.ep})`);
@@ -62,7 +65,7 @@ export const generateCommand: Command = {
     }
     const fellBack = Object.values(models).find((m) => m?.epFallback)?.epFallback;
     if (fellBack) process.stderr.write(`warning: running on cpu (${fellBack})\n`);
-    const out = await generate(method, models, text, { bild, draft, maxLength, pipeline });
+    const out = await generate(method, models, text, { bild, draft, maxLength, maxSourceLength, pipeline });
     if (flag(args, 'json')) {
       const { method: m, text: t, ids, totalMs, ...counts } = out;
       const ep = Object.values(models).find(Boolean)?.ep;

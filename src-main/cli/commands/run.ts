@@ -25,6 +25,7 @@ export const COMMON_OPTIONS: Options = {
   max_eval_samples: { type: 'string' },
   seed: { type: 'string' },
   max_length: { type: 'string' },
+  max_source_length: { type: 'string' },
   max_small: { type: 'string' },
   draft: { type: 'string' },
   bild_pipeline: { type: 'boolean' },
@@ -64,6 +65,7 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
       seed: numberOpt(args, 'seed', { integer: true }),
     },
     maxLength: numberOpt(args, 'max_length', { min: 2, integer: true }),
+    maxSourceLength: numberOpt(args, 'max_source_length', { min: 1, integer: true }),
     draft: numberOpt(args, 'draft', { min: 1, integer: true }),
     pipeline: flag(args, 'bild_pipeline') || undefined,
     ep: parseEp(stringOpt(args, 'ep')),
@@ -154,7 +156,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
   options: {
     ...COMMON_OPTIONS,
     model: { type: 'string' },

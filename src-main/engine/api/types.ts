@@ -67,6 +67,11 @@ export interface RunSpec {
   dataset: DatasetRef;
   /** Decoder positions including the start token (default 128). */
   maxLength?: number;
+  /**
+   * Source tokens kept (default 1024, as the official script's max_source_length): a longer source
+   * keeps its first tokens and the final </s>, as HF's tokenizer truncation does.
+   */
+  maxSourceLength?: number;
   ep?: ExecutionProvider;
   /** Run on CPU when `ep` is unavailable (default false: the run fails and says why). */
   allowCpuFallback?: boolean;
@@ -237,6 +242,11 @@ export interface Environment {
   dataset: DatasetInfo;
   /** fallback/rollback: the run's BiLD thresholds; null in sweeps (see the variants). */
   thresholds: { fallback: number | null; rollback: number | null; maxSmall: number; maxLength: number; draft: number };
+  /**
+   * Source truncation: the tokens kept per source, and how many of the run's sentences (those
+   * recorded so far) were longer and truncated. Absent in runs recorded before it was.
+   */
+  sourceTruncation?: { maxSourceLength: number; truncated: number };
   /** The dataset sampling seed (greedy decoding itself is deterministic); null when not sampled. */
   seed: number | null;
   startedAt: string;

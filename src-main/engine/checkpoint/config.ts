@@ -30,6 +30,20 @@ function num(raw: Record<string, unknown>, key: string, file: string, fallback?:
   return v;
 }
 
+/**
+ * An integer field within [min, max]. The bounds are far above any released T5/mT5 (t5-11b: 24
+ * layers, 128 heads, d_ff 65536; mT5: 250,112 tokens) and keep a crafted config from making the
+ * exporter allocate without end or build a graph with no layers.
+ */
+function int(raw: Record<string, unknown>, key: string, file: string, min: number, max: number, fallback?: number): number {
+  const v = num(raw, key, file, fallback);
+  if (!Number.isInteger(v) || v < min || v > max) throw new UserError(`${file}: field '${key}' is ${v}; it must be an integer within ${min}..${max}`);
+  return v;
+}
+
+const MAX_LAYERS = 128;
+const MAX_VOCAB = 1_000_000;
+
 /** Parses a Hugging Face config.json; refuses anything that is not T5/mT5. */
 export function parseT5Config(raw: Record<string, unknown>, file = 'config.json'): T5Config {
   const modelType = raw.model_type;
@@ -46,27 +60,35 @@ export function parseT5Config(raw: Record<string, unknown>, file = 'config.json'
   const tie = raw.tie_word_embeddings === undefined ? true : Boolean(raw.tie_word_embeddings);
   // transformers 5 writes scale_decoder_outputs; older configs scale exactly when the head is tied.
   const scale = typeof raw.scale_decoder_outputs === 'boolean' ? raw.scale_decoder_outputs : tie;
-  const numLayers = num(raw, 'num_layers', file);
+  const numLayers = int(raw, 'num_layers', file, 1, MAX_LAYERS);
   const numDecoderLayers =
-    raw.num_decoder_layers === undefined || raw.num_decoder_layers === null ? numLayers : num(raw, 'num_decoder_layers', file);
+    raw.num_decoder_layers === undefined || raw.num_decoder_layers === null ? numLayers : int(raw, 'num_decoder_layers', file, 1, MAX_LAYERS);
+  const vocabSize = int(raw, 'vocab_size', file, 2, MAX_VOCAB);
+  const numBuckets = int(raw, 'relative_attention_num_buckets', file, 4, 1024, 32);
+  // the bucket formula takes log(max_distance / (num_buckets / 2)): a smaller distance gives
+  // negative or NaN buckets (HF's own model fails on it too)
+  const maxDistance = int(raw, 'relative_attention_max_distance', file, Math.floor(numBuckets / 2) + 1, 1_000_000, 128);
+  const eps = num(raw, 'layer_norm_epsilon', file, 1e-6);
+  if (!(eps > 0 && eps < 1)) throw new UserError(`${file}: field 'layer_norm_epsilon' is ${eps}; it must be within 0..1 (exclusive)`);
+  const tokenId = (key: string, fallback: number): number => int(raw, key, file, 0, vocabSize - 1, fallback);
   return {
     modelType,
-    vocabSize: num(raw, 'vocab_size', file),
-    dModel: num(raw, 'd_model', file),
-    dKv: num(raw, 'd_kv', file),
-    dFf: num(raw, 'd_ff', file),
+    vocabSize,
+    dModel: int(raw, 'd_model', file, 1, 65_536),
+    dKv: int(raw, 'd_kv', file, 1, 4096),
+    dFf: int(raw, 'd_ff', file, 1, 262_144),
     numLayers,
     numDecoderLayers,
-    numHeads: num(raw, 'num_heads', file),
-    numBuckets: num(raw, 'relative_attention_num_buckets', file, 32),
-    maxDistance: num(raw, 'relative_attention_max_distance', file, 128),
-    eps: num(raw, 'layer_norm_epsilon', file, 1e-6),
+    numHeads: int(raw, 'num_heads', file, 1, 1024),
+    numBuckets,
+    maxDistance,
+    eps,
     ffProj,
     scaleDecoderOutputs: scale,
     tieWordEmbeddings: tie,
-    decoderStartId: num(raw, 'decoder_start_token_id', file, 0),
-    eosId: num(raw, 'eos_token_id', file, 1),
-    padId: num(raw, 'pad_token_id', file, 0),
+    decoderStartId: tokenId('decoder_start_token_id', 0),
+    eosId: tokenId('eos_token_id', 1),
+    padId: tokenId('pad_token_id', 0),
   };
 }
 

@@ -67,6 +67,45 @@ function intList(v: PyValue | undefined): number[] | undefined {
 const MARK = Symbol('mark');
 
 /**
+ * Bounds far above what torch.save writes for a state dict (about 30 opcodes, 10 memo entries and
+ * nesting depth 4 per tensor, stack entries in batches of 1000): a crafted pickle hits one
+ * of them quickly instead of overflowing the call stack or exhausting memory.
+ */
+const MAX_OPCODES = 10_000_000;
+const MAX_STACK = 1_000_000;
+const MAX_MEMO = 1_000_000;
+const MAX_DEPTH = 100;
+
+/**
+ * Nesting depth of containers (lists, tuples, dicts). Exact because a container is never changed
+ * after it went into another: Python's pickler fills each container before storing it anywhere,
+ * and only a recursive structure (which a state dict never is) would break that.
+ */
+class Nesting {
+  private readonly depth = new WeakMap<object, number>();
+  private readonly nested = new WeakSet<object>();
+
+  constructor(private readonly fail: (why: string) => UserError) {}
+
+  private of(v: PyValue): number {
+    return v !== null && typeof v === 'object' ? (this.depth.get(v) ?? 0) : 0;
+  }
+
+  /** Records `children` going into `container` (a list, tuple or dict). */
+  add(container: object, children: readonly PyValue[]): void {
+    if (this.nested.has(container)) throw this.fail('a container changed after being stored in another (recursive structures are not supported)');
+    let d = this.depth.get(container) ?? 1;
+    for (const c of children) {
+      if (c === null || typeof c !== 'object') continue;
+      this.nested.add(c);
+      d = Math.max(d, this.of(c) + 1);
+    }
+    if (d > MAX_DEPTH) throw this.fail(`containers nested deeper than ${MAX_DEPTH} levels`);
+    this.depth.set(container, d);
+  }
+}
+
+/**
  * Unpickles a torch state dict, returning its tensors by name (non-tensor entries are skipped).
  * `file` names the checkpoint in error messages.
  */
@@ -88,6 +127,17 @@ export function unpickle(data: Uint8Array, file: string): PyValue {
   let pos = 0;
 
   const fail = (why: string): UserError => new UserError(`${file}: data.pkl: ${why}`);
+  const nesting = new Nesting(fail);
+  /** A new container holding `items`. */
+  const container = <T extends PyValue[] | PyDict>(c: T, items: readonly PyValue[]): T => (nesting.add(c, items), c);
+  const push = (v: PyValue | typeof MARK): void => {
+    if (stack.length >= MAX_STACK) throw fail(`more than ${MAX_STACK} values on the unpickler's stack`);
+    stack.push(v);
+  };
+  const remember = (idx: number, v: PyValue): void => {
+    if (memo.size >= MAX_MEMO && !memo.has(idx)) throw fail(`more than ${MAX_MEMO} memo entries`);
+    memo.set(idx, v);
+  };
   const need = (n: number): void => {
     if (pos + n > data.length) throw fail('unexpected end of pickle data (truncated?)');
   };
@@ -125,11 +175,13 @@ export function unpickle(data: Uint8Array, file: string): PyValue {
   };
   const setItems = (target: PyValue, kv: PyValue[]): void => {
     if (!(target instanceof PyDict)) throw fail('SETITEM on a non-dict');
+    nesting.add(target, kv);
     for (let i = 0; i + 1 < kv.length; i += 2) target.map.set(key(kv[i]), kv[i + 1]);
   };
   const appendItems = (target: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(target)) throw fail('APPEND on a non-list');
-    target.push(...items);
+    nesting.add(target, items);
+    for (const item of items) target.push(item); // not push(...items): a long batch overflows the call stack
   };
   const global = (module: string, name: string): PyGlobal => {
     const full = `${module}.${name}`;
@@ -179,7 +231,8 @@ export function unpickle(data: Uint8Array, file: string): PyValue {
     }
   };
 
-  for (;;) {
+  for (let ops = 1; ; ops++) {
+    if (ops > MAX_OPCODES) throw fail(`more than ${MAX_OPCODES} opcodes (not a state dict)`);
     const at = pos;
     const op = u8();
     switch (op) {
@@ -191,61 +244,71 @@ export function unpickle(data: Uint8Array, file: string): PyValue {
         break;
       case 0x2e: // STOP
         return pop();
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x6c: stack.push(popMark()); break; // LIST
+      case 0x28: push(MARK); break; // MARK
+      case 0x7d: push(new PyDict()); break; // EMPTY_DICT
+      case 0x5d: push([]); break; // EMPTY_LIST
+      case 0x29: push([]); break; // EMPTY_TUPLE
+      case 0x74: // TUPLE
+      case 0x6c: { // LIST
+        const items = popMark();
+        push(container(items, items));
+        break;
+      }
       case 0x64: { // DICT
         const d = new PyDict();
         setItems(d, popMark());
-        stack.push(d);
+        push(d);
         break;
       }
-      case 0x85: stack.push([pop()]); break; // TUPLE1
+      case 0x85: { // TUPLE1
+        const a = pop();
+        push(container([a], [a]));
+        break;
+      }
       case 0x86: { // TUPLE2
         const b = pop();
-        stack.push([pop(), b]);
+        const a = pop();
+        push(container([a, b], [a, b]));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push([pop(), b, c]);
+        const a = pop();
+        push(container([a, b, c], [a, b, c]));
         break;
       }
-      case 0x58: stack.push(utf8.decode(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(utf8.decode(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x4a: stack.push((need(4), (pos += 4), view.getInt32(pos - 4, true))); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
+      case 0x58: push(utf8.decode(bytes(u32()))); break; // BINUNICODE
+      case 0x8c: push(utf8.decode(bytes(u8()))); break; // SHORT_BINUNICODE
+      case 0x4a: push((need(4), (pos += 4), view.getInt32(pos - 4, true))); break; // BININT
+      case 0x4b: push(u8()); break; // BININT1
+      case 0x4d: push(u16()); break; // BININT2
       case 0x8a: { // LONG1: little-endian two's complement
         const b = bytes(u8());
         let v = 0n;
         for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
         if (b.length && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-        stack.push(asInt(v) ?? v);
+        push(asInt(v) ?? v);
         break;
       }
-      case 0x47: stack.push((need(8), (pos += 8), view.getFloat64(pos - 8, false))); break; // BINFLOAT
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x47: push((need(8), (pos += 8), view.getFloat64(pos - 8, false))); break; // BINFLOAT
+      case 0x4e: push(null); break; // NONE
+      case 0x88: push(true); break; // NEWTRUE
+      case 0x89: push(false); break; // NEWFALSE
+      case 0x71: remember(u8(), top()); break; // BINPUT
+      case 0x72: remember(u32(), top()); break; // LONG_BINPUT
+      case 0x94: remember(memo.size, top()); break; // MEMOIZE
       case 0x68: // BINGET
       case 0x6a: { // LONG_BINGET
         const idx = op === 0x68 ? u8() : u32();
         const v = memo.get(idx);
         if (v === undefined) throw fail(`memo entry ${idx} missing`);
-        stack.push(v);
+        push(v);
         break;
       }
       case 0x30: pop(); break; // POP
       case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x32: push(top()); break; // DUP
       case 0x73: { // SETITEM
         const v = pop();
         const k = pop();
@@ -269,22 +332,22 @@ export function unpickle(data: Uint8Array, file: string): PyValue {
       }
       case 0x63: { // GLOBAL
         const module = line();
-        stack.push(global(module, line()));
+        push(global(module, line()));
         break;
       }
       case 0x93: { // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw fail('STACK_GLOBAL needs two strings');
-        stack.push(global(module, name));
+        push(global(module, name));
         break;
       }
       case 0x52: { // REDUCE
         const args = pop();
-        stack.push(reduce(pop(), args));
+        push(reduce(pop(), args));
         break;
       }
-      case 0x51: stack.push(persistentLoad(pop())); break; // BINPERSID
+      case 0x51: push(persistentLoad(pop())); break; // BINPERSID
       case 0x62: { // BUILD: only dict state (OrderedDict's _metadata attribute), which tensors don't need
         const state = pop();
         if (!(top() instanceof PyDict) || !(state instanceof PyDict || state === null || Array.isArray(state)))
@@ -300,12 +363,17 @@ export function unpickle(data: Uint8Array, file: string): PyValue {
   }
 }
 
-function describe(v: PyValue): string {
-  try {
-    return JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === 'bigint' ? x.toString() : x instanceof PyGlobal ? x.full : x instanceof PyDict ? '{...}' : x,
-    );
-  } catch {
-    return String(v);
+/** A short rendering for error messages: two levels deep, a few items, short strings. */
+function describe(v: PyValue, depth = 0): string {
+  if (Array.isArray(v)) {
+    if (depth >= 2) return '[...]';
+    const shown = v.slice(0, 6).map((x) => describe(x, depth + 1));
+    return `[${shown.join(',')}${v.length > 6 ? ',...' : ''}]`;
   }
+  if (v instanceof PyDict) return '{...}';
+  if (v instanceof PyGlobal) return v.full;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
+  if (v !== null && typeof v === 'object') return `<${v.kind}>`;
+  return String(v);
 }

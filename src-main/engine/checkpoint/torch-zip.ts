@@ -63,6 +63,11 @@ function validate(name: string, t: TensorRef, member: ZipEntry | undefined, file
     throw new UserError(`${where}: storage member data/${t.storage.key} is compressed (method ${member.method}); torch.save stores members uncompressed, re-save the checkpoint`);
   if (member.size < t.storage.numel * DTYPE_BYTES[t.storage.dtype])
     throw new UserError(`${where}: storage data/${t.storage.key} holds ${member.size} bytes, fewer than its ${t.storage.numel} ${t.storage.dtype} elements`);
+  // Zero or overlapping strides repeat storage elements: allowed, but no larger than the storage
+  // itself, so a crafted shape cannot make a read allocate more than the archive holds.
+  const numel = t.shape.reduce((a, b) => a * b, 1);
+  if (numel > t.storage.numel)
+    throw new UserError(`${where}: its view ${JSON.stringify(t.shape)} (strides ${JSON.stringify(t.stride)}) has ${numel} elements, more than its storage of ${t.storage.numel}`);
   if (lastElement(t) >= t.storage.numel)
     throw new UserError(`${where}: offset/shape/stride reach past its storage of ${t.storage.numel} elements`);
 }

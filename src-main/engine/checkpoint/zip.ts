@@ -96,9 +96,13 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number, file: s
       }
       x += 4 + len;
     }
+    const method = cd.getUint16(p + 10, true);
+    // a stored member's size is its bytes in the archive: a larger claim would size buffers from nothing
+    if (method === 0 && size !== compressedSize)
+      throw new UserError(`${file}: stored member '${name}' claims ${size} bytes but holds ${compressedSize} (corrupt)`);
     if (localOffset + 30 + compressedSize > cdOffset)
       throw new UserError(`${file}: member '${name}' extends past the archive data (truncated or corrupt)`);
-    entries.set(name, { name, method: cd.getUint16(p + 10, true), compressedSize, size, localOffset });
+    entries.set(name, { name, method, compressedSize, size, localOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;

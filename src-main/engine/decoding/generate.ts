@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { DEFAULT_MAX_SOURCE_LENGTH } from '../limits';
 import type { LoadedModel } from '../model';
 import { releaseSource, type EncodedSource } from '../runtime/t5-runtime';
 import { bildDecode, BILD_DEFAULTS, checkBildParams, type BildParams } from './bild';
@@ -20,6 +21,8 @@ export interface GenerateParams {
   bild?: Partial<BildParams>;
   draft?: number;
   maxLength?: number;
+  /** Source tokens kept (default 1024, the official script's max_source_length). */
+  maxSourceLength?: number;
   /** BiLD only: the small model drafts ahead in a worker thread while the large model verifies (CPU provider). */
   pipeline?: boolean;
   signal?: AbortSignal;
@@ -33,6 +36,8 @@ export interface SentenceOutput extends DecodeCounts {
   tokens: number;
   /** Tokens produced per large-model call (BiLD, speculative; undefined otherwise). */
   acceptedLength?: number;
+  /** The source had more than maxSourceLength tokens and was truncated. */
+  sourceTruncated: boolean;
   encoderMs: number;
   decodeMs: number;
   totalMs: number;
@@ -65,7 +70,7 @@ export async function generate(method: Method, models: Models, source: string, p
   const largeRuntime = pipelined ? await models.large!.runtime.verifier() : models.large?.runtime;
 
   const t0 = performance.now();
-  const ids = used[0]!.tokenizer.encode(source);
+  const { ids, truncated } = used[0]!.tokenizer.encodeSource(source, params.maxSourceLength ?? DEFAULT_MAX_SOURCE_LENGTH);
   // pipelined: the drafter encodes the source with the small model while this thread encodes it with the large one
   const job = drafter?.begin(ids, { fallback: bild.fallback, maxSmall: bild.maxSmall, maxLength, startId: largeRuntime!.cfg.decoderStartId, eosId: largeRuntime!.cfg.eosId });
   const encoded: Partial<Record<'small' | 'large', EncodedSource>> = {};
@@ -116,6 +121,7 @@ export async function generate(method: Method, models: Models, source: string, p
     text,
     tokens,
     acceptedLength: method === 'bild' || method === 'speculative' ? tokens / Math.max(1, counts.largeCalls) : undefined,
+    sourceTruncated: truncated,
     encoderMs: t1 - t0,
     decodeMs: t2 - t1,
     totalMs: t3 - t0,

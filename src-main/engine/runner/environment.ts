@@ -119,6 +119,7 @@ export function captureEnvironment(
       maxLength: plan.maxLength,
       draft: plan.draft,
     },
+    sourceTruncation: { maxSourceLength: plan.maxSourceLength, truncated: 0 },
     seed: plan.dataset.seed ?? null,
     startedAt,
     deviations: [...BILD_DEVIATIONS, ...(models.some((m) => m.compute === 'fp16') ? [FP16_COMPUTE_DEVIATION] : [])],

@@ -8,10 +8,10 @@ import { BILD_DEFAULTS, checkBildParams } from '../decoding/bild';
 import { METHODS } from '../decoding/generate';
 import { SPECULATIVE_DEFAULT_DRAFT } from '../decoding/speculative';
 import { UserError } from '../errors';
+import { DEFAULT_MAX_SOURCE_LENGTH, LIMITS, maxThreads } from '../limits';
 import { EXECUTION_PROVIDERS } from '../runtime/execution-provider';
 import { datasetSpecOf, taskOf } from './dataset-ref';
 import { bildVariantId, PAPER_GRIDS } from './sweep-grid';
-
 
 export interface RunPlan {
   kind: 'run' | 'sweep';
@@ -22,6 +22,8 @@ export interface RunPlan {
   task: Task;
   maxSmall: number;
   maxLength: number;
+  /** Source tokens kept (the first ones and the EOS), as the official script's max_source_length. */
+  maxSourceLength: number;
   draft: number;
   /** BiLD variants run pipelined (decoding/bild-pipelined.ts). */
   pipeline: boolean;
@@ -33,10 +35,12 @@ export interface RunPlan {
   warmup: number;
 }
 
-function int(name: string, v: number | undefined, min: number, dflt: number): number {
+/** `why`: the reason for the upper bound, said in the refusal. */
+function int(name: string, v: number | undefined, min: number, dflt: number, max: number, why: string): number {
   if (v === undefined) return dflt;
   // JSON.stringify: an emptied form field arrives as '' and would print as nothing
   if (!Number.isInteger(v) || v < min) throw new UserError(`${name}: ${JSON.stringify(v)} must be an integer >= ${min}`);
+  if (v > max) throw new UserError(`${name}: ${v} is above the bound of ${max} (${why})`);
   return v;
 }
 
@@ -67,20 +71,21 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
   if (!spec.dataset || typeof spec.dataset.name !== 'string') throw new UserError('a run needs a dataset');
   if (spec.ep !== undefined && !EXECUTION_PROVIDERS.includes(spec.ep)) throw new UserError(`ep: '${spec.ep}' is not one of ${EXECUTION_PROVIDERS.join(', ')}`);
   if (spec.dtype !== undefined && spec.dtype !== 'fp32' && spec.dtype !== 'fp16') throw new UserError(`dtype: '${String(spec.dtype)}' is not one of fp32, fp16`);
-  if (spec.dataset.limit !== undefined) int('limit', spec.dataset.limit, 1, 0);
+  const limit = int('limit', spec.dataset.limit, 1, LIMITS.limit, LIMITS.limit, 'more examples than any split holds');
   if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') throw new UserError(`pipeline: '${String(spec.pipeline)}' must be true or false`);
   if (spec.pipeline && (spec.ep ?? 'cpu') !== 'cpu') throw new UserError(`pipeline: runs on the CPU provider only (the run asks for '${spec.ep}')`);
   return {
     dataset: datasetSpecOf(spec.dataset),
     task: taskOf(spec.dataset),
-    maxLength: int('max_length', spec.maxLength, 2, BILD_DEFAULTS.maxLength),
-    draft: int('draft', spec.draft, 1, SPECULATIVE_DEFAULT_DRAFT),
+    maxLength: int('max_length', spec.maxLength, 2, BILD_DEFAULTS.maxLength, LIMITS.maxLength, 'decoder positions: a fixed cap, T5 has relative positions'),
+    maxSourceLength: int('max_source_length', spec.maxSourceLength, 1, DEFAULT_MAX_SOURCE_LENGTH, LIMITS.maxSourceLength, "source tokens: the encoder's memory grows with their square"),
+    draft: int('draft', spec.draft, 1, SPECULATIVE_DEFAULT_DRAFT, LIMITS.draft, 'a draft longer than a generation is never used'),
     pipeline: spec.pipeline === true,
     ep: spec.ep ?? 'cpu',
     allowCpuFallback: spec.allowCpuFallback === true,
     dtype: spec.dtype ?? 'fp32',
-    threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0),
-    warmup: int('warmup', spec.warmup, 0, 1),
+    threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0, maxThreads(), '4 x the cores of this machine'),
+    warmup: int('warmup', spec.warmup, 0, 1, Math.min(LIMITS.warmup, limit), spec.dataset.limit === undefined ? 'warm-up sentences' : 'at most the run\'s --limit'),
   };
 }
 
@@ -93,7 +98,7 @@ export function planRun(spec: RunSpec): RunPlan {
     fallback: spec.bild?.fallback ?? BILD_DEFAULTS.fallback,
     rollback: spec.bild?.rollback ?? BILD_DEFAULTS.rollback,
   };
-  const maxSmall = spec.bild?.maxSmall ?? BILD_DEFAULTS.maxSmall;
+  const maxSmall = int('max_small', spec.bild?.maxSmall, 1, BILD_DEFAULTS.maxSmall, LIMITS.maxSmall, 'more than a generation is never used');
   const rest = common(spec);
   checkBildParams({ ...thresholds, maxSmall, maxLength: rest.maxLength });
   const variants: Variant[] = methods.map((m) => (m === 'bild' ? { id: m, method: m, bild: thresholds } : { id: m, method: m }));
@@ -102,6 +107,7 @@ export function planRun(spec: RunSpec): RunPlan {
 
 function checkList(name: string, xs: readonly number[]): number[] {
   if (xs.length === 0) throw new UserError(`${name}: give at least one value`);
+  if (xs.length > LIMITS.gridPoints) throw new UserError(`${name}: ${xs.length} values is above the bound of ${LIMITS.gridPoints} BiLD points per sweep`);
   if (new Set(xs).size !== xs.length) throw new UserError(`${name}: a value appears twice`);
   return [...xs];
 }
@@ -114,7 +120,9 @@ export function planSweep(spec: SweepSpec): RunPlan {
   const grid = PAPER_GRIDS[rest.task];
   const fallbacks = checkList('fallbacks', spec.fallbacks ?? grid.fallbacks);
   const rollbacks = checkList('rollbacks', spec.rollbacks ?? grid.rollbacks);
-  const maxSmall = spec.maxSmall ?? BILD_DEFAULTS.maxSmall;
+  const maxSmall = int('max_small', spec.maxSmall, 1, BILD_DEFAULTS.maxSmall, LIMITS.maxSmall, 'more than a generation is never used');
+  if (fallbacks.length * rollbacks.length > LIMITS.gridPoints)
+    throw new UserError(`fallbacks x rollbacks: ${fallbacks.length} x ${rollbacks.length} points is above the bound of ${LIMITS.gridPoints} BiLD points per sweep`);
   const variants: Variant[] = [{ id: 'large', method: 'large' }];
   if (spec.includeSmall ?? true) variants.push({ id: 'small', method: 'small' });
   for (const fallback of fallbacks)

@@ -48,5 +48,7 @@ export async function prepareRun(
   progress('dataset', plan.spec.dataset.name);
   const dataset = await deps.loadDataset(plan.dataset, { hub: { signal } });
   if (dataset.examples.length === 0) throw new UserError(`dataset ${dataset.id} (${dataset.split}) has no examples`);
+  if (plan.warmup > dataset.examples.length)
+    throw new UserError(`warmup: ${plan.warmup} is above the bound of the run's ${dataset.examples.length} examples (dataset ${dataset.id}, ${dataset.split})`);
   return { resolved, tokenizers, dataset };
 }

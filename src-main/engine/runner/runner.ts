@@ -107,6 +107,7 @@ async function measure(
     bild: { ...bild, maxSmall: plan.maxSmall, maxLength: plan.maxLength },
     draft: plan.draft,
     maxLength: plan.maxLength,
+    maxSourceLength: plan.maxSourceLength,
     pipeline: plan.pipeline,
     signal,
   });
@@ -165,6 +166,7 @@ async function measure(
       const t0 = performance.now();
       const raw: SentenceOutput[] = [];
       for (const v of plan.variants) raw.push(await generate(v.method, models, ex.source, params(v.bild)));
+      if (raw[0]!.sourceTruncated) environment!.sourceTruncation!.truncated++;
       const large = largeVariant ? raw[plan.variants.indexOf(largeVariant)] : undefined;
       const sentence: SentenceResult = {
         position,

@@ -15,10 +15,13 @@ import { convertSpmModel } from './spm-convert';
 import { patchForSpm } from './spm-exact';
 import { parseSpmModel } from './spm-proto';
 import { SpmUnigram } from './spm-unigram';
+import { encodeTruncated, preTokenizerSplitsAtSpaces, type TruncatedIds } from './truncate';
 
 export interface Tokenizer {
   /** Token ids of `text` with `</s>` appended, as T5 does. */
   encode(text: string): number[];
+  /** encode() truncated to `maxTokens` as HF's truncation=True does (the first tokens, then </s>). */
+  encodeSource(text: string, maxTokens: number): TruncatedIds;
   decode(ids: readonly number[], skipSpecial?: boolean): string;
   /** len(tokenizer): the vocabulary including added tokens (the logits the decoder may use). */
   readonly length: number;
@@ -122,7 +125,7 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
   const unigram = (opts.spmExact ?? converted) ? unigramOf(json) : undefined;
   const patched = patchForSpm(hf, charsmap, unigram);
   // If transformers.js changed shape, the real map applied up front still fixes most of it.
-  return wrap(hf, patched.charsmap ? undefined : charsmap);
+  return wrap(hf, patched.charsmap ? undefined : charsmap, preTokenizerSplitsAtSpaces(json.pre_tokenizer));
 }
 
 function unigramOf(json: Json): SpmUnigram | undefined {
@@ -132,17 +135,18 @@ function unigramOf(json: Json): SpmUnigram | undefined {
   return new SpmUnigram(model.vocab, new Set(added.map((t) => t.id)));
 }
 
-function wrap(hf: PreTrainedTokenizer, preNormalize: PrecompiledCharsmap | undefined): Tokenizer {
+function wrap(hf: PreTrainedTokenizer, preNormalize: PrecompiledCharsmap | undefined, splitsAtSpaces: boolean): Tokenizer {
   const vocab = hf.get_vocab();
   const byId: string[] = [];
   for (const [token, id] of vocab) byId[id] = token;
   const fingerprint = createHash('sha256').update(JSON.stringify(byId)).digest('hex');
   const eosId = hf.eos_token_id;
   const padId = hf.pad_token_id;
+  const encode = (text: string): number[] => hf.encode(preNormalize ? preNormalize.apply(text) : text);
+  const truncation = { encode, suffix: encode(''), splitsAtSpaces };
   return {
-    encode(text: string): number[] {
-      return hf.encode(preNormalize ? preNormalize.apply(text) : text);
-    },
+    encode,
+    encodeSource: (text, maxTokens) => encodeTruncated(truncation, text, maxTokens),
     decode(ids: readonly number[], skipSpecial = true): string {
       if (ids.length === 0) return '';
       return hf.decode([...ids], { skip_special_tokens: skipSpecial });
