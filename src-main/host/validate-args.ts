@@ -1,6 +1,7 @@
 // The shapes of every request's arguments, checked before a request from the app's page (IPC,
 // HTTP) reaches the engine: a wrong type is refused with the argument's name instead of failing
 // inside the engine with a TypeError. Values (ranges, known names) are the engine's to check.
+import type { DatasetRef, ListRunsQuery, RunSpec, SweepSpec } from '../engine/api/types';
 import type { RequestMethod } from './protocol';
 
 /** What is wrong with `value` at `path`, or undefined. */
@@ -43,6 +44,9 @@ interface Field {
 }
 const optional = (check: Check): Field => ({ check, optional: true });
 
+/** A check for every field of T: a field added to the engine's request types must be added here too. */
+type Fields<T> = { [K in keyof Required<T>]: Check | Field };
+
 /** An object with these fields (a bare Check is a required one); fields it does not know are let through for the engine. */
 function object(fields: Record<string, Check | Field>): Check {
   return (v, path) => {
@@ -72,7 +76,7 @@ const datasetRef = object({
   prefix: optional(str),
   limit: optional(num),
   seed: optional(num),
-});
+} satisfies Fields<DatasetRef>);
 
 /** Fields of RunSpec that SweepSpec shares. */
 const specFields = {
@@ -89,13 +93,13 @@ const specFields = {
   warmup: optional(num),
   outDir: optional(str),
   label: optional(str),
-};
+} satisfies Partial<Fields<RunSpec & SweepSpec>>;
 
 const runSpec = object({
   ...specFields,
   methods: optional(listOf(str)),
   bild: optional(object({ fallback: optional(num), rollback: optional(num), maxSmall: optional(num) })),
-});
+} satisfies Fields<RunSpec>);
 
 const sweepSpec = object({
   ...specFields,
@@ -103,7 +107,7 @@ const sweepSpec = object({
   rollbacks: optional(listOf(num)),
   maxSmall: optional(num),
   includeSmall: optional(bool),
-});
+} satisfies Fields<SweepSpec>);
 
 interface Arg {
   name: string;
@@ -130,7 +134,7 @@ const PARAMETERS: Record<RequestMethod, Arg[]> = {
         limit: optional(num),
         status: optional(oneOf('running', 'completed', 'cancelled', 'failed', 'interrupted')),
         kind: optional(oneOf('run', 'sweep')),
-      }),
+      } satisfies Fields<ListRunsQuery>),
     },
   ],
   getRun: [runId],
