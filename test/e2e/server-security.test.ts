@@ -120,6 +120,24 @@ describe('files the page may name', () => {
     const summary = await app.engine.waitForRun((r.body.result as { runId: string }).runId);
     expect([summary.status, summary.sentences]).toEqual(['completed', 2]);
   });
+
+  it('lets the page name files in a folder listed in settings.json, read at each request', async () => {
+    const corpora = join(dir, 'corpora');
+    mkdirSync(corpora);
+    writeFileSync(join(corpora, 'pairs.tsv'), 'de\ten\nHallo\tHello\n');
+    const file = { name: join(corpora, 'pairs.tsv') };
+    expect((await run(file)).status).toBe(400);
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ allowedFolders: [corpora] }));
+    try {
+      const r = await run(file);
+      expect(r.status).toBe(200);
+      await app.engine.waitForRun((r.body.result as { runId: string }).runId);
+      writeFileSync(join(home, 'settings.json'), '{"allowedFolders": "not a list"}');
+      expect((await run(file)).body.error?.message).toBe(`${join(home, 'settings.json')}: "allowedFolders" must be a list of absolute folder paths`);
+    } finally {
+      rmSync(join(home, 'settings.json'));
+    }
+  });
 });
 
 describe('arguments', () => {
