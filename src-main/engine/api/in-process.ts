@@ -1,11 +1,12 @@
 /** The engine in the caller's process: what the CLI uses, and what IPC/HTTP bridges wrap. */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { diskError, diskErrorReason } from '../disk-errors';
 import { CancelledError, UserError } from '../errors';
 import { appHome } from '../paths';
 import { defaultDeps, type RunnerDeps } from '../runner/deps';
-import { listEntry, RunHistory, stillRunning } from '../runner/history';
+import { defaultHistoryPath, HistoryDiskError, listEntry, RunHistory, stillRunning } from '../runner/history';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { RESULT_FILES, writeSentencesCsv, writeSummaryJson } from '../runner/result-files';
 import { executeRun } from '../runner/runner';
@@ -32,14 +33,21 @@ function newRunId(): string {
   return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates the run's folder now, so that an unusable --out fails the request instead of the run after its models loaded. */
+/**
+ * Checks now that the run's folder can be made, so that an unusable --out fails the request
+ * instead of the run after its models loaded; the folder itself is made when the run starts, so
+ * a run refused before (a missing model, an unavailable provider) leaves none behind.
+ */
 function checkWritableFolder(dir: string): void {
+  let existing = dir;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    accessSync(existing, constants.W_OK); // EROFS on a read-only mount, even for root
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`out: cannot write the run's files to '${dir}' (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? (err as Error).message)})`);
+    const why = code === 'ENOTDIR' ? 'a file is in the way' : (diskErrorReason(err) ?? (err as Error).message);
+    throw new UserError(`out: cannot write the run's files to '${dir}' (${why})`);
   }
 }
 
@@ -65,6 +73,22 @@ export class InProcessEngine implements EngineApi {
     const h = this.history();
     if (!h) throw new UserError('this engine keeps no run history');
     return h;
+  }
+
+  /** Runs `read` on the history, or, where its disk is full or read-only, on the file as it stands. */
+  private read<T>(read: (h: RunHistory) => T): T {
+    let h: RunHistory;
+    try {
+      h = this.requireHistory();
+    } catch (err) {
+      if (!(err instanceof HistoryDiskError)) throw err;
+      h = RunHistory.readOnly(this.opts.historyPath ?? defaultHistoryPath());
+    }
+    try {
+      return read(h);
+    } finally {
+      if (h !== this.historyDb) h.close();
+    }
   }
 
   private emit(event: EngineEvent): void {
@@ -135,17 +159,15 @@ export class InProcessEngine implements EngineApi {
   }
 
   async listRuns(query?: Parameters<EngineApi['listRuns']>[0]) {
-    return this.requireHistory().list(query);
+    return this.read((h) => h.list(query));
   }
 
   async getRun(runId: string) {
-    const h = this.requireHistory();
-    return { summary: h.summary(runId), sentences: h.sentences(runId) };
+    return this.read((h) => ({ summary: h.summary(runId), sentences: h.sentences(runId) }));
   }
 
   async compareRuns(runIds: string[]): Promise<RunComparison> {
-    const h = this.requireHistory();
-    const summaries = runIds.map((id) => h.summary(id));
+    const summaries = this.read((h) => runIds.map((id) => h.summary(id)));
     return {
       runs: summaries.map(listEntry),
       rows: summaries.flatMap((s) =>
@@ -166,13 +188,16 @@ export class InProcessEngine implements EngineApi {
   }
 
   async exportRun(req: Parameters<EngineApi['exportRun']>[0]): Promise<{ files: string[] }> {
-    const h = this.requireHistory();
-    const summary = h.summary(req.runId);
+    const { summary, sentences } = await this.getRun(req.runId);
     const formats = req.formats ?? ['csv', 'json'];
     const dir = resolve(req.dir);
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw diskError(err, dir) ?? err;
+    }
     const files: string[] = [];
-    if (formats.includes('csv')) files.push(writeSentencesCsv(dir, summary.runId, summary.variants, h.sentences(req.runId)));
+    if (formats.includes('csv')) files.push(writeSentencesCsv(dir, summary.runId, summary.variants, sentences));
     if (formats.includes('json')) files.push(writeSummaryJson(dir, summary));
     return { files };
   }

@@ -3,6 +3,7 @@ import { lockBlob } from './blob-lock';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
+import { diskError } from '../disk-errors';
 import { UserError } from '../errors';
 import type { DownloadController } from './controller';
 import { PauseInterrupt } from './controller';
@@ -50,26 +51,9 @@ const EXPIRED_LINK = new Set([401, 403, 410]);
 /** Fresh links asked for in a row without a byte in between. */
 const MAX_REFRESHES = 2;
 
-/** Local file-system failures (retrying cannot help, and they are not the network's fault), in words. */
-const DISK_ERRORS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a part of the path is a file',
-  EISDIR: 'it is a folder',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files',
-};
-
-/** A UserError naming `path` when `err` is a local file-system failure. */
-function diskError(err: unknown, path: string): UserError | undefined {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const why = code === undefined ? undefined : DISK_ERRORS[code];
-  if (!why) return undefined;
-  return new UserError(`cannot write '${path}': ${why} (${code}); point HF_HUB_CACHE at a writable folder with room`);
-}
+/** A UserError naming `path` when `err` is a local file-system failure (not retried: not the network's fault). */
+const cacheDiskError = (err: unknown, path: string): UserError | undefined =>
+  diskError(err, path, 'point HF_HUB_CACHE at a writable folder with room');
 
 /**
  * Sends the response body to the file; throws what the stream throws. Each read is raced with
@@ -127,7 +111,7 @@ export async function downloadBlob(
   cb: BlobCallbacks,
 ): Promise<void> {
   await mkdir(dirname(job.blobFile), { recursive: true }).catch((err: unknown) => {
-    throw diskError(err, dirname(job.blobFile)) ?? err;
+    throw cacheDiskError(err, dirname(job.blobFile)) ?? err;
   });
   let told = 0; // bytes of this file the progress callback has been told of (a resume must not count them again)
   const counted: BlobCallbacks = {
@@ -140,7 +124,7 @@ export async function downloadBlob(
   for (;;) {
     await control.whileRunning(); // a paused download does not hold the lock: another may finish the file
     const release = await lockBlob(job.blobFile, control.signal).catch((err: unknown) => {
-      throw diskError(err, `${job.blobFile}.lock`) ?? err;
+      throw cacheDiskError(err, `${job.blobFile}.lock`) ?? err;
     });
     try {
       if (statSync(job.blobFile, { throwIfNoEntry: false })?.size === job.size) return counted.onBytes(job.size - told, job.size);
@@ -224,7 +208,7 @@ async function downloadLocked(settings: HubSettings, job: BlobJob, control: Down
         if (have < job.size) throw new Error(`connection closed after ${have} of ${job.size} bytes`);
       } catch (err) {
         if (err instanceof UserError) throw err;
-        const disk = diskError(err, partial);
+        const disk = cacheDiskError(err, partial);
         if (disk) throw disk;
         if (control.signal.aborted) throw abortReason(control.signal);
         if (control.isPaused || err instanceof PauseInterrupt) continue; // whileRunning() waits for resume

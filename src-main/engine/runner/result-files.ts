@@ -2,18 +2,30 @@
  * A run's files, written as it goes: CSV rows and JSONL lines are appended when a sentence
  * finishes (so a crash or a cancel keeps every finished sentence), summary.json is rewritten at
  * the start ("running") and at the end, each time through a temporary file and a rename.
+ * A sentence is in both files or in neither: when a write fails (disk full, read-only) both are
+ * cut back to the last whole sentence and the run stops with a user error naming the file.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { writeFileAtomicSync } from '../atomic-write';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunSummary, SentenceResult, Variant } from '../api/types';
+import { writeFileAtomicSync } from '../atomic-write';
+import { diskError } from '../disk-errors';
 import { csvHeader, csvRows } from './csv';
 
 export const RESULT_FILES = { csv: 'sentences.csv', jsonl: 'sentences.jsonl', summary: 'summary.json' } as const;
 
+/** Runs `write`; a file-system failure becomes a user error naming `path`. */
+function writingTo<T>(path: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    throw diskError(err, path) ?? err;
+  }
+}
+
 export function writeSummaryJson(dir: string, summary: RunSummary): string {
   const path = join(dir, RESULT_FILES.summary);
-  writeFileAtomicSync(path, JSON.stringify(summary, null, 2) + '\n');
+  writingTo(path, () => writeFileAtomicSync(path, JSON.stringify(summary, null, 2) + '\n'));
   return path;
 }
 
@@ -21,13 +33,42 @@ export function writeSummaryJson(dir: string, summary: RunSummary): string {
 export function writeSentencesCsv(dir: string, runId: string, variants: readonly Variant[], sentences: readonly SentenceResult[]): string {
   const th = new Map(variants.map((v) => [v.id, v.bild]));
   const path = join(dir, RESULT_FILES.csv);
-  writeFileSync(path, csvHeader() + sentences.map((s) => csvRows(runId, s, th)).join(''));
+  writingTo(path, () => writeFileAtomicSync(path, csvHeader() + sentences.map((s) => csvRows(runId, s, th)).join('')));
   return path;
 }
 
+/** A file appended to in whole records: a record that cannot be written whole is cut off again. */
+class RecordFile {
+  private readonly fd: number;
+  /** Bytes of whole records written. */
+  length = 0;
+
+  constructor(readonly path: string) {
+    this.fd = writingTo(path, () => openSync(path, 'w'));
+  }
+
+  append(text: string): void {
+    const bytes = Buffer.from(text);
+    writingTo(this.path, () => {
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.length + done);
+    });
+    this.length += bytes.length;
+  }
+
+  /** Back to `length` bytes (what a failed or undone append added goes). */
+  truncate(length: number): void {
+    ftruncateSync(this.fd, length); // shrinking needs no space
+    this.length = length;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 export class ResultFiles {
-  private readonly csv: number;
-  private readonly jsonl: number;
+  private readonly csv: RecordFile;
+  private readonly jsonl: RecordFile;
   private readonly thresholds: Map<string, Variant['bild']>;
 
   constructor(
@@ -35,16 +76,30 @@ export class ResultFiles {
     private readonly runId: string,
     variants: readonly Variant[],
   ) {
-    mkdirSync(dir, { recursive: true });
+    writingTo(dir, () => mkdirSync(dir, { recursive: true }));
     this.thresholds = new Map(variants.map((v) => [v.id, v.bild]));
-    this.csv = openSync(join(dir, RESULT_FILES.csv), 'w');
-    this.jsonl = openSync(join(dir, RESULT_FILES.jsonl), 'w');
-    writeSync(this.csv, csvHeader());
+    this.csv = new RecordFile(join(dir, RESULT_FILES.csv));
+    this.jsonl = new RecordFile(join(dir, RESULT_FILES.jsonl));
+    this.csv.append(csvHeader());
   }
 
-  appendSentence(s: SentenceResult): void {
-    writeSync(this.csv, csvRows(this.runId, s, this.thresholds));
-    writeSync(this.jsonl, JSON.stringify(s) + '\n');
+  /**
+   * Appends a sentence to both files, or to neither (and throws); `commit` then records it
+   * elsewhere (the history) and, when that throws, the sentence is taken out of the files again.
+   */
+  appendSentence(s: SentenceResult, commit: () => void = () => undefined): void {
+    const rows = csvRows(this.runId, s, this.thresholds);
+    const line = JSON.stringify(s) + '\n';
+    const at = [this.csv.length, this.jsonl.length] as const;
+    try {
+      this.csv.append(rows);
+      this.jsonl.append(line);
+      commit();
+    } catch (err) {
+      this.csv.truncate(at[0]);
+      this.jsonl.truncate(at[1]);
+      throw err;
+    }
   }
 
   writeSummary(summary: RunSummary): void {
@@ -52,7 +107,7 @@ export class ResultFiles {
   }
 
   close(): void {
-    closeSync(this.csv);
-    closeSync(this.jsonl);
+    this.csv.close();
+    this.jsonl.close();
   }
 }

@@ -12,7 +12,7 @@ import { CancelledError } from '../errors';
 import type { LoadedModel } from '../model';
 import type { RunnerDeps } from './deps';
 import { captureEnvironment, datasetInfo, modelInfo } from './environment';
-import type { RunHistory } from './history';
+import { HistoryDiskError, type RunHistory } from './history';
 import { sweepResult } from './pareto';
 import type { RunPlan } from './plan';
 import { prepareRun, rolesOf } from './prepare';
@@ -132,20 +132,27 @@ async function measure(
     outDir: ctx.outDir,
   };
   const files = new ResultFiles(ctx.outDir, runId, plan.variants);
-  files.writeSummary(summary);
-  // The history is a copy of what the files hold: when it cannot be written (a locked or full
-  // database, the run deleted by another process) the run goes on without it and says so once.
+  // The history is a copy of what the files hold: when it cannot be written (a locked database,
+  // the run deleted by another process) the run goes on without it and says so once; when its
+  // disk is full or read-only, the run stops (files and history must hold the same sentences).
   let history = ctx.history;
   const record = (write: (h: RunHistory) => void): void => {
     if (!history) return;
     try {
       write(history);
     } catch (err) {
+      if (err instanceof HistoryDiskError) throw err;
       history = undefined;
       console.warn(`bild-bench: the run history stopped recording run ${runId} (${(err as Error).message}); its files in ${ctx.outDir} are complete`);
     }
   };
-  record((h) => h.insert(summary));
+  try {
+    files.writeSummary(summary);
+    record((h) => h.insert(summary));
+  } catch (err) {
+    files.close();
+    throw err;
+  }
   ctx.emit({ type: 'run-started', runId, kind: plan.kind, variants: plan.variants, total: examples.length, environment: environment!, outDir: ctx.outDir });
 
   const sentences: SentenceResult[] = [];
@@ -175,9 +182,9 @@ async function measure(
         reference: ex.reference,
         outputs: raw.map((o, i) => variantOutput(plan.variants[i]!.id, o, sentenceMetric(task, o.text, ex.reference), large)),
       };
+      // in the CSV, the JSONL and the history, or (the disk full, say) in none of them
+      files.appendSentence(sentence, () => record((h) => h.appendSentence(runId, sentence)));
       sentences.push(sentence);
-      files.appendSentence(sentence);
-      record((h) => h.appendSentence(runId, sentence));
       ctx.emit({ type: 'sentence', runId, sentence });
       ctx.emit({ type: 'progress', runId, stage: 'decode', done: position + 1, total: examples.length, message: '' });
       let gen = 0;
@@ -201,8 +208,20 @@ async function measure(
     ? { meanMsPerSentence: overheadMs / sentences.length, pctOfDecode: (100 * overheadMs) / generateMs }
     : null;
   summary.error = failure ? String((failure as Error).message ?? failure) : null;
-  files.writeSummary(summary);
-  record((h) => h.update(summary));
+  // After a failure (the disk full, say) the final summary goes where it still fits, and the
+  // first failure is the one reported; a final summary that fits nowhere fails the run.
+  const settle = (write: () => void): void => {
+    try {
+      write();
+    } catch (err) {
+      if (failure) return;
+      failure = err;
+      summary.status = 'failed';
+      summary.error = (err as Error).message;
+    }
+  };
+  settle(() => files.writeSummary(summary));
+  settle(() => record((h) => h.update(summary)));
   ctx.emit({ type: 'summary', runId, summary });
   if (failure) throw failure;
   return summary;

@@ -3,6 +3,7 @@
  * so unlike a native addon it loads under any Node ABI that has it (Node >= 22.13, Electron >= 37).
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors';
 
 type Sqlite = typeof import('node:sqlite');
@@ -25,6 +26,17 @@ function load(): Sqlite {
   return sqlite;
 }
 
-export function openDatabase(path: string): DatabaseSync {
-  return new (load().DatabaseSync)(path);
+/**
+ * How a history is opened: `write`, the usual; `read`, read-only but with its WAL (which needs
+ * the -shm file: fine on a read-only or full disk only when a crashed writer left a full one);
+ * `snapshot`, SQLite's immutable mode, the main file as it stands (no lock, no -shm or -wal
+ * file: opens on a read-only mount or a full disk; complete after a clean close, which folds the
+ * WAL into the main file).
+ */
+export type OpenMode = 'write' | 'read' | 'snapshot';
+
+export function openDatabase(path: string, mode: OpenMode = 'write'): DatabaseSync {
+  const { DatabaseSync } = load();
+  if (mode === 'snapshot') return new DatabaseSync(`${pathToFileURL(path).href}?immutable=1`, { readOnly: true });
+  return new DatabaseSync(path, { readOnly: mode === 'read' });
 }

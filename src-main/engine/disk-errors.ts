@@ -1,0 +1,28 @@
+/** Local file-system failures in words: retrying cannot help, and they are the user's to fix (make room, pick another folder). */
+import { UserError } from './errors';
+
+const DISK_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of the path is a file',
+  EISDIR: 'it is a folder',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EIO: 'an input/output error on the device',
+};
+
+/** `err` in words with its code ("no space left on the device (ENOSPC)") when it is a local file-system failure. */
+export function diskErrorReason(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const why = code === undefined ? undefined : DISK_ERRORS[code];
+  return why && `${why} (${code})`;
+}
+
+/** A UserError "cannot write 'path': reason[; advice]" when `err` is a local file-system failure. */
+export function diskError(err: unknown, path: string, advice = ''): UserError | undefined {
+  const why = diskErrorReason(err);
+  return why ? new UserError(`cannot write '${path}': ${why}${advice && `; ${advice}`}`) : undefined;
+}
