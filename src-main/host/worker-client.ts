@@ -17,6 +17,8 @@ import type {
   ClientMessage,
 } from './protocol';
 import { unwrapReply } from './rpc';
+import { isOutOfMemory, outOfMemoryMessage, workerHeapLimitMb } from './worker-heap';
+import { UserError } from '../engine/errors';
 import { workerEntry } from '../engine/worker-entry';
 
 export interface WorkerClientOptions {
@@ -26,6 +28,8 @@ export interface WorkerClientOptions {
   env?: Record<string, string | undefined>;
   /** Folders beyond the app's own whose files remote requests may name (`serve --allow`). */
   allowedFolders?: string[];
+  /** The worker's JavaScript heap limit in MB (default: BILD_BENCH_WORKER_HEAP_MB, else a quarter of the machine's memory, at least 1024). */
+  heapLimitMb?: number;
 }
 
 interface Pending {
@@ -34,8 +38,10 @@ interface Pending {
 }
 
 export class WorkerEngineClient implements HostApi {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
+  private worker!: Worker;
+  private port!: MessagePort;
+  private readonly env: Record<string, string | undefined>;
+  private readonly heapLimitMb: number;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<HostEventListener>();
   private nextId = 1;
@@ -46,17 +52,27 @@ export class WorkerEngineClient implements HostApi {
   private readonly starts = new Set<number>();
   private closing: Promise<void> | null = null;
 
-  constructor(opts: WorkerClientOptions = {}) {
+  constructor(private readonly opts: WorkerClientOptions = {}) {
+    this.env = opts.env ?? { ...process.env };
+    this.heapLimitMb = workerHeapLimitMb(opts.heapLimitMb, this.env);
+    this.spawn();
+  }
+
+  /** Starts the engine worker: at construction, and again for the first request after one died. */
+  private spawn(): void {
     const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.worker = new Worker(workerEntry(import.meta.url, 'engine-worker', opts.workerFile), {
-      env: opts.env ?? { ...process.env },
-      workerData: { port: port2, allowedFolders: opts.allowedFolders ?? [] },
+    const worker = new Worker(workerEntry(import.meta.url, 'engine-worker', this.opts.workerFile), {
+      env: this.env,
+      workerData: { port: port2, allowedFolders: this.opts.allowedFolders ?? [] },
       transferList: [port2],
+      resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
     });
-    this.port.on('message', (m: WorkerMessage) => this.onMessage(m));
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(new Error(`the engine worker exited (code ${code})`)));
+    this.worker = worker;
+    this.port = port1;
+    this.dead = null;
+    port1.on('message', (m: WorkerMessage) => this.onMessage(m));
+    worker.on('error', (err) => this.fail(worker, err));
+    worker.on('exit', (code) => this.fail(worker, new Error(`the engine worker exited (code ${code})`)));
   }
 
   private onMessage(m: WorkerMessage): void {
@@ -77,18 +93,25 @@ export class WorkerEngineClient implements HostApi {
     for (const l of this.listeners) l(e);
   }
 
-  private fail(err: Error): void {
-    this.dead ??= err;
-    for (const p of this.pending.values()) p.reject(err);
+  /** `worker` died (an 'error' comes before its 'exit'; a worker already replaced is past caring about). */
+  private fail(worker: Worker, err: Error): void {
+    if (worker !== this.worker || this.dead) return;
+    // out of memory: the request was too big for the engine, not a bug, and the engine recovers
+    const oom = isOutOfMemory(err);
+    this.dead = oom ? new UserError(outOfMemoryMessage(this.heapLimitMb)) : err;
+    for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
+    this.starts.clear();
     this.port.close();
     // a job's own events end with run-finished or error; a dead worker sends neither
-    for (const runId of this.liveJobs) this.emit({ type: 'error', runId, kind: 'internal', message: `the engine stopped: ${err.message}` });
+    const message = oom ? this.dead.message : `the engine stopped: ${err.message}`;
+    for (const runId of this.liveJobs) this.emit({ type: 'error', runId, kind: oom ? 'user' : 'internal', message });
     this.liveJobs.clear();
   }
 
   private send(id: number, msg: ClientMessage): Promise<RpcReply> {
-    if (this.dead) return Promise.reject(this.dead);
+    if (this.dead && this.closing) return Promise.reject(this.dead);
+    if (this.dead) this.spawn(); // so that `serve` and the app stay usable after a job killed the worker
     return new Promise<RpcReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.port.postMessage(msg);

@@ -1,0 +1,48 @@
+// A job that outgrows the engine worker's heap limit ends with a user error naming the limit, and
+// the same client answers the next request from a fresh worker (what keeps `serve` and the app up).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src-main/engine/api/types';
+import { UserError } from '../../src-main/engine/errors';
+import { LIMITS } from '../../src-main/engine/limits';
+import { WorkerEngineClient } from '../../src-main/host/worker-client';
+
+const home = mkdtempSync(join(tmpdir(), 'bild-worker-memory-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('engine worker memory limit', () => {
+  it('fails a job that runs out of memory with a user error, then serves the next request', async () => {
+    // one 64 MB line: reading it needs more than the 96 MB heap this test gives the worker
+    const data = join(home, 'huge-line.jsonl');
+    writeFileSync(data, JSON.stringify({ translation: { de: 'Das kleine Buch '.repeat(4_000_000), en: 'x' } }) + '\n');
+    const client = new WorkerEngineClient({ heapLimitMb: 96, env: { ...process.env, BILD_BENCH_HOME: home } });
+    const events: EngineEvent[] = [];
+    client.subscribe((e) => events.push(e));
+    try {
+      const models = { large: 'demo/large' };
+      const { runId } = await client.startRun({ models, methods: ['large'], dataset: { name: data }, warmup: 0, threads: 1 });
+      const err = await client.waitForRun(runId).then(
+        () => new Error('the run completed'),
+        (e: unknown) => e as Error,
+      );
+      const message = /^the engine ran out of memory: the job needed more than the engine worker's 96 MB JavaScript heap limit \(BILD_BENCH_WORKER_HEAP_MB sets it\)/;
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toMatch(message);
+      expect(events.filter((e) => e.runId === runId).at(-1)).toEqual({ type: 'error', runId, kind: 'user', message: expect.stringMatching(message) });
+
+      // the next request starts a fresh worker; a run at the max_length bound still answers a cancel
+      const next = await client.startRun({ models, methods: ['large'], dataset: { name: 'demo', split: 'test', limit: 40 }, warmup: 0, threads: 1, maxLength: LIMITS.maxLength });
+      await expect.poll(() => events.some((e) => e.runId === next.runId && e.type === 'sentence'), { timeout: 60_000 }).toBe(true);
+      const t0 = performance.now();
+      await client.cancelRun(next.runId);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      const summary = await client.waitForRun(next.runId);
+      expect(summary.status).toBe('cancelled');
+      expect(summary.sentences).toBeGreaterThanOrEqual(1);
+    } finally {
+      await client.close();
+    }
+  });
+});
