@@ -1,4 +1,6 @@
 /** Local file-system failures in words: retrying cannot help, and they are the user's to fix (make room, pick another folder). */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UserError } from './errors';
 
 const DISK_ERRORS: Record<string, string> = {
@@ -25,4 +27,21 @@ export function diskErrorReason(err: unknown): string | undefined {
 export function diskError(err: unknown, path: string, advice = ''): UserError | undefined {
   const why = diskErrorReason(err);
   return why ? new UserError(`cannot write '${path}': ${why}${advice && `; ${advice}`}`) : undefined;
+}
+
+/**
+ * Why folder `dir` could not be made or written, checked on it or on its nearest existing
+ * parent without making anything; undefined when it can. `access` reports EROFS on a read-only
+ * mount even for root (who passes every permission check).
+ */
+export function unwritableFolderReason(dir: string): string | undefined {
+  let existing = dir;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) return 'a file is in the way';
+  try {
+    accessSync(existing, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return diskErrorReason(err) ?? (err as Error).message;
+  }
 }

@@ -2,9 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli';
 import { scratch } from '../helpers/export';
+import { fill, Mounts, mountSkipReason } from '../helpers/mounts';
 import { modelDir } from '../helpers/paths';
 
 let home: string;
@@ -119,5 +120,23 @@ describe('convert --out over an earlier export', () => {
     expect(existsSync(running)).toBe(true);
     expect(existsSync(another)).toBe(true);
     for (const d of [running, another]) rmSync(d, { recursive: true });
+  });
+});
+
+describe.skipIf(mountSkipReason())('convert --out on a full or read-only disk', () => {
+  const mounts = new Mounts();
+  afterAll(() => mounts.release());
+
+  it('names the folder and the reason in one line, and leaves no temporary folder', () => {
+    const disk = mounts.tmpfs('small', '600k')!;
+    const view = mounts.readOnlyView(disk, 'small-ro');
+    fill(disk, 100 * 1024); // less than the 1.1 MB of weights
+    for (const layout of LAYOUTS) {
+      refused(convert(join(view, 'x'), layout), join(view, 'x'), /cannot write .* \(the file system is read-only \(EROFS\)\)/);
+      const full = convert(join(disk, 'x'), layout);
+      expect(full.code, full.stderr).toBe(2);
+      expect(full.stderr.trim()).toBe(`bild-bench: error: cannot write '${join(disk, 'x')}': no space left on the device (ENOSPC)`);
+      expect(readdirSync(disk)).toEqual(['filler']);
+    }
   });
 });

@@ -2,55 +2,19 @@
 // the reason, and files and history that agree (a sentence is in the CSV, the JSONL and the
 // history or in none of them, no half line, no temporary file left). Real mounts: a small tmpfs
 // filled up, and a read-only bind mount of one (root ignores a folder's permission bits).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunListEntry, RunSummary, SentenceResult } from '../../src-main/engine/api';
 import { CSV_COLUMNS, parseCsv } from '../../src-main/engine/runner/csv';
 import { HistoryDiskError, RunHistory } from '../../src-main/engine/runner/history';
 import { runCli, type CliResult } from '../helpers/cli';
+import { fill, Mounts, mountSkipReason } from '../helpers/mounts';
 
-const root = mkdtempSync(join(tmpdir(), 'bild-disk-'));
-const mounted: string[] = [];
-
-function mount(...args: string[]): boolean {
-  return spawnSync('mount', args, { stdio: 'ignore' }).status === 0;
-}
-
-/** A tmpfs of `size` at a new folder (undefined when this machine does not let us mount). */
-function tmpfs(name: string, size: string): string | undefined {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  if (!mount('-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir)) return undefined;
-  mounted.unshift(dir);
-  return dir;
-}
-
-function readOnlyView(dir: string, name: string): string {
-  const view = join(root, name);
-  mkdirSync(view);
-  if (!mount('--bind', '-o', 'ro', dir, view)) throw new Error(`cannot bind-mount ${dir} read-only`);
-  mounted.unshift(view);
-  return view;
-}
-
-/** Fills the file system of `dir` up to `leave` free bytes; returns the filler file. */
-function fill(dir: string, leave: number): string {
-  const fs = statfsSync(dir);
-  const filler = join(dir, 'filler');
-  writeFileSync(filler, Buffer.alloc(Math.max(0, fs.bavail * fs.bsize - leave)));
-  return filler;
-}
-
-const probe = tmpfs('probe', '1m');
-const MOUNT_SKIP = probe ? false : 'mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)';
-
-afterAll(() => {
-  for (const dir of mounted) if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
-  rmSync(root, { recursive: true, force: true });
-});
+const mounts = new Mounts();
+const root = mounts.root;
+const MOUNT_SKIP = mountSkipReason();
+afterAll(() => mounts.release());
 
 const TINY_RUN = ['run', '--model', 'demo/tiny', '--dataset_name', 'demo', '--threads', '1'];
 
@@ -96,7 +60,7 @@ describe.skipIf(MOUNT_SKIP)('runs on a full disk', () => {
   });
 
   it('run --out on a full disk stops with the file and the reason; CSV, JSONL and history agree', () => {
-    const disk = tmpfs('full-out', '4m')!;
+    const disk = mounts.tmpfs('full-out', '4m')!;
     fill(disk, 40 * 1024);
     const out = join(disk, 'run');
     const r = runCli([...TINY_RUN, '--limit', '100', '--out', out], { BILD_BENCH_HOME: home });
@@ -109,7 +73,7 @@ describe.skipIf(MOUNT_SKIP)('runs on a full disk', () => {
   });
 
   it('with BILD_BENCH_HOME on a full disk: runs list works; a run stops naming the file, files and history agree', () => {
-    const disk = tmpfs('full-home', '8m')!;
+    const disk = mounts.tmpfs('full-home', '8m')!;
     const fullHome = join(disk, 'home');
     const history = join(fullHome, 'history.sqlite');
     const env = { BILD_BENCH_HOME: fullHome };
@@ -141,8 +105,8 @@ describe.skipIf(MOUNT_SKIP)('runs on a read-only disk', () => {
   let disk: string;
   let view: string;
   beforeAll(() => {
-    disk = tmpfs('ro-disk', '8m')!;
-    view = readOnlyView(disk, 'ro-view');
+    disk = mounts.tmpfs('ro-disk', '8m')!;
+    view = mounts.readOnlyView(disk, 'ro-view');
   });
 
   it('run --out on a read-only mount is a user error naming the folder, with no folder or stack', () => {

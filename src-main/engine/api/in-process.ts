@@ -1,8 +1,8 @@
 /** The engine in the caller's process: what the CLI uses, and what IPC/HTTP bridges wrap. */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { diskError, diskErrorReason } from '../disk-errors';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { diskError, unwritableFolderReason } from '../disk-errors';
 import { CancelledError, UserError } from '../errors';
 import { appHome } from '../paths';
 import { defaultDeps, type RunnerDeps } from '../runner/deps';
@@ -39,16 +39,8 @@ function newRunId(): string {
  * a run refused before (a missing model, an unavailable provider) leaves none behind.
  */
 function checkWritableFolder(dir: string): void {
-  let existing = dir;
-  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
-  try {
-    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-    accessSync(existing, constants.W_OK); // EROFS on a read-only mount, even for root
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOTDIR' ? 'a file is in the way' : (diskErrorReason(err) ?? (err as Error).message);
-    throw new UserError(`out: cannot write the run's files to '${dir}' (${why})`);
-  }
+  const why = unwritableFolderReason(dir);
+  if (why) throw new UserError(`out: cannot write the run's files to '${dir}' (${why})`);
 }
 
 function errorKind(err: unknown): 'user' | 'cancelled' | 'internal' {

@@ -5,6 +5,7 @@ import { checkpointHash } from '../checkpoint/hash';
 import { openCheckpoint } from '../checkpoint/open';
 import { readT5Config, type T5Config } from '../checkpoint/config';
 import type { CheckpointReader } from '../checkpoint/types';
+import { diskError } from '../disk-errors';
 import { appHome } from '../paths';
 import { checkOutDir, installExport, partialDir, sweepPartials, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { ExternalDataWriter } from './external-data';
@@ -60,8 +61,8 @@ export async function exportT5(
   sweepPartialsOf(outDir);
   const reader = opts.reader ?? (await openCheckpoint(checkpointDir));
   const tmp = partialDir(outDir);
-  mkdirSync(tmp, { recursive: true });
   try {
+    mkdirSync(tmp, { recursive: true });
     const hash = opts.hash ?? (await checkpointHash(reader, join(appHome(), 'hashes')));
     const writer = new ExternalDataWriter(join(tmp, EXPORT_FILES.weights));
     let weights;
@@ -105,7 +106,7 @@ export async function exportT5(
     return manifest;
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    throw diskError(err, outDir) ?? err;
   } finally {
     if (!opts.reader) await reader.close();
   }

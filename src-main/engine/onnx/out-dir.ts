@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { unwritableFolderReason } from '../disk-errors';
 import { UserError } from '../errors';
 import { processAlive } from '../process-alive';
 
@@ -106,9 +107,10 @@ export function checkOutDir(outDir: string, checkpointDir: string): void {
   if (rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep)))
     throw new UserError(`--out: '${outDir}' is or holds the checkpoint folder; the export replaces that folder whole`);
   const st = statSync(out, { throwIfNoEntry: false });
-  if (!st) return;
-  if (!st.isDirectory()) throw new UserError(`--out: '${outDir}' is a file, not a folder`);
-  if (readdirSync(out).length === 0) return;
+  if (st && !st.isDirectory()) throw new UserError(`--out: '${outDir}' is a file, not a folder`);
+  const unwritable = unwritableFolderReason(dirname(out));
+  if (unwritable) throw new UserError(`--out: cannot write '${outDir}' (${unwritable})`);
+  if (!st || readdirSync(out).length === 0) return;
   const foreign = foreignEntries(out);
   if (foreign.length) {
     const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');

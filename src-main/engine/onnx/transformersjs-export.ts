@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { readT5Config } from '../checkpoint/config';
 import { openCheckpoint } from '../checkpoint/open';
+import { diskError } from '../disk-errors';
 import { relativeBucket } from '../runtime/position-buckets';
 import { ExternalDataWriter } from './external-data';
 import { checkOutDir, installExport, partialDir, sweepPartialsOf, writeExportMarker } from './out-dir';
@@ -154,8 +155,8 @@ export async function exportTransformersJs(
   sweepPartialsOf(outDir);
   const reader = await openCheckpoint(checkpointDir);
   const tmp = partialDir(outDir);
-  mkdirSync(join(tmp, 'onnx'), { recursive: true });
   try {
+    mkdirSync(join(tmp, 'onnx'), { recursive: true });
     const graphs = [
       { file: TRANSFORMERS_JS_FILES.encoder, only: (k: string) => k === 'embed' || k.startsWith('enc.'), build: buildEncoderModel },
       { file: TRANSFORMERS_JS_FILES.decoder, only: (k: string) => k === 'embed' || k === 'head' || k.startsWith('dec.'), build: buildDecoderMerged },
@@ -184,7 +185,7 @@ export async function exportTransformersJs(
     installExport(tmp, outDir, checkpointDir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    throw diskError(err, outDir) ?? err;
   } finally {
     await reader.close();
   }
