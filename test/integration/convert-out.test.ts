@@ -96,7 +96,7 @@ describe('convert --out over an earlier export', () => {
     expect(convert(out).code).toBe(0);
     mkdirSync(join(out, 'results'));
     writeFileSync(join(out, 'results', 'bleu.txt'), '31.2');
-    refused(convert(out), out, /did not write \(results\/, results\/bleu\.txt\)/);
+    refused(convert(out), out, /did not write \(results\/\)/);
     expect(readFileSync(join(out, 'results', 'bleu.txt'), 'utf8')).toBe('31.2');
   });
 

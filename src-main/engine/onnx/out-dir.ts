@@ -58,11 +58,12 @@ function readMarker(dir: string): ExportMarker | undefined {
   }
 }
 
-/** Paths under `dir`, relative, folders with a trailing '/'. */
-function listTree(dir: string, prefix = ''): string[] {
-  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? [`${prefix}${e.name}/`, ...listTree(dir, `${prefix}${e.name}/`)] : [`${prefix}${e.name}`],
-  );
+/** Paths under `dir`, relative, folders with a trailing '/'; only the folders in `known` are looked into (any other is foreign whole). */
+function listTree(dir: string, known: readonly string[], prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
+    const path = `${prefix}${e.name}${e.isDirectory() ? '/' : ''}`;
+    return e.isDirectory() && known.includes(path) ? [path, ...listTree(dir, known, path)] : [path];
+  });
 }
 
 /** Whether an ONNX file's ModelProto opens with ir_version and producer_name 'bild-bench' (how GraphBuilder writes it). */
@@ -95,8 +96,7 @@ function foreignEntries(dir: string): string[] {
   const marker = readMarker(dir);
   const layouts = marker ? [marker.layout] : (Object.keys(LAYOUT_FILES) as ExportLayout[]).filter((l) => producedHere(join(dir, LAYOUT_FILES[l].graph)));
   if (!layouts.length) return [`no ${EXPORT_MARKER}: not an export of this tool`];
-  const entries = listTree(dir);
-  const extras = layouts.map((l) => entries.filter((e) => e !== EXPORT_MARKER && !LAYOUT_FILES[l].files.includes(e)));
+  const extras = layouts.map((l) => listTree(dir, LAYOUT_FILES[l].files).filter((e) => e !== EXPORT_MARKER && !LAYOUT_FILES[l].files.includes(e)));
   return extras.reduce((a, b) => (b.length < a.length ? b : a));
 }
 
