@@ -7,12 +7,12 @@ import type { ClientMessage, WorkerMessage } from './protocol';
 import { dispatchRemote } from './remote-gate';
 import { dispatch } from './rpc';
 
-const data = workerData as { port?: MessagePort; allowedFolders?: string[] } | null;
+const data = workerData as { port?: MessagePort; allowedFolders?: string[]; orphanedRuns?: string[] } | null;
 const port = data?.port;
 const extraFolders = data?.allowedFolders ?? [];
 if (!port) throw new Error('engine-worker must run as a worker thread started by WorkerEngineClient');
 
-const engine = new HostEngine();
+const engine = new HostEngine({ orphanedRuns: data?.orphanedRuns ?? [] });
 const post = (m: WorkerMessage): void => port.postMessage(m);
 
 function handle(msg: ClientMessage): void {

@@ -48,6 +48,8 @@ export class WorkerEngineClient implements HostApi {
   private dead: Error | null = null;
   /** Jobs started through this client (every job of its worker) that have not ended: told of the failure if the worker dies. */
   private readonly liveJobs = new Set<string>();
+  /** Jobs a dead worker left unfinished: the next worker marks them interrupted in the history (their pid, this process's, looks alive). */
+  private orphaned: string[] = [];
   /** Ids of start requests awaiting their reply. */
   private readonly starts = new Set<number>();
   private closing: Promise<void> | null = null;
@@ -63,13 +65,14 @@ export class WorkerEngineClient implements HostApi {
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(workerEntry(import.meta.url, 'engine-worker', this.opts.workerFile), {
       env: this.env,
-      workerData: { port: port2, allowedFolders: this.opts.allowedFolders ?? [] },
+      workerData: { port: port2, allowedFolders: this.opts.allowedFolders ?? [], orphanedRuns: this.orphaned },
       transferList: [port2],
       resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
     });
     this.worker = worker;
     this.port = port1;
     this.dead = null;
+    this.orphaned = [];
     port1.on('message', (m: WorkerMessage) => this.onMessage(m));
     worker.on('error', (err) => this.fail(worker, err));
     worker.on('exit', (code) => this.fail(worker, new Error(`the engine worker exited (code ${code})`)));
@@ -106,6 +109,7 @@ export class WorkerEngineClient implements HostApi {
     // a job's own events end with run-finished or error; a dead worker sends neither
     const message = oom ? this.dead.message : `the engine stopped: ${err.message}`;
     for (const runId of this.liveJobs) this.emit({ type: 'error', runId, kind: oom ? 'user' : 'internal', message });
+    this.orphaned.push(...this.liveJobs);
     this.liveJobs.clear();
   }
 

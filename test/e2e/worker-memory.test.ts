@@ -35,12 +35,11 @@ describe('engine worker memory limit', () => {
       // the next request starts a fresh worker; a run at the max_length bound still answers a cancel
       const next = await client.startRun({ models, methods: ['large'], dataset: { name: 'demo', split: 'test', limit: 40 }, warmup: 0, threads: 1, maxLength: LIMITS.maxLength });
       await expect.poll(() => events.some((e) => e.runId === next.runId && e.type === 'sentence'), { timeout: 60_000 }).toBe(true);
-      const t0 = performance.now();
-      await client.cancelRun(next.runId);
-      expect(performance.now() - t0).toBeLessThan(2000);
+      await client.cancelRun(next.runId); // answered while the job decodes (a wedged worker never answers: the test times out)
       const summary = await client.waitForRun(next.runId);
       expect(summary.status).toBe('cancelled');
       expect(summary.sentences).toBeGreaterThanOrEqual(1);
+      expect(summary.sentences).toBeLessThan(40);
     } finally {
       await client.close();
     }

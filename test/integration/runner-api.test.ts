@@ -153,4 +153,16 @@ describe('in-process engine', () => {
     expect(s.summaries.map((v) => v.quality.primary)).toEqual(cancelled.summaries.map((v) => v.quality.primary));
     reopened.close();
   });
+
+  it("marks interrupted the runs a dead engine worker of this process left running (the pid alone looks alive)", async () => {
+    const path = join(home, 'history-orphans.sqlite');
+    const h = new RunHistory(path);
+    h.insert({ ...cancelled, runId: 'orphan', status: 'running', summaries: [], sentences: 0 }); // this process's pid
+    h.insert({ ...cancelled, runId: 'still-mine', status: 'running', summaries: [], sentences: 0 });
+    h.close();
+    const next = createInProcessEngine({ historyPath: path, orphanedRuns: ['orphan'] });
+    const status = Object.fromEntries((await next.listRuns()).map((r) => [r.runId, r.status]));
+    await next.close();
+    expect(status).toEqual({ orphan: 'interrupted', 'still-mine': 'running' });
+  });
 });

@@ -18,6 +18,8 @@ export interface InProcessEngineOptions {
   historyPath?: string | null;
   /** Replaces the Hub, data and model loaders (tests, other front ends). */
   deps?: Partial<RunnerDeps>;
+  /** Runs an earlier engine of this process left `running` when it died: marked interrupted when the history opens. */
+  orphanedRuns?: readonly string[];
 }
 
 interface Job {
@@ -56,8 +58,10 @@ export class InProcessEngine implements EngineApi {
 
   /** Opened on first use, so runs without history access never touch the database file. */
   private history(): RunHistory | null {
-    if (this.historyDb === undefined)
+    if (this.historyDb === undefined) {
       this.historyDb = this.opts.historyPath === null ? null : new RunHistory(this.opts.historyPath ?? undefined);
+      if (this.opts.orphanedRuns?.length) this.historyDb?.recoverInterrupted(this.opts.orphanedRuns);
+    }
     return this.historyDb;
   }
 

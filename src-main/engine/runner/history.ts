@@ -163,9 +163,14 @@ export class RunHistory {
     };
   }
 
-  private recoverInterrupted(): void {
+  /**
+   * Marks `running` runs interrupted and summarizes their stored sentences: those of processes
+   * that are gone, and `orphans`, runs of this process whose writer died (an engine worker that
+   * ran out of memory), which the pid alone cannot tell apart from live ones.
+   */
+  recoverInterrupted(orphans: readonly string[] = []): void {
     for (const r of this.stmts.stale.all() as { id: string; pid: number }[]) {
-      if (alive(r.pid)) continue;
+      if (alive(r.pid) && !orphans.includes(r.id)) continue;
       const s = this.summary(r.id);
       const sentences = this.sentences(r.id);
       const summaries = s.environment ? summarizeVariants(s.environment.dataset.task, s.variants, sentences) : [];
