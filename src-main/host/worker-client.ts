@@ -48,8 +48,14 @@ export class WorkerEngineClient implements HostApi {
   private dead: Error | null = null;
   /** Jobs started through this client (every job of its worker) that have not ended: told of the failure if the worker dies. */
   private readonly liveJobs = new Set<string>();
-  /** Jobs a dead worker left unfinished: the next worker marks them interrupted in the history (their pid, this process's, looks alive). */
-  private orphaned: string[] = [];
+  /**
+   * Jobs a dead worker left unfinished: every later worker is told, and marks them interrupted in
+   * the history once it can write it (their pid, this process's, looks alive). Kept for good:
+   * marking is idempotent, and a worker may die again before it opens the history.
+   */
+  private readonly orphaned: string[] = [];
+  /** The latest state of each download, to tell the page which ones a dead worker took down with it. */
+  private readonly downloads = new Map<string, DownloadState>();
   /** Ids of start requests awaiting their reply. */
   private readonly starts = new Set<number>();
   private closing: Promise<void> | null = null;
@@ -72,7 +78,6 @@ export class WorkerEngineClient implements HostApi {
     this.worker = worker;
     this.port = port1;
     this.dead = null;
-    this.orphaned = [];
     port1.on('message', (m: WorkerMessage) => this.onMessage(m));
     worker.on('error', (err) => this.fail(worker, err));
     worker.on('exit', (code) => this.fail(worker, new Error(`the engine worker exited (code ${code})`)));
@@ -84,6 +89,7 @@ export class WorkerEngineClient implements HostApi {
     if (m.kind === 'event') {
       const e = m.event;
       if (e.type === 'run-finished' || e.type === 'error') this.liveJobs.delete(e.runId);
+      if (e.type === 'download') this.downloads.set(e.download.downloadId, e.download);
       this.emit(e);
       return;
     }
@@ -111,6 +117,9 @@ export class WorkerEngineClient implements HostApi {
     for (const runId of this.liveJobs) this.emit({ type: 'error', runId, kind: oom ? 'user' : 'internal', message });
     this.orphaned.push(...this.liveJobs);
     this.liveJobs.clear();
+    for (const d of this.downloads.values())
+      if (d.status === 'running' || d.status === 'paused') this.emit({ type: 'download', download: { ...d, status: 'failed', speed: 0, eta: null, error: message } });
+    this.downloads.clear();
   }
 
   private send(id: number, msg: ClientMessage): Promise<RpcReply> {

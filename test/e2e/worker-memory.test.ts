@@ -33,13 +33,13 @@ describe('engine worker memory limit', () => {
       expect(events.filter((e) => e.runId === runId).at(-1)).toEqual({ type: 'error', runId, kind: 'user', message: expect.stringMatching(message) });
 
       // the next request starts a fresh worker; a run at the max_length bound still answers a cancel
-      const next = await client.startRun({ models, methods: ['large'], dataset: { name: 'demo', split: 'test', limit: 40 }, warmup: 0, threads: 1, maxLength: LIMITS.maxLength });
+      const next = await client.startRun({ models, methods: ['large'], dataset: { name: 'demo', split: 'test', limit: 500 }, warmup: 0, threads: 1, maxLength: LIMITS.maxLength });
       await expect.poll(() => events.some((e) => e.runId === next.runId && e.type === 'sentence'), { timeout: 60_000 }).toBe(true);
       await client.cancelRun(next.runId); // answered while the job decodes (a wedged worker never answers: the test times out)
       const summary = await client.waitForRun(next.runId);
       expect(summary.status).toBe('cancelled');
       expect(summary.sentences).toBeGreaterThanOrEqual(1);
-      expect(summary.sentences).toBeLessThan(40);
+      expect(summary.sentences).toBeLessThan(500);
     } finally {
       await client.close();
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src-main/engine/api/types';
 import { UserError } from '../../src-main/engine/errors';
 import { WorkerEngineClient } from '../../src-main/host/worker-client';
+import type { DownloadState } from '../../src-main/host/protocol';
 
 const home = mkdtempSync(join(tmpdir(), 'bild-worker-rpc-'));
 let client: WorkerEngineClient;
@@ -75,13 +76,19 @@ describe('engine worker RPC', () => {
     const doomed = new WorkerEngineClient({ env: { ...process.env, BILD_BENCH_HOME: home, HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: join(home, 'hf') } });
     const events: EngineEvent[] = [];
     doomed.subscribe((e) => events.push(e));
+    const downloads: DownloadState[] = [];
+    doomed.subscribeAll((e) => e.type === 'download' && downloads.push(e.download));
     const { runId } = await doomed.startRun({ models: { large: 'nobody/no-model' }, methods: ['large'], dataset: { name: 'demo', split: 'test', limit: 4 }, warmup: 0 });
+    const download = await doomed.startDownload('nobody/other-model');
     await new Promise((r) => setTimeout(r, 300));
     expect(events.filter((e) => e.runId === runId && (e.type === 'error' || e.type === 'run-finished'))).toEqual([]); // still waiting
+    expect(downloads.at(-1)?.status ?? download.status).toBe('running'); // retrying the unreachable Hub
     await doomed['worker'].terminate(); // as if the worker crashed
     await expect
       .poll(() => events.filter((e) => e.runId === runId).at(-1))
       .toEqual({ type: 'error', runId, kind: 'internal', message: expect.stringMatching(/^the engine stopped: the engine worker exited/) });
+    // the page is told the download went down with the worker
+    expect(downloads.at(-1)).toMatchObject({ downloadId: download.downloadId, status: 'failed', error: expect.stringMatching(/^the engine stopped/) });
     expect(await doomed.activeJobs()).toEqual([]); // the next request starts a fresh worker
     await doomed.close();
   });

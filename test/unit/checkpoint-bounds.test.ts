@@ -38,8 +38,7 @@ function repeated(head: number[], op: number[], n: number, tail: number[] = []):
   return out;
 }
 
-async function refusal(dir: string): Promise<{ err: Error; ms: number }> {
-  const t0 = performance.now();
+async function refusal(dir: string): Promise<{ err: Error }> {
   const err = await openCheckpoint(dir).then(
     async (r) => {
       await r.close();
@@ -47,7 +46,7 @@ async function refusal(dir: string): Promise<{ err: Error; ms: number }> {
     },
     (e: unknown) => e as Error,
   );
-  return { err, ms: performance.now() - t0 };
+  return { err };
 }
 
 const EMPTY_LIST = 0x5d;
@@ -83,11 +82,10 @@ describe('unpickler bounds', () => {
     ['a recursive list', () => pickle(new Uint8Array([EMPTY_LIST, 0x94, 0x68, 0, APPEND, EMPTY_LIST, APPEND])), /a container changed after being stored in another/],
   ])('refuses %s, naming the file', async (_what, build, message) => {
     const { dir, file } = folder({ pickle: build() });
-    const { err, ms } = await refusal(dir);
+    const { err } = await refusal(dir);
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toContain(`${file}: data.pkl:`);
     expect(err.message).toMatch(message);
-    expect(ms).toBeLessThan(10_000);
   });
 
   it('refuses a storage claiming more elements than its archive member holds', async () => {

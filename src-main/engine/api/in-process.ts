@@ -18,7 +18,7 @@ export interface InProcessEngineOptions {
   historyPath?: string | null;
   /** Replaces the Hub, data and model loaders (tests, other front ends). */
   deps?: Partial<RunnerDeps>;
-  /** Runs an earlier engine of this process left `running` when it died: marked interrupted when the history opens. */
+  /** Runs an earlier engine of this process left `running` when it died: marked interrupted once the history can be written. */
   orphanedRuns?: readonly string[];
 }
 
@@ -53,16 +53,35 @@ export class InProcessEngine implements EngineApi {
   private readonly listeners = new Set<EngineEventListener>();
   private readonly jobs = new Map<string, Job>();
   private historyDb: RunHistory | null | undefined;
+  /**
+   * Runs of this process whose history row may still say `running` although nobody writes them:
+   * jobs that ended while the history's disk was full (their final update failed) and the
+   * orphans of a dead engine worker. Their pid, this process's, looks alive, so the history's own
+   * recovery skips them; they are marked interrupted at the next history access that can write.
+   */
+  private readonly unsettled: Set<string>;
 
-  constructor(private readonly opts: InProcessEngineOptions = {}) {}
+  constructor(private readonly opts: InProcessEngineOptions = {}) {
+    this.unsettled = new Set(opts.orphanedRuns);
+  }
 
   /** Opened on first use, so runs without history access never touch the database file. */
   private history(): RunHistory | null {
-    if (this.historyDb === undefined) {
+    if (this.historyDb === undefined)
       this.historyDb = this.opts.historyPath === null ? null : new RunHistory(this.opts.historyPath ?? undefined);
-      if (this.opts.orphanedRuns?.length) this.historyDb?.recoverInterrupted(this.opts.orphanedRuns);
-    }
+    this.settle();
     return this.historyDb;
+  }
+
+  /** Marks the unsettled runs interrupted (only rows still `running` change); retried while the disk refuses. */
+  private settle(): void {
+    if (!this.unsettled.size || !this.historyDb) return;
+    try {
+      this.historyDb.recoverInterrupted([...this.unsettled]);
+      this.unsettled.clear();
+    } catch (err) {
+      if (!(err instanceof HistoryDiskError)) throw err;
+    }
   }
 
   private requireHistory(): RunHistory {
@@ -119,6 +138,10 @@ export class InProcessEngine implements EngineApi {
     const job: Job = { controller, done, active: { runId, kind: plan.kind, variants: [], total: 0, done: 0, stage: null, message: '' } };
     const end = (event: EngineEvent): void => {
       job.active = undefined;
+      if (history) {
+        this.unsettled.add(runId); // a no-op when its final update reached the history
+        this.settle();
+      }
       this.emit(event);
     };
     done.then(

@@ -165,8 +165,8 @@ export class RunHistory {
 
   /**
    * Marks `running` runs interrupted and summarizes their stored sentences: those of processes
-   * that are gone, and `orphans`, runs of this process whose writer died (an engine worker that
-   * ran out of memory), which the pid alone cannot tell apart from live ones.
+   * that are gone, and `orphans`, runs of this process that nobody writes any more (an engine
+   * worker that died, a final update the disk refused), which the pid alone cannot tell apart.
    */
   recoverInterrupted(orphans: readonly string[] = []): void {
     for (const r of this.stmts.stale.all() as { id: string; pid: number }[]) {
