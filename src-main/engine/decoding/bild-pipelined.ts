@@ -11,8 +11,12 @@
 // fallbacks, rollbacks and discarded tokens are its values; small calls count the drafter's runs.
 import type { Drafter } from '../runtime/drafter-client';
 import type { EncodedSource, T5Runtime } from '../runtime/t5-runtime';
-import { countOrigins, type DecodeCounts, type Origin } from './counters';
-import { BOUND_FALLBACK, draftViews, stopDraft, W, type DraftJob } from './draft-channel';
+import type { DecodeCounts } from './counters';
+import { BOUND_BUDGET, BOUND_EXTRA, BOUND_FALLBACK, BOUND_FIRST, draftViews, stopDraft, W, type DraftJob } from './draft-channel';
+import { TraceRecorder, type TraceOrigin } from './trace';
+
+/** The origin of the large model's token at a drafter's bound, as bild.ts records it. */
+const BOUND_ORIGIN: Record<number, TraceOrigin> = { [BOUND_FIRST]: 'L', [BOUND_FALLBACK]: 'F', [BOUND_BUDGET]: 'M', [BOUND_EXTRA]: 'L' };
 
 export async function bildVerifyPipelined(
   large: { model: T5Runtime; src: EncodedSource },
@@ -21,11 +25,11 @@ export async function bildVerifyPipelined(
   rollback: number,
   signal?: AbortSignal,
 ): Promise<DecodeCounts> {
-  const { ctl, tokens: drafted, bounds, kinds } = draftViews(job.buffer);
+  const { ctl, tokens: drafted, bounds, kinds, probs } = draftViews(job.buffer);
   const { eosId } = large.model.cfg;
   const L = large.model.newDecoder(large.src); // its cache may run ahead of the sequential loop's
   const tokens = [job.startId]; // drafted tokens read so far; correct up to the last replayed large call
-  const origins: Origin[] = []; // origins[i] belongs to tokens[i + 1]
+  const trace = new TraceRecorder(); // its entry i belongs to tokens[i + 1]
   // the large model's greedy token for each position p ≤ L.fed, and its cross-entropy on tokens[p]
   // (meaningful for the small-model tokens a large call checks; not at the last position of a run,
   // which is a large-model position, nor at a corrected position q, which only the extra call after
@@ -53,19 +57,11 @@ export async function bildVerifyPipelined(
     }
   };
   const published = (): number => Atomics.load(ctl, W.NB);
-  /** Replaces tokens[pos..] by the large model's `token`. */
-  const replaceFrom = (pos: number, token: number): void => {
-    tokens.length = pos;
-    origins.length = pos - 1;
-    tokens.push(token);
-    origins.push('L');
-  };
-  /** Replaces tokens[len-1..] by `token`; the drafter continues from there. */
-  const correct = (len: number, token: number, keptBounds: number, largeNext: boolean): void => {
-    replaceFrom(len - 1, token);
+  /** The drafter continues from tokens[..len), the last one the large model's. */
+  const correct = (len: number, keptBounds: number, largeNext: boolean): void => {
     L.truncate(len - 1);
     Atomics.store(ctl, W.CORR_LEN, len);
-    Atomics.store(ctl, W.CORR_TOKEN, token);
+    Atomics.store(ctl, W.CORR_TOKEN, tokens[len - 1]!);
     Atomics.store(ctl, W.CORR_NB, keptBounds);
     Atomics.store(ctl, W.CORR_LARGE, largeNext ? 1 : 0);
     epoch = Atomics.add(ctl, W.EPOCH, 1) + 1;
@@ -73,9 +69,9 @@ export async function bildVerifyPipelined(
   };
   /** Reads the drafted tokens before position n. */
   const take = (n: number): void => {
-    while (tokens.length < n) {
-      tokens.push(drafted[tokens.length]!);
-      origins.push('S');
+    for (let p = tokens.length; p < n; p++) {
+      tokens.push(drafted[p]!);
+      trace.push('S', probs[p]!);
     }
   };
   /** One onnxruntime run over tokens[L.fed..n): the large model's predictions for positions L.fed+1..n. */
@@ -121,6 +117,9 @@ export async function bildVerifyPipelined(
       }
       extraAt = 0;
       c.largeCalls++;
+      const why = BOUND_ORIGIN[kinds[bi]!]!;
+      const whyProb = why === 'F' ? probs[b]! : null;
+      for (let p = seqFed + 1; p < b; p++) trace.verified(p - 1, crossEntropy[p]!);
 
       // rollback (as in bild.ts): the first small token of this call's chunk with cross-entropy > RB
       let q = -1;
@@ -133,11 +132,11 @@ export async function bildVerifyPipelined(
         c.rolledBackTokens += b - q;
         c.rollbacks++;
         const replacement = predicted[q]!;
-        if (replacement === eosId) {
-          replaceFrom(q, replacement);
-          break;
-        }
-        correct(q + 1, replacement, bi, true); // the drafter marks position q + 1 as the large model's
+        trace.rollback({ position: q - 1, removed: tokens.slice(q, b), replacement, trigger: why, triggerProb: whyProb }, crossEntropy[q]!);
+        tokens.length = q;
+        tokens.push(replacement);
+        if (replacement === eosId) break;
+        correct(q + 1, bi, true); // the drafter marks position q + 1 as the large model's
         extraAt = q + 1; // seqFed stays: the extra call's chunk starts where this one did
         continue;
       }
@@ -146,11 +145,14 @@ export async function bildVerifyPipelined(
       const waits = Atomics.load(ctl, W.WAITING) === bi + 1; // the drafter was unsure of its guess: it needs a go-ahead
       seqFed = b;
       bi++;
-      if (next !== drafted[b] || waits) correct(b + 1, next, bi, false);
-      else {
-        take(b + 1);
-        origins[b - 1] = 'L';
+      take(b + 1); // tokens[b]: the drafter's guess
+      if (next !== drafted[b] || waits) {
+        tokens.length = b + 1;
+        trace.truncate(b);
+        tokens[b] = next;
+        correct(b + 1, bi, false);
       }
+      trace.set(b - 1, why, whyProb);
       if (next === eosId || b + 1 >= job.maxLength) break;
     }
   } finally {
@@ -158,5 +160,5 @@ export async function bildVerifyPipelined(
     stopDraft(job.buffer);
     L.dispose();
   }
-  return { ids: tokens, ...countOrigins(origins), smallCalls, ...c };
+  return { ids: tokens, ...trace.counts(), smallCalls, ...c, trace: trace.finish(tokens) };
 }

@@ -3,7 +3,8 @@
 // replacement is EOS, and FB = 0 means "never fall back".
 import { UserError } from '../errors';
 import type { DecoderCache, EncodedSource, T5Runtime } from '../runtime/t5-runtime';
-import { countOrigins, type DecodeCounts, type Origin } from './counters';
+import type { DecodeCounts } from './counters';
+import { TraceRecorder, type TraceOrigin } from './trace';
 
 export interface BildParams {
   /** Fallback threshold FB in [0, 1]: the small model yields when its max probability is < FB. */
@@ -37,20 +38,25 @@ export interface PairSources {
   large: { model: T5Runtime; src: EncodedSource };
 }
 
+/** The model that runs. */
+type Mode = 'S' | 'L';
+
 export async function bildDecode(pair: PairSources, params: BildParams, signal?: AbortSignal): Promise<DecodeCounts> {
   checkBildParams(params);
   const { fallback: FB, rollback: RB } = params;
   const maxSmall = params.maxSmall ?? BILD_DEFAULTS.maxSmall;
   const maxLength = params.maxLength ?? BILD_DEFAULTS.maxLength;
   const { decoderStartId, eosId } = pair.large.model.cfg;
-  const dec: Record<Origin, DecoderCache> = {
+  const dec: Record<Mode, DecoderCache> = {
     L: pair.large.model.newDecoder(pair.large.src),
     S: pair.small.model.newDecoder(pair.small.src),
   };
   const tokens = [decoderStartId];
-  const origins: Origin[] = []; // origins[i] belongs to tokens[i + 1]
-  let mode: Origin = 'L';
+  const trace = new TraceRecorder(); // its entry i belongs to tokens[i + 1]
+  let mode: Mode = 'L';
   let budget = 1;
+  let why: TraceOrigin = 'L'; // why the large model runs (the origin of its token)
+  let whyProb: number | null = null; // after a fallback: the small model's max probability
   const c = { smallCalls: 0, largeCalls: 0, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
 
   try {
@@ -64,20 +70,24 @@ export async function bildDecode(pair: PairSources, params: BildParams, signal?:
       else c.smallCalls++;
       const last = chunk.length - 1;
       const next = rows.next[last]!;
+      const prob = rows.maxProb[last]!;
 
       // 1. fallback: the small model is unsure; the large model predicts this same position
-      if (mode === 'S' && rows.maxProb[last]! < FB) {
+      if (mode === 'S' && prob < FB) {
         d.discard();
         c.fallbacks++;
         mode = 'L';
         budget = 1;
+        [why, whyProb] = ['F', prob];
         continue;
       }
       tokens.push(next);
-      origins.push(mode);
+      if (mode === 'S') trace.push('S', prob);
+      else trace.push(why, whyProb);
 
       // 2. rollback: the large model disagrees with an earlier small token
       if (mode === 'L' && chunk.length > 1) {
+        for (let j = 0; j < last; j++) trace.verified(P + j, -rows.targetLogprob[j]!);
         let k = -1;
         for (let j = 0; j < last; j++)
           if (-rows.targetLogprob[j]! > RB) {
@@ -86,11 +96,12 @@ export async function bildDecode(pair: PairSources, params: BildParams, signal?:
           }
         if (k >= 0 && rows.next[k] !== chunk[k + 1]) {
           const keep = P + 1 + k; // tokens[..keep) stay; tokens[keep] is replaced
-          c.rolledBackTokens += tokens.length - 1 - keep; // small tokens dropped (the large model's new token excluded)
+          const removed = tokens.slice(keep, -1); // small tokens dropped (the large model's new token excluded)
+          c.rolledBackTokens += removed.length;
+          trace.rollback({ position: keep - 1, removed, replacement: rows.next[k]!, trigger: why, triggerProb: whyProb }, -rows.targetLogprob[k]!);
+          [why, whyProb] = ['L', null];
           tokens.length = keep;
-          origins.length = keep - 1;
           tokens.push(rows.next[k]!);
-          origins.push('L');
           d.discard();
           dec.L.truncate(tokens.length - 1);
           dec.S.truncate(tokens.length - 1);
@@ -102,11 +113,14 @@ export async function bildDecode(pair: PairSources, params: BildParams, signal?:
 
       d.commit();
       if (next === eosId || tokens.length >= maxLength) break;
-      if (--budget === 0) [mode, budget] = mode === 'L' ? ['S', maxSmall] : ['L', 1];
+      if (--budget === 0) {
+        [mode, budget] = mode === 'L' ? ['S', maxSmall] : ['L', 1];
+        if (mode === 'L') [why, whyProb] = ['M', null]; // maxSmall small tokens written
+      }
     }
   } finally {
     dec.L.dispose();
     dec.S.dispose();
   }
-  return { ids: tokens, ...countOrigins(origins), ...c };
+  return { ids: tokens, ...trace.counts(), ...c, trace: trace.finish(tokens) };
 }

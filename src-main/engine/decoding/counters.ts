@@ -1,7 +1,11 @@
+import type { DecodeTrace } from './trace';
+
 /** What one decoding of one sentence did, whichever method produced it. */
 export interface DecodeCounts extends DecodeTotals {
   /** Decoder tokens: the start token, the generated tokens, EOS when reached. */
   ids: number[];
+  /** BiLD and speculative decoding: the per-token trace. */
+  trace?: DecodeTrace;
 }
 
 /** Counters that add up over sentences. */
@@ -14,13 +18,4 @@ export interface DecodeTotals {
   rollbacks: number;
   /** Small-model tokens removed from the output by rollbacks. */
   rolledBackTokens: number;
-}
-
-export type Origin = 'S' | 'L';
-
-/** Counts of the output tokens by origin (the start token excluded). */
-export function countOrigins(origins: readonly Origin[]): { smallTokens: number; largeTokens: number } {
-  let smallTokens = 0;
-  for (const o of origins) if (o === 'S') smallTokens++;
-  return { smallTokens, largeTokens: origins.length - smallTokens };
 }

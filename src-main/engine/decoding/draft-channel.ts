@@ -1,6 +1,6 @@
 // Shared memory between pipelined BiLD's two threads (decoding/bild-pipelined.ts): the drafter
 // (the small model, in a worker) writes tokens ahead of the large model; the verifier (the large
-// model, on the engine's thread) reads them and posts corrections. Plain Int32 words: array entries
+// model, on the engine's thread) reads them and posts corrections. Plain 4-byte words: array entries
 // are written before the Atomics store that publishes their count, so a reader that sees a count
 // also sees what it counts; drafter.ts's publish() orders the control words the same way.
 
@@ -33,6 +33,8 @@ export const W = {
   WAITING: 13,
 } as const;
 const WORDS = 16;
+/** Arrays after the control words, 4-byte entries each: tokens, bounds, kinds, probs. */
+const ARRAYS = 4;
 
 /** Why a position is the large model's: the first token, a fallback, maxSmall small tokens before it, or the extra step after a rollback. */
 export const BOUND_FIRST = 0;
@@ -64,19 +66,22 @@ export interface DraftViews {
   bounds: Int32Array;
   /** BOUND_* for each of `bounds`. */
   kinds: Int32Array;
+  /** The small model's max probability for each drafted token (the verifier's trace compares it with FB). */
+  probs: Float32Array;
 }
 
 export function draftBuffer(maxLength: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * (WORDS + 3 * (maxLength + 1)));
+  return new SharedArrayBuffer(4 * (WORDS + ARRAYS * (maxLength + 1)));
 }
 
 export function draftViews(buffer: SharedArrayBuffer): DraftViews {
-  const n = (buffer.byteLength / 4 - WORDS) / 3;
+  const n = (buffer.byteLength / 4 - WORDS) / ARRAYS;
   return {
     ctl: new Int32Array(buffer, 0, WORDS),
     tokens: new Int32Array(buffer, 4 * WORDS, n),
     bounds: new Int32Array(buffer, 4 * (WORDS + n), n),
     kinds: new Int32Array(buffer, 4 * (WORDS + 2 * n), n),
+    probs: new Float32Array(buffer, 4 * (WORDS + 3 * n), n),
   };
 }
 

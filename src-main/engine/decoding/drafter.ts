@@ -10,7 +10,7 @@ import { BOUND_BUDGET, BOUND_EXTRA, BOUND_FALLBACK, BOUND_FIRST, draftViews, W, 
 
 /** Drafts one sentence until the verifier sets STOP. */
 export async function draftSentence(model: T5Runtime, job: DraftJob): Promise<void> {
-  const { ctl, tokens: shared, bounds, kinds } = draftViews(job.buffer);
+  const { ctl, tokens: shared, bounds, kinds, probs } = draftViews(job.buffer);
   const stopped = () => Atomics.load(ctl, W.STOP) === 1;
   const tokens = [job.startId];
   shared[0] = job.startId;
@@ -78,6 +78,7 @@ export async function draftSentence(model: T5Runtime, job: DraftJob): Promise<vo
       }
       dec.commit();
       shared[tokens.length] = next;
+      probs[tokens.length] = rows.maxProb[last]!;
       tokens.push(next);
       if (large) {
         bounds[nb] = tokens.length - 1;

@@ -3,7 +3,8 @@
 // own next token. The output equals large-only greedy decoding by construction.
 import { UserError } from '../errors';
 import type { PairSources } from './bild';
-import { countOrigins, type DecodeCounts, type Origin } from './counters';
+import type { DecodeCounts } from './counters';
+import { TraceRecorder } from './trace';
 
 export interface SpeculativeParams {
   /** Tokens the small model drafts per large-model pass. */
@@ -21,7 +22,7 @@ export async function speculativeDecode(pair: PairSources, params: SpeculativePa
   const S = pair.small.model.newDecoder(pair.small.src);
   const L = pair.large.model.newDecoder(pair.large.src);
   const tokens = [decoderStartId];
-  const origins: Origin[] = [];
+  const trace = new TraceRecorder();
   let smallCalls = 0;
   let largeCalls = 0;
 
@@ -30,6 +31,7 @@ export async function speculativeDecode(pair: PairSources, params: SpeculativePa
       signal?.throwIfAborted();
       // draft: the small model catches up on tokens it has not seen, then proposes one token per call
       const drafts: number[] = [];
+      const draftProbs: number[] = [];
       const room = maxLength - tokens.length; // positions left; the large model adds one more itself
       while (drafts.length < Math.min(draft, room - 1)) {
         const seen = [...tokens, ...drafts];
@@ -38,24 +40,26 @@ export async function speculativeDecode(pair: PairSources, params: SpeculativePa
         smallCalls++;
         const t = r.next[r.next.length - 1]!;
         drafts.push(t);
+        draftProbs.push(r.maxProb[r.maxProb.length - 1]!);
         if (t === eosId) break;
       }
       // verify: row j of the large pass predicts the token after chunk[j]
       const P = L.fed;
       const chunk = [...tokens.slice(P), ...drafts];
-      const rows = await L.extend(chunk);
+      const rows = await L.extend(chunk, [...chunk.slice(1), 0]); // targets: the drafts' cross-entropies, for the trace
       largeCalls++;
       const firstDraftRow = chunk.length - drafts.length - 1;
       let accepted = 0;
       while (accepted < drafts.length && rows.next[firstDraftRow + accepted] === drafts[accepted]) accepted++;
       for (let j = 0; j < accepted; j++) {
         tokens.push(drafts[j]!);
-        origins.push('S');
+        trace.push('S', draftProbs[j]!);
+        trace.verified(tokens.length - 2, -rows.targetLogprob[firstDraftRow + j]!);
       }
       const acceptedEos = accepted > 0 && drafts[accepted - 1] === eosId;
       if (!acceptedEos) {
         tokens.push(rows.next[firstDraftRow + accepted]!);
-        origins.push('L');
+        trace.push('B');
       }
       // keep the large cache for every token it has now seen; both caches end before the last token
       L.commit();
@@ -66,5 +70,5 @@ export async function speculativeDecode(pair: PairSources, params: SpeculativePa
     S.dispose();
     L.dispose();
   }
-  return { ids: tokens, ...countOrigins(origins), smallCalls, largeCalls, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
+  return { ids: tokens, ...trace.counts(), trace: trace.finish(tokens), smallCalls, largeCalls, fallbacks: 0, rollbacks: 0, rolledBackTokens: 0 };
 }
