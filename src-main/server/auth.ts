@@ -2,7 +2,7 @@
 // machines out but not other users of this one (a shared GPU server): every request needs the
 // token, which the user opens once in the printed URL (?token=...) and then holds as an HttpOnly,
 // SameSite=Strict cookie; scripts send it as `Authorization: Bearer <token>`.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const TOKEN_ENV = 'BILD_BENCH_TOKEN';
@@ -19,9 +19,9 @@ export function tokenProblem(token: string): string | undefined {
 }
 
 /** Compared as digests of equal length in constant time, so that timing tells nothing about a guess. */
-function sameToken(given: string, token: string): boolean {
+function same(given: string, expected: string): boolean {
   const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(given), digest(token));
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function cookie(req: IncomingMessage, name: string): string | undefined {
@@ -32,43 +32,59 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-export class TokenAuth {
-  /** Cookies are not kept apart by port: one name per server, so that two of them on one host do not overwrite each other's. */
-  private readonly cookieName: string;
+const ENTITIES: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' };
+const escapeHtml = (s: string): string => s.replace(/[&"<>]/g, (c) => ENTITIES[c]!);
 
-  constructor(
-    private readonly token: string,
-    port: number,
-  ) {
-    this.cookieName = `bild-bench-token-${port}`;
+export class TokenAuth {
+  /**
+   * Browsers send a host's cookies to all of its ports, and tunnels from several servers may map
+   * the same remote port: the cookie is named after the token (a hash of it), so that servers do
+   * not overwrite each other's, and holds a value derived from it, so that other local services
+   * never see the token, which BILD_BENCH_TOKEN may keep across restarts.
+   */
+  private readonly cookieName: string;
+  private readonly cookieValue: string;
+
+  constructor(private readonly token: string) {
+    this.cookieName = `bild-bench-${createHash('sha256').update(`bild-bench-cookie-name:${token}`).digest('hex').slice(0, 16)}`;
+    this.cookieValue = createHmac('sha256', token).update('bild-bench-cookie-value').digest('base64url');
   }
 
-  /** The request carries the token: as our cookie, or as an `Authorization: Bearer` header. */
+  /** The request carries the token as an `Authorization: Bearer` header, or our cookie. */
   authorized(req: IncomingMessage): boolean {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const given = bearer ?? cookie(req, this.cookieName);
-    return given !== undefined && sameToken(given, this.token);
+    if (bearer !== undefined) return same(bearer, this.token);
+    const given = cookie(req, this.cookieName);
+    return given !== undefined && same(given, this.cookieValue);
   }
 
   /**
-   * A page opened with `?token=`: a right token becomes the cookie and the browser goes on to the
-   * same URL without it (out of the address bar and the history); a wrong one is answered 401.
-   * False when the URL has no token.
+   * A page opened with `?token=`: a right token becomes the cookie, and a page of ours goes on to
+   * the same URL without it (out of the address bar and the history); a wrong one is answered 401.
+   * Not a redirect: when the login URL is reached from another site (`serve --open`'s file://
+   * page, a link in a chat), Chromium withholds a SameSite=Strict cookie set on the way from the
+   * whole redirect chain, and from reloads of where it ends; a navigation that this page starts is
+   * same-site. False when the URL has no token.
    */
   login(url: URL, res: ServerResponse): boolean {
     const given = url.searchParams.get('token');
     if (given === null) return false;
-    if (!sameToken(given, this.token)) {
+    if (!same(given, this.token)) {
       unauthorized(res, false);
       return true;
     }
     url.searchParams.delete('token');
-    res.writeHead(303, {
-      'Set-Cookie': `${this.cookieName}=${this.token}; HttpOnly; SameSite=Strict; Path=/`,
-      Location: url.pathname + url.search,
+    // one leading slash: '//evil.com' (from '/.//evil.com') would name another host
+    const target = escapeHtml(`/${url.pathname.replace(/^\/+/, '')}${url.search}`);
+    res.writeHead(200, {
+      'Set-Cookie': `${this.cookieName}=${this.cookieValue}; HttpOnly; SameSite=Strict; Path=/`,
+      'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer', // the next request must not carry this URL, token and all
+      'Content-Security-Policy': "default-src 'none'; base-uri 'none'; form-action 'none'", // a meta refresh needs no script
+      'X-Content-Type-Options': 'nosniff',
     });
-    res.end();
+    res.end(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${target}"><title>BiLD Bench</title><a href="${target}">BiLD Bench</a>\n`);
     return true;
   }
 }

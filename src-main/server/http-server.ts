@@ -124,13 +124,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw new Error(`the renderer is not built (${root}/index.html is missing); run \`npm run build\` first`);
   const problem = tokenProblem(opts.token);
   if (problem) throw new Error(`bad token: ${problem}`);
-  let auth: TokenAuth | undefined; // its cookie is named after the port, known once listening
+  const auth = new TokenAuth(opts.token);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!allowed(req)) return sendJson(res, 403, { error: { message: 'forbidden host or origin', userError: true } });
     const api = url.pathname.startsWith('/api/');
-    if (!api && req.method === 'GET' && auth?.login(url, res)) return;
-    if (!auth?.authorized(req)) return unauthorized(res, api);
+    if (!api && req.method === 'GET' && auth.login(url, res)) return;
+    if (!auth.authorized(req)) return unauthorized(res, api);
     if (url.pathname === '/api/events' && req.method === 'GET') return handleEvents(opts.backend, req, res);
     if (api) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'use POST /api/<method>', userError: true } });
@@ -145,7 +145,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.listen(opts.port ?? 0, HOST, () => ok());
   });
   const port = (server.address() as AddressInfo).port;
-  auth = new TokenAuth(opts.token, port);
   const url = `http://${HOST}:${port}/`;
   return {
     url,

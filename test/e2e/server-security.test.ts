@@ -5,11 +5,14 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { get as httpGet } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveApp, type ServedApp } from '../../src-main/server/serve-app';
+import { newToken } from '../../src-main/server/auth';
+import { startServer, type ApiBackend } from '../../src-main/server/http-server';
+import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
 import { demoTestSentences } from '../helpers/demo';
 import { MODELS } from '../helpers/paths';
-import { bearer, postApi } from '../helpers/served-app';
+import { bearer, postApi, refreshTarget } from '../helpers/served-app';
 
 const dir = mkdtempSync(join(tmpdir(), 'bild-server-security-'));
 const home = join(dir, 'home');
@@ -55,19 +58,57 @@ describe('the token', () => {
     events.abort();
   });
 
-  it('in the URL sets an HttpOnly, SameSite=Strict cookie and redirects to the URL without it', async () => {
-    const login = await fetch(`${app.loginUrl}&tab=history`, { redirect: 'manual' });
-    expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe('/?tab=history');
+  it('in the URL sets an HttpOnly, SameSite=Strict cookie and a page of the server goes on to the URL without it', async () => {
+    const login = await fetch(`${app.loginUrl}&tab=history&x=<"y">`, { redirect: 'manual' });
+    expect(login.status).toBe(200);
+    const headers = ['cache-control', 'referrer-policy', 'content-security-policy'].map((h) => login.headers.get(h));
+    expect(headers).toEqual(['no-store', 'no-referrer', "default-src 'none'; base-uri 'none'; form-action 'none'"]);
+    expect(refreshTarget(await login.text())).toBe('/?tab=history&amp;x=%3C%22y%22%3E');
     const [setCookie] = login.headers.getSetCookie();
-    expect(setCookie).toBe(`bild-bench-token-${app.port}=${app.token}; HttpOnly; SameSite=Strict; Path=/`);
-    const cookie = { cookie: `other=1; ${setCookie!.split(';')[0]}` };
+    // named after the token, not the port; its value is derived from the token, not the token itself
+    const [, name, value] = /^(bild-bench-[0-9a-f]{16})=([^;]+); HttpOnly; SameSite=Strict; Path=\/$/.exec(setCookie!) ?? [];
+    expect(value).toBeDefined();
+    expect(value).not.toContain(app.token);
+    const cookie = { cookie: `other=1; ${name}=${value}` };
     expect((await postApi(app, 'listRuns', [], cookie)).status).toBe(200);
     expect((await fetch(app.url, { headers: cookie })).status).toBe(200);
     const events = new AbortController();
     expect((await fetch(new URL('api/events', app.url), { headers: cookie, signal: events.signal })).status).toBe(200);
     events.abort();
-    expect((await postApi(app, 'listRuns', [], { cookie: `bild-bench-token-${app.port}=wrong-but-long-enough` })).status).toBe(401);
+    for (const wrong of ['wrong-but-long-enough', app.token]) expect((await postApi(app, 'listRuns', [], { cookie: `${name}=${wrong}` })).status).toBe(401);
+    expect((await postApi(app, 'listRuns', [], { authorization: `Bearer ${value}` })).status).toBe(401); // Bearer takes the token itself
+  });
+
+  it("in the URL of a server with another token sets another cookie, which this server's does not open", async () => {
+    const backend: ApiBackend = { remoteRequest: async () => ({ result: [] }), subscribeAll: () => () => {} };
+    const other = await startServer({ backend, rendererDir: defaultRendererDir(), port: 0, token: newToken() });
+    try {
+      const cookieOf = async (loginUrl: string) => (await fetch(loginUrl)).headers.getSetCookie()[0]!.split(';')[0]!;
+      const [ours, theirs] = [await cookieOf(app.loginUrl), await cookieOf(other.loginUrl)];
+      expect(ours.split('=')[0]).not.toBe(theirs.split('=')[0]);
+      const page = (url: string, cookie: string) => fetch(url, { headers: { cookie } }).then((r) => r.status);
+      expect([await page(other.url, theirs), await page(other.url, ours), await page(app.url, theirs)]).toEqual([200, 401, 401]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('in the URL sends the browser on to a path of this server, never to another host', async () => {
+    const loginPage = (path: string) =>
+      new Promise<string>((ok, fail) =>
+        // node:http sends the path as written (fetch would resolve the dots first)
+        httpGet({ host: '127.0.0.1', port: app.port, path: `${path}?token=${app.token}` }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => ok(body));
+        }).on('error', fail),
+      );
+    for (const [path, target] of [
+      ['/.//evil.com', '/evil.com'],
+      ['/..//evil.com/x', '/evil.com/x'],
+      ['//evil.com', '/'],
+      ['/a//b', '/a//b'],
+    ]) expect([path, refreshTarget(await loginPage(path!))]).toEqual([path, target]);
   });
 
   it('in the URL, when wrong, answers 401 and sets nothing', async () => {

@@ -20,3 +20,8 @@ export async function postApi(app: ServedApp, method: string, args: unknown, hea
   });
   return { status: res.status, body: (await res.json()) as ApiReply['body'] };
 }
+
+/** Where the page answering `?token=` sends the browser on: its meta refresh's URL, as written in the HTML. */
+export function refreshTarget(html: string): string | undefined {
+  return /<meta http-equiv="refresh" content="0; url=([^"]*)">/.exec(html)?.[1];
+}

@@ -9,15 +9,20 @@ import { serveApp } from '../../server/serve-app';
 import { flag, numberOpt, stringOpt, type Command, type ParsedArgs } from '../command';
 
 /**
- * Opens `loginUrl` in the desktop's browser, if there is one; never fails the command. The browser gets
- * a private file that redirects to it, as Jupyter does: other users can read command lines (ps),
- * and the URL carries the token. Returns the folder of that file, to remove at the end.
+ * The page `--open` gives the browser: a private file (folder 0700, file 0600) that redirects to
+ * `loginUrl`, as Jupyter does, since other users can read command lines (ps) and the URL carries the
+ * token. Returns its folder, to remove at the end, and its file:// URL.
  */
-function openBrowser(loginUrl: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bild-bench-open-')); // mode 0700
+export function writeOpenPage(loginUrl: string): { dir: string; url: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'bild-bench-open-'));
   const page = join(dir, 'open.html');
   writeFileSync(page, `<!doctype html><meta http-equiv="refresh" content="0; url=${loginUrl}"><a href="${loginUrl}">BiLD Bench</a>\n`, { mode: 0o600 });
-  const url = pathToFileURL(page).href;
+  return { dir, url: pathToFileURL(page).href };
+}
+
+/** Opens `loginUrl` in the desktop's browser, if there is one, through writeOpenPage; never fails the command. Returns the folder to remove. */
+function openBrowser(loginUrl: string): string {
+  const { dir, url } = writeOpenPage(loginUrl);
   const [cmd, args] =
     process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
