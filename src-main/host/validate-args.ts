@@ -91,6 +91,7 @@ const specFields = {
   dtype: optional(str),
   threads: optional(num),
   warmup: optional(num),
+  repeats: optional(num),
   outDir: optional(str),
   label: optional(str),
 } satisfies Partial<Fields<RunSpec & SweepSpec>>;

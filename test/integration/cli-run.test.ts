@@ -168,6 +168,44 @@ describe('bild-bench sweep', () => {
   });
 });
 
+describe('bild-bench sweep: uncertainty', () => {
+  it('marks cells with the same decoding, gives every point intervals and repeats the timings', () => {
+    // demo/tiny drafts for demo/large: RB 0.5 rolls back, RB 100 and 200 never do (the same work)
+    const tinyPair = ['--small', join(MODELS, 'toy-t5-tiny'), '--large', LARGE, '--dataset_name', 'demo', '--threads', '1'];
+    const r = cli('sweep', ...tinyPair, '--fallbacks', '0.5', '--rollbacks', '0.5,100,200', '--no_small', '--limit', '8', '--warmup', '0', '--repeats', '2', '--out', join(home, 'sweep-ci'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as RunSummary;
+    expect(s.spec.repeats).toBe(2);
+    expect(s.summaries.map((v) => [v.variant, v.sameOutputsAs])).toEqual([
+      ['large', null],
+      ['bild@0.5/0.5', null],
+      ['bild@0.5/100', null],
+      ['bild@0.5/200', 'bild@0.5/100'],
+    ]);
+    expect(byVariant(s, 'bild@0.5/0.5').totals.rollbacks).toBeGreaterThan(0);
+    for (const v of s.summaries) {
+      expect(v.bootstrap).toEqual({ method: 'paired-percentile', resamples: 1000, seed: 12345, confidence: 0.95 });
+      expect(v.qualityCI![0]).toBeLessThanOrEqual(v.quality.primary);
+      expect(v.qualityCI![1]).toBeGreaterThanOrEqual(v.quality.primary);
+      expect(v.speedupCI![0]).toBeLessThanOrEqual(v.speedup!);
+      expect(v.speedupCI![1]).toBeGreaterThanOrEqual(v.speedup!);
+    }
+    expect(byVariant(s, 'large').speedupCI).toEqual([1, 1]); // paired: large against itself on every resample
+    // identical outputs: identical quality intervals
+    expect(byVariant(s, 'bild@0.5/200').qualityCI).toEqual(byVariant(s, 'bild@0.5/100').qualityCI);
+    const points = s.sweep!.points;
+    expect(points.find((p) => p.variant === 'bild@0.5/200')!.sameOutputsAs).toBe('bild@0.5/100');
+    for (const p of points) expect(typeof p.distinguishable).toBe('boolean');
+    expect(points.filter((p) => p.distinguishable).every((p) => p.onFront)).toBe(true);
+  });
+
+  it('--repeats is bounded', () => {
+    const r = cli('sweep', ...PAIR.slice(2), '--repeats', '21', '--limit', '2');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('repeats: 21 is above the bound of 20');
+  });
+});
+
 describe('bad arguments exit 2 before anything heavy', () => {
   const badHome = mkdtempSync(join(tmpdir(), 'bild-cli-bad-'));
   afterAll(() => rmSync(badHome, { recursive: true, force: true }));

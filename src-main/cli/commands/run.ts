@@ -1,4 +1,4 @@
-import type { EngineApi, EngineEvent, Method, RunSpec, RunSummary, VariantSummary } from '../../engine/api';
+import type { ConfidenceInterval, EngineApi, EngineEvent, Method, RunSpec, RunSummary, VariantSummary } from '../../engine/api';
 import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
@@ -34,6 +34,7 @@ export const COMMON_OPTIONS: Options = {
   dtype: { type: 'string' },
   threads: { type: 'string' },
   warmup: { type: 'string' },
+  repeats: { type: 'string' },
   out: { type: 'string' },
   label: { type: 'string' },
   json: { type: 'boolean' },
@@ -73,6 +74,7 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
     dtype,
     threads: numberOpt(args, 'threads', { min: 0, integer: true }),
     warmup: numberOpt(args, 'warmup', { min: 0, integer: true }),
+    repeats: numberOpt(args, 'repeats', { min: 1, integer: true }),
     outDir: stringOpt(args, 'out'),
     label: stringOpt(args, 'label'),
   };
@@ -82,25 +84,33 @@ function fmt(v: number | null, digits = 2): string {
   return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 }
 
-/** A fixed-width table of the variant summaries. */
+/** `27.30 [26.10, 28.40]`; the bare value for runs recorded without intervals. */
+export function withInterval(value: string, ci: ConfidenceInterval | null | undefined, digits = 2): string {
+  return ci ? `${value} [${fmt(ci[0], digits)}, ${fmt(ci[1], digits)}]` : value;
+}
+
+/** A fixed-width table of the variant summaries, with a line saying what the intervals are. */
 export function summaryTable(rows: readonly VariantSummary[]): string {
   const head = ['VARIANT', rows[0]?.quality.primaryName ?? 'QUALITY', 'MS MEAN', 'MEDIAN', 'P90', 'P99', 'TOK/S', 'SPEEDUP', 'FB %', 'RB %', 'ACC LEN', 'SAME AS L'];
   const cells = rows.map((r) => [
     r.variant,
-    fmt(r.quality.primary),
+    withInterval(fmt(r.quality.primary), r.qualityCI),
     fmt(r.latencyMs.mean, 1),
     fmt(r.latencyMs.median, 1),
     fmt(r.latencyMs.p90, 1),
     fmt(r.latencyMs.p99, 1),
     fmt(r.tokensPerSecond, 0),
-    r.speedup === null ? '-' : `${r.speedup.toFixed(2)}x`,
+    r.speedup === null ? '-' : withInterval(`${r.speedup.toFixed(2)}x`, r.speedupCI),
     fmt(r.fallbackPct, 1),
     fmt(r.rollbackPct, 1),
     fmt(r.meanAcceptedLength),
     r.identicalToLarge === null ? '-' : `${(100 * r.identicalToLarge).toFixed(0)}%`,
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [head, ...cells].map((c) => c.map((s, i) => (i === 0 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ')).join('\n');
+  const table = [head, ...cells].map((c) => c.map((s, i) => (i === 0 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ')).join('\n');
+  const b = rows[0]?.bootstrap;
+  if (!b) return table;
+  return `${table}\n[low, high]: ${Math.round(100 * b.confidence)}% bootstrap intervals, paired over sentences (${b.resamples} resamples, seed ${b.seed})`;
 }
 
 /**
@@ -156,7 +166,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
   options: {
     ...COMMON_OPTIONS,
     model: { type: 'string' },

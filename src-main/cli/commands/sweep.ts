@@ -1,7 +1,7 @@
 import type { RunSummary, SweepSpec } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, parseNumber, stringOpt, type Command } from '../command';
-import { COMMON_OPTIONS, commonSpec, runJob, summaryTable } from './run';
+import { COMMON_OPTIONS, commonSpec, runJob, summaryTable, withInterval } from './run';
 
 /** `0.5,0.7,0.9` or an inclusive range `0.5:0.9:0.1`. */
 export function parseNumberList(option: string, raw: string | undefined): number[] | undefined {
@@ -23,7 +23,7 @@ export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'BiLD over a fallback x rollback threshold grid: quality vs speedup and the Pareto front',
   usage:
-    'bild-bench sweep --small S --large L --dataset_name D [--fallbacks 0.5,0.6|0.5:0.9:0.1] [--rollbacks 1:10:1] [--no_small] [--bild_pipeline] [--limit N] [--split S] [--ep cpu] [--out DIR] [--json]  (default grid: the paper\'s, FB 0.5-0.9 x RB 1-10 for translation, FB 0.2-0.6 x RB 2-6 for summarization)',
+    'bild-bench sweep --small S --large L --dataset_name D [--fallbacks 0.5,0.6|0.5:0.9:0.1] [--rollbacks 1:10:1] [--no_small] [--repeats N] [--bild_pipeline] [--limit N] [--split S] [--ep cpu] [--out DIR] [--json]  (default grid: the paper\'s, FB 0.5-0.9 x RB 1-10 for translation, FB 0.2-0.6 x RB 2-6 for summarization)',
   options: {
     ...COMMON_OPTIONS,
     model: { type: 'string' },
@@ -61,7 +61,13 @@ function printSweep(summary: RunSummary, json: boolean): void {
   const lines = [summaryTable(summary.summaries), ''];
   if (summary.sweep) {
     lines.push(`Pareto front (${summary.sweep.qualityName} vs speedup over large-only):`);
-    for (const p of summary.sweep.front) lines.push(`  ${p.variant.padEnd(14)} ${p.quality.toFixed(2).padStart(7)}  ${p.speedup.toFixed(2)}x`);
+    for (const p of summary.sweep.front) {
+      const support = p.distinguishable === undefined ? '' : p.distinguishable ? '  supported' : '  not supported by the intervals';
+      lines.push(`  ${p.variant.padEnd(14)} ${withInterval(p.quality.toFixed(2), p.qualityCI).padStart(22)}  ${withInterval(`${p.speedup.toFixed(2)}x`, p.speedupCI).padStart(20)}${support}`);
+    }
+    const twins = summary.sweep.points.filter((p) => p.sameOutputsAs);
+    if (twins.length) lines.push('', 'Same decoding on every sentence (their speed differences are noise):');
+    for (const p of twins) lines.push(`  ${p.variant} = ${p.sameOutputsAs}`);
   }
   lines.push('', `results: ${summary.outDir}`);
   process.stdout.write(lines.join('\n') + '\n');

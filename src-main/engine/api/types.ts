@@ -80,6 +80,11 @@ export interface RunSpec {
   threads?: number;
   /** Untimed sentences per method before the run (default 1). */
   warmup?: number;
+  /**
+   * Timed decodings of each sentence per method (1..20, default 1): the recorded latencies are
+   * the medians, the outputs the first decoding's (every repeat must give the same tokens).
+   */
+  repeats?: number;
   /** Where sentences.csv and summary.json go (default <appHome>/runs/<runId>). */
   outDir?: string;
   /** Free text shown in the history. */
@@ -154,6 +159,19 @@ export interface QualityScores {
   implementation: string;
 }
 
+/** A two-sided confidence interval [low, high]. */
+export type ConfidenceInterval = [number, number];
+
+/** How the intervals were computed (docs/runs.md). */
+export interface BootstrapSettings {
+  /** Sentences resampled with replacement, the same resample for every variant; percentile intervals. */
+  method: 'paired-percentile';
+  resamples: number;
+  seed: number;
+  /** Two-sided level, 0.95. */
+  confidence: number;
+}
+
 export interface VariantSummary {
   variant: string;
   method: Method;
@@ -180,6 +198,17 @@ export interface VariantSummary {
   /** Share (0–1) of sentences whose output equals large-only's; null without large. */
   identicalToLarge: number | null;
   totals: DecodeTotals & { tokens: number };
+  /** Bootstrap interval of quality.primary (corpus BLEU recomputed per resample, or the ROUGE-Lsum mean). Absent in runs recorded before it was. */
+  qualityCI?: ConfidenceInterval;
+  /** Bootstrap interval of speedup (summed large-only ms ÷ summed ms per resample); null without large. Absent in runs recorded before it was. */
+  speedupCI?: ConfidenceInterval | null;
+  bootstrap?: BootstrapSettings;
+  /**
+   * The first variant of the run that decoded every sentence the same way (output text, model
+   * calls, fallbacks, rollbacks): the same computation, so timing differences between the two
+   * are noise. null when none did. Absent in runs recorded before it was.
+   */
+  sameOutputsAs?: string | null;
 }
 
 export interface ModelInfo {
@@ -261,6 +290,14 @@ export interface ParetoPoint {
   quality: number;
   speedup: number;
   onFront: boolean;
+  qualityCI?: ConfidenceInterval;
+  speedupCI?: ConfidenceInterval | null;
+  sameOutputsAs?: string | null;
+  /**
+   * Front points only (false elsewhere): against every other point that beats it on one axis,
+   * this point's interval on the other axis lies wholly above that point's (docs/runs.md).
+   */
+  distinguishable?: boolean;
 }
 
 export interface SweepResult {

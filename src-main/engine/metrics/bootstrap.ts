@@ -16,6 +16,19 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/**
+ * `count` resamples of `n` segment indices drawn with replacement from a seeded generator. The
+ * yielded array is reused: read it before asking for the next resample.
+ */
+export function* seededResamples(n: number, count: number, seed: number): Generator<Uint32Array> {
+  const rand = seededRandom(seed);
+  const idx = new Uint32Array(n);
+  for (let s = 0; s < count; s++) {
+    for (let i = 0; i < n; i++) idx[i] = Math.floor(rand() * n);
+    yield idx;
+  }
+}
+
 export interface BootstrapOptions {
   /** Number of resamples (rouge_score's default is 1000). */
   samples?: number;
@@ -44,12 +57,9 @@ export function bootstrap(
   if (!Number.isInteger(samples) || samples <= 0) throw new RangeError(`bootstrap samples must be a positive integer, got ${samples}`);
   if (!(confidence >= 0 && confidence <= 1)) throw new RangeError(`confidence must be in [0, 1], got ${confidence}`);
   if (segments === 0) return [];
-  const rand = seededRandom(opts.seed ?? 12345);
   const draws: number[][] = [];
-  const idx = new Array<number>(segments);
-  for (let s = 0; s < samples; s++) {
-    for (let i = 0; i < segments; i++) idx[i] = Math.floor(rand() * segments);
-    const v = statistic(idx);
+  for (const idx of seededResamples(segments, samples, opts.seed ?? 12345)) {
+    const v = statistic(Array.from(idx));
     v.forEach((x, k) => (draws[k] ??= []).push(x));
   }
   const delta = (1 - confidence) / 2;

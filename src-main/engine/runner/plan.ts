@@ -33,7 +33,12 @@ export interface RunPlan {
   /** undefined: per model, autoThreads() */
   threads: number | undefined;
   warmup: number;
+  /** Timed decodings per sentence and method; latencies are their medians (repeats.ts). */
+  repeats: number;
 }
+
+/** Each repeat multiplies the run's time; beyond 20 the median no longer gets steadier. */
+const MAX_REPEATS = 20;
 
 /** `why`: the reason for the upper bound, said in the refusal. */
 function int(name: string, v: number | undefined, min: number, dflt: number, max: number, why: string): number {
@@ -85,6 +90,7 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
     allowCpuFallback: spec.allowCpuFallback === true,
     dtype: spec.dtype ?? 'fp32',
     threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0, maxThreads(), '4 x the cores of this machine'),
+    repeats: int('repeats', spec.repeats, 1, 1, MAX_REPEATS, 'each repeat decodes the whole run again'),
     warmup: int('warmup', spec.warmup, 0, 1, Math.min(LIMITS.warmup, limit), spec.dataset.limit === undefined ? 'warm-up sentences' : 'at most the run\'s --limit'),
   };
 }

@@ -16,6 +16,7 @@ import { HistoryDiskError, type RunHistory } from './history';
 import { sweepResult } from './pareto';
 import type { RunPlan } from './plan';
 import { prepareRun, rolesOf } from './prepare';
+import { repeated } from './repeats';
 import { ResultFiles } from './result-files';
 import { sentenceMetric } from './sentence-metric';
 import { summarizeVariants } from './summary';
@@ -172,7 +173,8 @@ async function measure(
       signal.throwIfAborted();
       const t0 = performance.now();
       const raw: SentenceOutput[] = [];
-      for (const v of plan.variants) raw.push(await generate(v.method, models, ex.source, params(v.bild)));
+      for (const v of plan.variants)
+        raw.push(await repeated(plan.repeats, `${v.id} on sentence ${position}`, () => generate(v.method, models, ex.source, params(v.bild))));
       if (raw[0]!.sourceTruncated) environment!.sourceTruncation!.truncated++;
       const large = largeVariant ? raw[plan.variants.indexOf(largeVariant)] : undefined;
       const sentence: SentenceResult = {

@@ -1,6 +1,8 @@
 /** Per-variant summary statistics of a run's finished sentences (docs/runs.md defines each one). */
 import type { LatencyStats, QualityScores, SentenceResult, Task, Variant, VariantOutput, VariantSummary } from '../api/types';
-import { corpusBleu, corpusRouge, percentile } from '../metrics';
+import { bleuFromStats, bleuSegmentStats, corpusRouge, percentile } from '../metrics';
+import { BOOTSTRAP, pairedIntervals, type QualitySeries, type VariantIntervals } from './intervals';
+import { sameOutputsAs } from './same-outputs';
 
 function sum(xs: readonly number[]): number {
   let s = 0;
@@ -16,16 +18,20 @@ export function latencyStats(ms: readonly number[]): LatencyStats {
   return { mean: mean(ms), median: percentile(ms, 50), p90: percentile(ms, 90), p99: percentile(ms, 99) };
 }
 
-export function corpusQuality(task: Task, hyps: readonly string[], refs: readonly string[]): QualityScores {
+/** Corpus quality and what its bootstrap resamples: BLEU statistics or ROUGE-Lsum per sentence, computed once. */
+function corpusQuality(task: Task, hyps: readonly string[], refs: readonly string[]): { scores: QualityScores; series: QualitySeries } {
   if (task === 'translation') {
-    const b = corpusBleu(hyps, [refs]);
-    return { bleu: b.score, rougeL: null, rougeLsum: null, primary: b.score, primaryName: 'BLEU', signature: b.signature, implementation: b.implementation };
+    const segments = bleuSegmentStats(hyps, [refs]);
+    const b = bleuFromStats(segments, 1);
+    const scores: QualityScores = { bleu: b.score, rougeL: null, rougeLsum: null, primary: b.score, primaryName: 'BLEU', signature: b.signature, implementation: b.implementation };
+    return { scores, series: { kind: 'bleu', stats: Float64Array.from(segments.flat()) } };
   }
   // Model outputs are not newline-split: ROUGE-Lsum splits sentences by rule (the paper used NLTK Punkt).
   const r = corpusRouge(hyps, [refs], { types: ['rougeL', 'rougeLsum'], splitSummaries: true });
   const rougeL = 100 * r.mean.rougeL!.fmeasure;
   const rougeLsum = 100 * r.mean.rougeLsum!.fmeasure;
-  return { bleu: null, rougeL, rougeLsum, primary: rougeLsum, primaryName: 'ROUGE-Lsum', signature: r.signature, implementation: r.implementation };
+  const scores: QualityScores = { bleu: null, rougeL, rougeLsum, primary: rougeLsum, primaryName: 'ROUGE-Lsum', signature: r.signature, implementation: r.implementation };
+  return { scores, series: { kind: 'mean', values: Float64Array.from(r.sentences, (x) => 100 * x.rougeLsum!.fmeasure) } };
 }
 
 /** Ratio of sums, guarded for empty corpora (100 × a / b). */
@@ -33,7 +39,13 @@ function pct(a: number, b: number): number {
   return b > 0 ? (100 * a) / b : 0;
 }
 
-function summarizeOne(task: Task, v: Variant, outs: readonly VariantOutput[], refs: readonly string[], largeMeanMs: number | null): VariantSummary {
+interface Measured {
+  quality: QualityScores;
+  intervals: VariantIntervals;
+  sameOutputsAs: string | null;
+}
+
+function summarizeOne(v: Variant, outs: readonly VariantOutput[], largeMeanMs: number | null, m: Measured): VariantSummary {
   const totals = {
     tokens: sum(outs.map((o) => o.tokens)),
     smallTokens: sum(outs.map((o) => o.smallTokens)),
@@ -53,7 +65,7 @@ function summarizeOne(task: Task, v: Variant, outs: readonly VariantOutput[], re
     method: v.method,
     bild: v.bild ?? null,
     sentences: outs.length,
-    quality: corpusQuality(task, outs.map((o) => o.text), refs),
+    quality: m.quality,
     latencyMs,
     meanDecodeMs: mean(outs.map((o) => o.decodeMs)),
     meanEncoderMs: mean(outs.map((o) => o.encoderMs)),
@@ -66,6 +78,10 @@ function summarizeOne(task: Task, v: Variant, outs: readonly VariantOutput[], re
     meanAcceptedLength: paired && totals.largeCalls > 0 ? totals.tokens / totals.largeCalls : null,
     identicalToLarge: identical.length ? identical.filter((o) => o.identicalToLarge).length / identical.length : null,
     totals,
+    qualityCI: m.intervals.quality,
+    speedupCI: m.intervals.speedup,
+    bootstrap: BOOTSTRAP,
+    sameOutputsAs: m.sameOutputsAs,
   };
 }
 
@@ -73,8 +89,17 @@ function summarizeOne(task: Task, v: Variant, outs: readonly VariantOutput[], re
 export function summarizeVariants(task: Task, variants: readonly Variant[], sentences: readonly SentenceResult[]): VariantSummary[] {
   if (sentences.length === 0) return [];
   const refs = sentences.map((s) => s.reference);
-  const outsOf = (id: string): VariantOutput[] => sentences.map((s) => s.outputs.find((o) => o.variant === id)!);
-  const large = variants.find((v) => v.method === 'large');
-  const largeMeanMs = large ? mean(outsOf(large.id).map((o) => o.totalMs)) : null;
-  return variants.map((v) => summarizeOne(task, v, outsOf(v.id), refs, largeMeanMs));
+  const outs = variants.map((v) => sentences.map((s) => s.outputs.find((o) => o.variant === v.id)!));
+  const msOf = (o: readonly VariantOutput[]): Float64Array => Float64Array.from(o, (x) => x.totalMs);
+  const quality = outs.map((o) => corpusQuality(task, o.map((x) => x.text), refs));
+  const largeAt = variants.findIndex((v) => v.method === 'large');
+  const largeMs = largeAt < 0 ? null : msOf(outs[largeAt]!);
+  const intervals = pairedIntervals(
+    quality.map((q, j) => ({ quality: q.series, ms: msOf(outs[j]!) })),
+    largeMs,
+    sentences.length,
+  );
+  const same = sameOutputsAs(variants, outs);
+  const largeMeanMs = largeMs ? mean(Array.from(largeMs)) : null;
+  return variants.map((v, j) => summarizeOne(v, outs[j]!, largeMeanMs, { quality: quality[j]!.scores, intervals: intervals[j]!, sameOutputsAs: same[j]! }));
 }
