@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { VariantOutput, VariantSummary } from '../../src-main/engine/api';
 import { summaryTable } from '../../src-main/cli/commands/run';
+import type { SentenceOutput } from '../../src-main/engine/decoding/generate';
 import { bleuFromStats } from '../../src-main/engine/metrics';
 import { intervalsAt, pairedIntervals, type VariantSeries } from '../../src-main/engine/runner/intervals';
 import { distinguishable } from '../../src-main/engine/runner/pareto';
+import { repeated } from '../../src-main/engine/runner/repeats';
 import { sameOutputsAs } from '../../src-main/engine/runner/same-outputs';
 import { ROOT } from '../helpers/paths';
 
@@ -129,5 +131,27 @@ describe('CLI table', () => {
     const old = summaryTable([{ ...row, qualityCI: undefined, speedupCI: undefined, bootstrap: undefined }]); // recorded before intervals
     expect(old.split('\n')).toHaveLength(2);
     expect(old).toContain(' 27.30 ');
+  });
+});
+
+describe('--repeats', () => {
+  const decoding = (ids: number[], totalMs: number): SentenceOutput =>
+    ({ ...out('x'), ids, sourceTruncated: false, encoderMs: totalMs / 10, decodeMs: totalMs / 2, totalMs }) as unknown as SentenceOutput;
+  const sequence = (...runs: SentenceOutput[]) => {
+    let i = 0;
+    return () => Promise.resolve(runs[i++]!);
+  };
+
+  it('keeps the first decoding with the median timings', async () => {
+    const r = await repeated(3, 'bild on sentence 0', sequence(decoding([0, 5, 1], 30), decoding([0, 5, 1], 10), decoding([0, 5, 1], 90)));
+    expect([r.totalMs, r.decodeMs, r.encoderMs]).toEqual([30, 15, 3]);
+    expect(r.ids).toEqual([0, 5, 1]);
+    expect((await repeated(1, 'x', sequence(decoding([0], 7)))).totalMs).toBe(7);
+  });
+
+  it('refuses repeats that decode other tokens', async () => {
+    await expect(repeated(2, 'bild on sentence 4', sequence(decoding([0, 5, 1], 30), decoding([0, 6, 1], 30)))).rejects.toThrow(
+      /repeat 2 of bild on sentence 4 decoded other tokens than the first/,
+    );
   });
 });
