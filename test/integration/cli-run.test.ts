@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunListEntry, RunSummary, VariantSummary } from '../../src-main/engine/api';
+import type { RunListEntry, RunSummary, SentenceResult, VariantSummary } from '../../src-main/engine/api';
 import { CSV_COLUMNS, parseCsv } from '../../src-main/engine/runner/csv';
 import { MODELS, ROOT } from '../helpers/paths';
 
@@ -40,7 +40,7 @@ describe('bild-bench run', () => {
     expect(r.code, r.stderr).toBe(0);
     summary = JSON.parse(r.stdout) as RunSummary;
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary);
-    expect(summary).toMatchObject({ schemaVersion: 1, status: 'completed', sentences: 100, plannedSentences: 100, kind: 'run' });
+    expect(summary).toMatchObject({ schemaVersion: 2, status: 'completed', sentences: 100, plannedSentences: 100, kind: 'run' });
     expect(summary.summaries.map((s) => s.variant)).toEqual(['large', 'small', 'bild', 'speculative']);
     expect(summary.environment!.models.map((m) => [m.role, m.threads])).toEqual([['small', 1], ['large', 1]]);
     expect(summary.environment!.gitCommit).toMatch(/^[0-9a-f]{40}(-dirty)?$/); // this checkout's own commit
@@ -59,7 +59,22 @@ describe('bild-bench run', () => {
       expect(v.fallbackPct).toBeCloseTo((100 * v.totals.fallbacks) / v.totals.tokens, 10);
       expect(Math.abs(total('total_ms') / 100 - v.latencyMs.mean)).toBeLessThan(0.01);
     }
-    expect(readFileSync(join(out, 'sentences.jsonl'), 'utf8').trim().split('\n')).toHaveLength(100);
+    const lines = readFileSync(join(out, 'sentences.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SentenceResult);
+    expect(lines).toHaveLength(100);
+    // the per-token trace (schema 2): BiLD and speculative only, one letter per token, in the JSONL and the CSV
+    for (const s of lines)
+      for (const o of s.outputs) {
+        const row = rows.find((r) => r.position === String(s.position) && r.variant === o.variant)!;
+        if (o.method === 'large' || o.method === 'small') expect([o.trace, row.origins, row.rolled_back]).toEqual([undefined, '', '']);
+        else {
+          expect(o.trace!.origin).toHaveLength(o.tokens);
+          expect(row.origins).toBe(o.trace!.origin);
+          expect(row.rolled_back).toBe(o.trace!.rollbacks.map((r) => `${r.position}:${r.removed.length}`).join(' '));
+        }
+      }
+    const bildOrigins = rows.filter((r) => r.variant === 'bild').map((r) => r.origins).join('');
+    expect(bildOrigins).toMatch(/^[SFMRL]+$/);
+    for (const letter of ['S', 'M', 'R']) expect(bildOrigins).toContain(letter);
 
     // The paper's claims on the demo pair: BiLD no worse than small; speculative exact.
     expect(byVariant(summary, 'bild').quality.primary).toBeGreaterThanOrEqual(byVariant(summary, 'small').quality.primary);

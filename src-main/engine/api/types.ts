@@ -11,11 +11,12 @@ import type { ComputeType } from '../onnx/t5-graphs';
 import type { WeightDType } from '../onnx/t5-weights';
 import type { ExecutionProvider } from '../runtime/session';
 import type { DecodeTotals } from '../decoding/counters';
+import type { DecodeTrace } from '../decoding/trace';
 
 export type { ExecutionProvider, Method, Task, WeightDType };
 
 /** Version of summary.json, the run JSON and the CSV columns; bumped on incompatible changes. */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 /** A model reference: a local folder, a Hub repository id or a catalog name. */
 export type ModelRef = string;
@@ -126,6 +127,8 @@ export interface VariantOutput extends DecodeTotals {
   metric: number;
   /** Same token ids as the large-only output of this sentence; null when large-only was not run. */
   identicalToLarge: boolean | null;
+  /** BiLD and speculative decoding (schema 2 on): who wrote each token, with the numbers compared with FB and RB (docs/runs.md). */
+  trace?: DecodeTrace;
 }
 
 /** One example with the outputs of every variant, all decoded from the same input. */

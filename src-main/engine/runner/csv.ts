@@ -26,6 +26,9 @@ export const CSV_COLUMNS = [
   'output',
   'reference',
   'source',
+  // schema 2: appended, so that readers of schema 1 find the columns above where they were
+  'origins',
+  'rolled_back',
 ] as const;
 
 /** RFC 4180: quote fields with a comma, quote or line break; double inner quotes. */
@@ -69,6 +72,8 @@ export function csvRows(runId: string, s: SentenceResult, thresholds: ReadonlyMa
       o.text,
       s.reference,
       s.source,
+      o.trace?.origin,
+      o.trace?.rollbacks.map((r) => `${r.position}:${r.removed.length}`).join(' '),
     ];
     out += cells.map(csvField).join(',') + '\n';
   }
