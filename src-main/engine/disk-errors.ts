@@ -29,6 +29,15 @@ export function diskError(err: unknown, path: string, advice = ''): UserError | 
   return why ? new UserError(`cannot write '${path}': ${why}${advice && `; ${advice}`}`) : undefined;
 }
 
+/** Runs `write`; a local file-system failure becomes a user error naming `path` (see diskError). */
+export function writingTo<T>(path: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    throw diskError(err, path) ?? err;
+  }
+}
+
 /**
  * Why folder `dir` could not be made or written, checked on it or on its nearest existing
  * parent without making anything; undefined when it can. `access` reports EROFS on a read-only

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../src-main/engine/checkpoint/open';
+import { exportT5 } from '../../src-main/engine/onnx/export-t5';
 import { runCli } from '../helpers/cli';
 import { scratch } from '../helpers/export';
 import { fill, Mounts, mountSkipReason } from '../helpers/mounts';
@@ -123,6 +125,23 @@ describe('convert --out over an earlier export', () => {
   });
 });
 
+describe('an export failing elsewhere than --out', () => {
+  it('reports a checkpoint it cannot read as that, not as a folder it cannot write', async () => {
+    const eio = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    const reader = await openCheckpoint(ckpt);
+    const failing = new Proxy(reader, {
+      get: (target, key) => (key === 'readF32' ? () => Promise.reject(eio) : (Reflect.get(target, key) as unknown)),
+    });
+    const out = join(home, 'unreadable-checkpoint');
+    try {
+      await expect(exportT5(ckpt, out, { reader: failing, hash: 'not hashed' })).rejects.toBe(eio);
+    } finally {
+      await reader.close();
+    }
+    expect(readdirSync(home).filter((n) => n.startsWith('unreadable-checkpoint'))).toEqual([]);
+  });
+});
+
 describe.skipIf(mountSkipReason())('convert --out on a full or read-only disk', () => {
   const mounts = new Mounts();
   afterAll(() => mounts.release());
@@ -138,5 +157,18 @@ describe.skipIf(mountSkipReason())('convert --out on a full or read-only disk', 
       expect(full.stderr.trim()).toBe(`bild-bench: error: cannot write '${join(disk, 'x')}': no space left on the device (ENOSPC)`);
       expect(readdirSync(disk)).toEqual(['filler']);
     }
+  });
+
+  it('names the file that failed, not --out, when the failure is elsewhere (the checkpoint hash memo on a full home)', () => {
+    const disk = mounts.tmpfs('full-home', '600k')!;
+    const fullHome = join(disk, 'home');
+    mkdirSync(join(fullHome, 'hashes'), { recursive: true });
+    fill(disk, 0);
+    const out = join(home, 'not-blamed');
+    const r = runCli(['convert', ckpt, '--out', out], { BILD_BENCH_HOME: fullHome });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(`bild-bench: error: cannot write '${join(fullHome, 'hashes', 'checkpoint-hashes.json')}': no space left on the device (ENOSPC)`);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(home).filter((n) => n.startsWith('not-blamed'))).toEqual([]);
   });
 });

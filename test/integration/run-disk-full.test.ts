@@ -2,14 +2,15 @@
 // the reason, and files and history that agree (a sentence is in the CSV, the JSONL and the
 // history or in none of them, no half line, no temporary file left). Real mounts: a small tmpfs
 // filled up, and a read-only bind mount of one (root ignores a folder's permission bits).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunListEntry, RunSummary, SentenceResult } from '../../src-main/engine/api';
+import { createInProcessEngine, type EngineApi, type RunListEntry, type RunSpec, type RunSummary, type SentenceResult } from '../../src-main/engine/api';
 import { CSV_COLUMNS, parseCsv } from '../../src-main/engine/runner/csv';
 import { HistoryDiskError, RunHistory } from '../../src-main/engine/runner/history';
 import { runCli, type CliResult } from '../helpers/cli';
 import { fill, Mounts, mountSkipReason } from '../helpers/mounts';
+import { MODELS } from '../helpers/paths';
 
 const mounts = new Mounts();
 const root = mounts.root;
@@ -63,13 +64,16 @@ describe.skipIf(MOUNT_SKIP)('runs on a full disk', () => {
     const disk = mounts.tmpfs('full-out', '4m')!;
     fill(disk, 40 * 1024);
     const out = join(disk, 'run');
-    const r = runCli([...TINY_RUN, '--limit', '100', '--out', out], { BILD_BENCH_HOME: home });
+    // every source truncated: the count must be that of the recorded sentences, not of the decoded ones
+    const r = runCli([...TINY_RUN, '--limit', '100', '--max_source_length', '2', '--out', out], { BILD_BENCH_HOME: home });
     oneUserError(r, new RegExp(`cannot write '${out}/sentences\\.(csv|jsonl)': no space left on the device \\(ENOSPC\\)`));
     const { runId, sentences } = expectConsistent(out, join(home, 'history.sqlite'));
     const listed = runCli(['runs', 'list', '--json'], { BILD_BENCH_HOME: home });
     const entry = (JSON.parse(listed.stdout) as RunListEntry[]).find((e) => e.runId === runId)!;
     expect(entry.status).toBe('failed');
     expect(entry.sentences).toBe(sentences);
+    const shown = JSON.parse(runCli(['runs', 'show', runId, '--json'], { BILD_BENCH_HOME: home }).stdout) as RunSummary;
+    expect(shown.environment?.sourceTruncation).toEqual({ maxSourceLength: 2, truncated: sentences });
   });
 
   it('with BILD_BENCH_HOME on a full disk: runs list works; a run stops naming the file, files and history agree', () => {
@@ -98,6 +102,42 @@ describe.skipIf(MOUNT_SKIP)('runs on a full disk', () => {
     expect(runs).toHaveLength(2);
     const { runId } = expectConsistent(join(fullHome, 'runs', runs[1]!), history);
     expect(list().map((e) => e.runId)).toContain(runId);
+  });
+});
+
+describe.skipIf(MOUNT_SKIP)('runs refused on a full disk, in a long-lived process', () => {
+  const savedHome = process.env.BILD_BENCH_HOME;
+  let engine: EngineApi;
+  beforeAll(() => {
+    process.env.BILD_BENCH_HOME = join(root, 'home-in-process'); // the model's export cache, off the full disk
+    engine = createInProcessEngine();
+  });
+  afterAll(async () => {
+    await engine.close();
+    if (savedHome === undefined) delete process.env.BILD_BENCH_HOME;
+    else process.env.BILD_BENCH_HOME = savedHome;
+  });
+
+  it('leave no file open (the CSV header does not fit)', async () => {
+    const disk = mounts.tmpfs('full-in-process', '1m')!;
+    fill(disk, 0);
+    /** This process's descriptors on the full disk (Linux: /proc/self/fd). */
+    const openOnDisk = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(join('/proc/self/fd', fd));
+          return target.startsWith(disk) ? [target] : [];
+        } catch {
+          return []; // the descriptor readdir itself used, closed since
+        }
+      });
+    for (let i = 0; i < 3; i++) {
+      const out = join(disk, `run-${i}`);
+      const spec: RunSpec = { models: { small: join(MODELS, 'toy-t5-small') }, methods: ['small'], dataset: { name: 'demo', limit: 2 }, threads: 1, outDir: out };
+      const { runId } = await engine.startRun(spec);
+      await expect(engine.waitForRun(runId)).rejects.toThrow(`cannot write '${out}/sentences.csv': no space left on the device (ENOSPC)`);
+    }
+    expect(openOnDisk()).toEqual([]);
   });
 });
 

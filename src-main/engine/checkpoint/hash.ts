@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-write';
+import { diskError } from '../disk-errors';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CheckpointReader } from './types';
 
@@ -65,8 +66,12 @@ export async function checkpointHash(
   const config = configPath ?? join(dirname(files[0]), 'config.json');
   if (existsSync(config)) total.update(`config.json\0${createHash('sha256').update(await readFile(config)).digest('hex')}\n`);
   if (changed) {
-    await mkdir(cacheDir, { recursive: true });
-    await writeFileAtomic(memoPath, JSON.stringify(memo)); // a concurrent reader never sees half a file
+    try {
+      await mkdir(cacheDir, { recursive: true });
+      await writeFileAtomic(memoPath, JSON.stringify(memo)); // a concurrent reader never sees half a file
+    } catch (err) {
+      throw diskError(err, memoPath) ?? err; // the memo named, not the folder the caller was writing
+    }
   }
   return total.digest('hex');
 }

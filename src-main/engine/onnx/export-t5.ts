@@ -5,8 +5,9 @@ import { checkpointHash } from '../checkpoint/hash';
 import { openCheckpoint } from '../checkpoint/open';
 import { readT5Config, type T5Config } from '../checkpoint/config';
 import type { CheckpointReader } from '../checkpoint/types';
-import { diskError } from '../disk-errors';
+import { writingTo } from '../disk-errors';
 import { appHome } from '../paths';
+import { EXPORT_FILES } from './export-files';
 import { checkOutDir, installExport, partialDir, sweepPartials, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { ExternalDataWriter } from './external-data';
 import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
@@ -15,12 +16,7 @@ import { writeT5Weights, type WeightDType } from './t5-weights';
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
 export const EXPORTER_VERSION = 9;
 
-export const EXPORT_FILES = {
-  encoder: 'encoder.onnx',
-  decoder: 'decoder.onnx',
-  weights: 'weights.bin',
-  manifest: 'manifest.json',
-} as const;
+export { EXPORT_FILES };
 
 export interface ExportManifest {
   exporterVersion: number;
@@ -61,10 +57,12 @@ export async function exportT5(
   sweepPartialsOf(outDir);
   const reader = opts.reader ?? (await openCheckpoint(checkpointDir));
   const tmp = partialDir(outDir);
+  // a failure writing the export names --out; any other (reading the checkpoint, the hash memo) its own file
+  const toOut = <T>(write: () => T): T => writingTo(outDir, write);
   try {
-    mkdirSync(tmp, { recursive: true });
+    toOut(() => mkdirSync(tmp, { recursive: true }));
     const hash = opts.hash ?? (await checkpointHash(reader, join(appHome(), 'hashes')));
-    const writer = new ExternalDataWriter(join(tmp, EXPORT_FILES.weights));
+    const writer = new ExternalDataWriter(join(tmp, EXPORT_FILES.weights), outDir);
     let weights;
     try {
       weights = await writeT5Weights(reader, cfg, writer, dtype, opts.onProgress, opts.signal);
@@ -72,8 +70,8 @@ export async function exportT5(
       writer.close();
     }
     const meta = { exporter: 'bild-bench', exporter_version: String(EXPORTER_VERSION), checkpoint_sha256: hash };
-    writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights, compute).toBytes(meta));
-    writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights, compute).toBytes(meta));
+    toOut(() => writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights, compute).toBytes(meta)));
+    toOut(() => writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights, compute).toBytes(meta)));
     const manifest: ExportManifest = {
       exporterVersion: EXPORTER_VERSION,
       checkpointHash: hash,
@@ -85,8 +83,10 @@ export async function exportT5(
       exportMs: performance.now() - started,
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(join(tmp, EXPORT_FILES.manifest), JSON.stringify(manifest, null, 2));
-    writeExportMarker(tmp, 'bild', checkpointDir);
+    toOut(() => {
+      writeFileSync(join(tmp, EXPORT_FILES.manifest), JSON.stringify(manifest, null, 2));
+      writeExportMarker(tmp, 'bild', checkpointDir);
+    });
     if (opts.keepExisting) {
       // another process may have exported the same key meanwhile (the app beside the CLI): keep its folder, which may be in use
       const theirs = readManifest(outDir);
@@ -96,7 +96,7 @@ export async function exportT5(
       }
     }
     try {
-      installExport(tmp, outDir, checkpointDir);
+      toOut(() => installExport(tmp, outDir, checkpointDir));
     } catch (err) {
       const theirs = opts.keepExisting ? readManifest(outDir) : undefined;
       if (!theirs) throw err;
@@ -106,7 +106,7 @@ export async function exportT5(
     return manifest;
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw diskError(err, outDir) ?? err;
+    throw err;
   } finally {
     if (!opts.reader) await reader.close();
   }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import { writingTo } from '../disk-errors';
 
 /** Where one tensor's bytes sit in the shared weights file. */
 export interface ExternalRef {
@@ -18,8 +19,12 @@ export class ExternalDataWriter {
   private offset = 0;
   readonly location: string;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+  /** `reportAs`: the path a file-system failure names (an export's --out folder rather than its temporary one). */
+  constructor(
+    readonly path: string,
+    private readonly reportAs = path,
+  ) {
+    this.fd = writingTo(reportAs, () => openSync(path, 'w'));
     this.location = basename(path);
   }
 
@@ -28,16 +33,21 @@ export class ExternalDataWriter {
     // 64-byte alignment lets onnxruntime map tensors without realignment copies.
     const pad = (64 - (this.offset % 64)) % 64;
     if (pad) {
-      writeSync(this.fd, new Uint8Array(pad));
+      this.write(new Uint8Array(pad));
       this.offset += pad;
     }
     const start = this.offset;
     for (const bytes of chunks) {
-      let written = 0;
-      while (written < bytes.byteLength) written += writeSync(this.fd, bytes, written, bytes.byteLength - written);
+      this.write(bytes);
       this.offset += bytes.byteLength;
     }
     return { location: this.location, offset: start, length: this.offset - start };
+  }
+
+  private write(bytes: Uint8Array): void {
+    writingTo(this.reportAs, () => {
+      for (let written = 0; written < bytes.byteLength; ) written += writeSync(this.fd, bytes, written, bytes.byteLength - written);
+    });
   }
 
   get size(): number {
@@ -45,6 +55,6 @@ export class ExternalDataWriter {
   }
 
   close(): void {
-    closeSync(this.fd);
+    writingTo(this.reportAs, () => closeSync(this.fd));
   }
 }

@@ -9,6 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { unwritableFolderReason } from '../disk-errors';
 import { UserError } from '../errors';
 import { processAlive } from '../process-alive';
+import { EXPORT_FILES, externalDataOf, TRANSFORMERS_JS_FILES, TRANSFORMERS_JS_SIDE_FILES } from './export-files';
 
 export type ExportLayout = 'bild' | 'transformers.js';
 
@@ -23,24 +24,18 @@ export interface ExportMarker {
   source: string;
 }
 
+const JS_GRAPHS = Object.values(TRANSFORMERS_JS_FILES);
+
 /** Every file each layout writes (folders end with '/'), the marker aside. */
 const LAYOUT_FILES: Record<ExportLayout, { files: readonly string[]; graph: string }> = {
-  bild: { files: ['encoder.onnx', 'decoder.onnx', 'weights.bin', 'manifest.json'], graph: 'encoder.onnx' },
+  bild: { files: Object.values(EXPORT_FILES), graph: EXPORT_FILES.encoder },
   'transformers.js': {
     files: [
-      'onnx/',
-      'onnx/encoder_model.onnx',
-      'onnx/encoder_model.onnx_data',
-      'onnx/decoder_model_merged.onnx',
-      'onnx/decoder_model_merged.onnx_data',
-      'config.json',
-      'generation_config.json',
-      'tokenizer.json',
-      'tokenizer_config.json',
-      'special_tokens_map.json',
-      'spiece.model',
+      ...new Set(JS_GRAPHS.map((g) => `${dirname(g)}/`)),
+      ...JS_GRAPHS.flatMap((g) => [g, externalDataOf(g)]),
+      ...TRANSFORMERS_JS_SIDE_FILES,
     ],
-    graph: 'onnx/encoder_model.onnx',
+    graph: TRANSFORMERS_JS_FILES.encoder,
   },
 };
 

@@ -11,13 +11,14 @@
 // use_cache_branch (computed from encoder_hidden_states on the first step, passed through after),
 // and relative position buckets are computed in the graph from the past length.
 // Each graph has its own external data file (<file>_data, transformers.js's naming). fp32 only.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { readT5Config } from '../checkpoint/config';
 import { openCheckpoint } from '../checkpoint/open';
-import { diskError } from '../disk-errors';
+import { writingTo } from '../disk-errors';
 import { relativeBucket } from '../runtime/position-buckets';
+import { externalDataOf, TRANSFORMERS_JS_FILES, TRANSFORMERS_JS_SIDE_FILES } from './export-files';
 import { ExternalDataWriter } from './external-data';
 import { checkOutDir, installExport, partialDir, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { DT, GraphBuilder } from './graph-builder';
@@ -135,10 +136,7 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
   return g;
 }
 
-/** Files next to the graphs that transformers.js reads (config, generation config, tokenizer). */
-const SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'spiece.model'];
-
-export const TRANSFORMERS_JS_FILES = { encoder: 'onnx/encoder_model.onnx', decoder: 'onnx/decoder_model_merged.onnx' } as const;
+export { TRANSFORMERS_JS_FILES };
 
 /**
  * Writes `outDir` as a transformers.js model folder for the checkpoint: loadable with
@@ -155,37 +153,39 @@ export async function exportTransformersJs(
   sweepPartialsOf(outDir);
   const reader = await openCheckpoint(checkpointDir);
   const tmp = partialDir(outDir);
+  // a failure writing the export names --out; any other (reading the checkpoint) its own file
+  const toOut = <T>(write: () => T): T => writingTo(outDir, write);
   try {
-    mkdirSync(join(tmp, 'onnx'), { recursive: true });
     const graphs = [
       { file: TRANSFORMERS_JS_FILES.encoder, only: (k: string) => k === 'embed' || k.startsWith('enc.'), build: buildEncoderModel },
       { file: TRANSFORMERS_JS_FILES.decoder, only: (k: string) => k === 'embed' || k === 'head' || k.startsWith('dec.'), build: buildDecoderMerged },
     ];
     for (const [n, gr] of graphs.entries()) {
-      const writer = new ExternalDataWriter(join(tmp, `${gr.file}_data`));
+      toOut(() => mkdirSync(dirname(join(tmp, gr.file)), { recursive: true }));
+      const writer = new ExternalDataWriter(join(tmp, externalDataOf(gr.file)), outDir);
       let weights: WeightTable;
       try {
         weights = await writeT5Weights(reader, cfg, writer, 'fp32', onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), signal, gr.only);
       } finally {
         writer.close();
       }
-      writeFileSync(join(tmp, gr.file), gr.build(cfg, weights).toBytes({ exporter: 'bild-bench', layout: 'transformers.js' }));
+      toOut(() => writeFileSync(join(tmp, gr.file), gr.build(cfg, weights).toBytes({ exporter: 'bild-bench', layout: 'transformers.js' })));
     }
-    for (const f of SIDE_FILES) if (existsSync(join(checkpointDir, f))) copyFileSync(join(checkpointDir, f), join(tmp, f));
-    if (!existsSync(join(tmp, 'generation_config.json')))
-      writeFileSync(
-        join(tmp, 'generation_config.json'),
-        JSON.stringify({ decoder_start_token_id: cfg.decoderStartId, eos_token_id: cfg.eosId, pad_token_id: cfg.decoderStartId }, null, 2),
-      );
+    const side = new Map<string, string | Buffer>();
+    for (const f of TRANSFORMERS_JS_SIDE_FILES) if (existsSync(join(checkpointDir, f))) side.set(f, readFileSync(join(checkpointDir, f)));
+    side.set('generation_config.json', side.get('generation_config.json') ?? JSON.stringify({ decoder_start_token_id: cfg.decoderStartId, eos_token_id: cfg.eosId, pad_token_id: cfg.decoderStartId }, null, 2));
     // transformers.js reads model_type from config.json; refuse a folder it could not use
-    const config = JSON.parse(readFileSync(join(tmp, 'config.json'), 'utf8')) as { model_type?: string };
+    const config = JSON.parse(side.get('config.json')!.toString()) as { model_type?: string };
     if (config.model_type !== 't5' && config.model_type !== 'mt5') config.model_type = 't5';
-    writeFileSync(join(tmp, 'config.json'), JSON.stringify(config, null, 2));
-    writeExportMarker(tmp, 'transformers.js', checkpointDir);
-    installExport(tmp, outDir, checkpointDir);
+    side.set('config.json', JSON.stringify(config, null, 2));
+    toOut(() => {
+      for (const [f, data] of side) writeFileSync(join(tmp, f), data);
+      writeExportMarker(tmp, 'transformers.js', checkpointDir);
+      installExport(tmp, outDir, checkpointDir);
+    });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw diskError(err, outDir) ?? err;
+    throw err;
   } finally {
     await reader.close();
   }

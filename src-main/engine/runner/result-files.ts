@@ -9,19 +9,10 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import type { RunSummary, SentenceResult, Variant } from '../api/types';
 import { writeFileAtomicSync } from '../atomic-write';
-import { diskError } from '../disk-errors';
+import { writingTo } from '../disk-errors';
 import { csvHeader, csvRows } from './csv';
 
 export const RESULT_FILES = { csv: 'sentences.csv', jsonl: 'sentences.jsonl', summary: 'summary.json' } as const;
-
-/** Runs `write`; a file-system failure becomes a user error naming `path`. */
-function writingTo<T>(path: string, write: () => T): T {
-  try {
-    return write();
-  } catch (err) {
-    throw diskError(err, path) ?? err;
-  }
-}
 
 export function writeSummaryJson(dir: string, summary: RunSummary): string {
   const path = join(dir, RESULT_FILES.summary);
@@ -35,6 +26,22 @@ export function writeSentencesCsv(dir: string, runId: string, variants: readonly
   const path = join(dir, RESULT_FILES.csv);
   writingTo(path, () => writeFileAtomicSync(path, csvHeader() + sentences.map((s) => csvRows(runId, s, th)).join('')));
   return path;
+}
+
+/**
+ * Runs each clean-up step after a failure on its own: one that fails too (EIO, the disk remounted
+ * read-only) neither stops the others nor replaces the failure being reported; returns their errors.
+ */
+function afterFailure(...steps: (() => void)[]): unknown[] {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      step();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  return errors;
 }
 
 /** A file appended to in whole records: a record that cannot be written whole is cut off again. */
@@ -57,7 +64,7 @@ class RecordFile {
 
   /** Back to `length` bytes (what a failed or undone append added goes). */
   truncate(length: number): void {
-    ftruncateSync(this.fd, length); // shrinking needs no space
+    writingTo(this.path, () => ftruncateSync(this.fd, length)); // shrinking needs no space, but the device may fail (EIO) or turn read-only
     this.length = length;
   }
 
@@ -78,9 +85,18 @@ export class ResultFiles {
   ) {
     writingTo(dir, () => mkdirSync(dir, { recursive: true }));
     this.thresholds = new Map(variants.map((v) => [v.id, v.bild]));
-    this.csv = new RecordFile(join(dir, RESULT_FILES.csv));
-    this.jsonl = new RecordFile(join(dir, RESULT_FILES.jsonl));
-    this.csv.append(csvHeader());
+    const csv = new RecordFile(join(dir, RESULT_FILES.csv));
+    let jsonl: RecordFile | undefined;
+    try {
+      jsonl = new RecordFile(join(dir, RESULT_FILES.jsonl));
+      csv.append(csvHeader());
+    } catch (err) {
+      // a run refused here (the disk full) must not keep descriptors open in a long-lived process (serve, the app)
+      afterFailure(() => csv.close(), () => jsonl?.close());
+      throw err;
+    }
+    this.csv = csv;
+    this.jsonl = jsonl;
   }
 
   /**
@@ -96,8 +112,11 @@ export class ResultFiles {
       this.jsonl.append(line);
       commit();
     } catch (err) {
-      this.csv.truncate(at[0]);
-      this.jsonl.truncate(at[1]);
+      const uncut = afterFailure(
+        () => this.csv.truncate(at[0]),
+        () => this.jsonl.truncate(at[1]),
+      );
+      for (const e of uncut) console.warn(`bild-bench: ${(e as Error).message}; it may end in part of a sentence`);
       throw err;
     }
   }

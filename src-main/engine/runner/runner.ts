@@ -53,7 +53,6 @@ function variantOutput(variant: string, o: SentenceOutput, metric: number, large
     totalMs: o.totalMs,
     metric,
     identicalToLarge: large ? sameIds(o.ids, large.ids) : null,
-    trace: o.trace,
   };
 }
 
@@ -176,7 +175,6 @@ async function measure(
       const raw: SentenceOutput[] = [];
       for (const v of plan.variants)
         raw.push(await repeated(plan.repeats, `${v.id} on sentence ${position}`, () => generate(v.method, models, ex.source, params(v.bild))));
-      if (raw[0]!.sourceTruncated) environment!.sourceTruncation!.truncated++;
       const large = largeVariant ? raw[plan.variants.indexOf(largeVariant)] : undefined;
       const sentence: SentenceResult = {
         position,
@@ -188,6 +186,7 @@ async function measure(
       // in the CSV, the JSONL and the history, or (the disk full, say) in none of them
       files.appendSentence(sentence, () => record((h) => h.appendSentence(runId, sentence)));
       sentences.push(sentence);
+      if (raw[0]!.sourceTruncated) environment!.sourceTruncation!.truncated++; // counted with the recorded sentences only
       ctx.emit({ type: 'sentence', runId, sentence });
       ctx.emit({ type: 'progress', runId, stage: 'decode', done: position + 1, total: examples.length, message: '' });
       let gen = 0;
