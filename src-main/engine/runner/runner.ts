@@ -53,6 +53,7 @@ function variantOutput(variant: string, o: SentenceOutput, metric: number, large
     totalMs: o.totalMs,
     metric,
     identicalToLarge: large ? sameIds(o.ids, large.ids) : null,
+    trace: o.trace,
   };
 }
 
