@@ -191,7 +191,7 @@ async function measure(
       ctx.emit({ type: 'sentence', runId, sentence });
       ctx.emit({ type: 'progress', runId, stage: 'decode', done: position + 1, total: examples.length, message: '' });
       let gen = 0;
-      for (const o of raw) gen += o.totalMs;
+      for (const o of raw) gen += o.totalMs * plan.repeats; // with --repeats, the median stands for each decoding
       generateMs += gen;
       overheadMs += performance.now() - t0 - gen;
     }
