@@ -1,9 +1,11 @@
-// Electron main process, kept thin: the window, the engine worker and one whitelisted IPC channel.
+// Electron main process, kept thin: the window, the engine worker, one whitelisted IPC channel to
+// it, and the native file dialog (the one thing only this process can show).
 // The engine (and onnxruntime's synchronous decoding) runs in the worker, never on this thread.
-import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IPC_EVENT, IPC_REQUEST, isRemoteMethod, type RpcReply } from './host/protocol';
+import { allowFolder } from './host/app-settings';
+import { IPC_EVENT, IPC_PICK_FILE, IPC_REQUEST, isRemoteMethod, type RpcReply } from './host/protocol';
 import { WorkerEngineClient } from './host/worker-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +51,20 @@ void app.whenReady().then(() => {
     if (!isRemoteMethod(method) || !Array.isArray(args)) return { error: { message: `unknown method '${String(method)}'`, userError: true } };
     // argument types, CLI-only options and paths outside the allowed folders are refused in the worker
     return client.remoteRequest(method, args).catch((err: Error) => ({ error: { message: err.message, userError: false } }));
+  });
+  // The user picking a file in a native dialog is what allows its folder to the page (settings.json).
+  ipcMain.handle(IPC_PICK_FILE, async (e): Promise<string | null> => {
+    const win = trustedSender(e) ? BrowserWindow.fromWebContents(e.sender) : null;
+    if (!win) return null;
+    const picked = await dialog.showOpenDialog(win, {
+      title: 'Dataset file',
+      properties: ['openFile'],
+      filters: [{ name: 'Datasets', extensions: ['jsonl', 'json', 'csv', 'tsv', 'parquet', 'txt'] }, { name: 'All files', extensions: ['*'] }],
+    });
+    const file = picked.canceled ? undefined : picked.filePaths[0];
+    if (!file) return null;
+    allowFolder(dirname(file));
+    return file;
   });
   client.subscribeAll((event) => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, event);

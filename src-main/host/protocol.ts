@@ -134,8 +134,12 @@ export type ClientMessage = { kind: 'request'; request: RpcRequest } | { kind: '
 export interface BildBridge {
   request(method: RequestMethod, args: unknown[]): Promise<RpcReply>;
   onEvent(listener: HostEventListener): () => void;
+  /** A data file the user picks in a native dialog (its folder becomes readable to the page), or null when cancelled. */
+  pickFile(): Promise<string | null>;
 }
 
 /** Electron IPC channel names. */
 export const IPC_REQUEST = 'bild:request';
 export const IPC_EVENT = 'bild:event';
+/** Electron only: the main process's native file dialog (host/app-settings.ts allows the picked file's folder). */
+export const IPC_PICK_FILE = 'bild:pick-file';

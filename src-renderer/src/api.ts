@@ -57,8 +57,12 @@ function httpTransport(): Transport {
   };
 }
 
-const transport: Transport = (window as Window & { bild?: BildBridge }).bild ?? httpTransport();
-export const transportName = 'bild' in window ? 'Electron IPC' : 'HTTP';
+const bridge = (window as Window & { bild?: BildBridge }).bild;
+const transport: Transport = bridge ?? httpTransport();
+export const transportName = bridge ? 'Electron IPC' : 'HTTP';
+
+/** The desktop app's native file dialog (the picked file's folder becomes readable); none in a browser, whose files are not the server's. */
+export const pickFile: (() => Promise<string | null>) | null = bridge ? () => bridge.pickFile() : null;
 
 /** A typed engine call; rejects with ApiError. */
 export async function call<M extends RequestMethod>(method: M, ...args: MethodArgs<M>): Promise<MethodResult<M>> {

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
 
-type Handler = (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => unknown;
+type Handler = (event: { senderFrame: { url: string } | null; sender: object | undefined }, ...args: unknown[]) => unknown;
 type RendererListener = (event: object, ...args: unknown[]) => void;
 
 const handlers = new Map<string, Handler>();
@@ -35,6 +35,9 @@ class FakeApp extends EventEmitter {
 export class FakeBrowserWindow {
   static getAllWindows(): FakeBrowserWindow[] {
     return [...windows];
+  }
+  static fromWebContents(contents: object | undefined): FakeBrowserWindow | null {
+    return windows.find((w) => w.webContents === contents) ?? null;
   }
   /** The page's URL once loaded (the renderer's sender-frame URL). */
   url: string | null = null;
@@ -77,7 +80,7 @@ export const ipcMain = {
 export function invokeAs(url: string | null, channel: string, ...args: unknown[]): Promise<unknown> {
   const h = handlers.get(channel);
   if (!h) return Promise.reject(new Error(`No handler registered for '${channel}'`));
-  return Promise.resolve(h({ senderFrame: url === null ? null : { url } }, ...args));
+  return Promise.resolve(h({ senderFrame: url === null ? null : { url }, sender: windows[0]?.webContents }, ...args));
 }
 
 export const ipcRenderer = {
@@ -94,6 +97,18 @@ export const ipcRenderer = {
   },
 };
 
+/** Test control: what the next native file dialog answers (null: the user cancels), and the dialogs shown. */
+let nextPick: string | null = null;
+export const dialogsShown: { window: FakeBrowserWindow; options: Record<string, unknown> }[] = [];
+export const answerNextDialog = (file: string | null): void => void (nextPick = file);
+
+export const dialog = {
+  showOpenDialog(window: FakeBrowserWindow, options: Record<string, unknown>): Promise<{ canceled: boolean; filePaths: string[] }> {
+    dialogsShown.push({ window, options });
+    return Promise.resolve(nextPick === null ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [nextPick] });
+  },
+};
+
 export const contextBridge = {
   exposeInMainWorld(key: string, api: unknown): void {
     exposed.set(key, api);
@@ -105,4 +120,4 @@ export const exposedInMainWorld = (key: string): unknown => exposed.get(key);
 export const rendererListenerCount = (channel: string): number => rendererListeners.get(channel)?.size ?? 0;
 export const handlerChannels = (): string[] => [...handlers.keys()];
 
-export default { app, BrowserWindow, ipcMain, ipcRenderer, contextBridge };
+export default { app, BrowserWindow, dialog, ipcMain, ipcRenderer, contextBridge };

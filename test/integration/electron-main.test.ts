@@ -1,14 +1,15 @@
 // The Electron main process (src-main/index.ts) and the sandboxed preload, run for real under Node
 // with `electron` replaced by a test double (Electron's binary cannot run on CI). The engine worker
 // behind them is the real one: a run started through the preload bridge decodes demo sentences.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunSummary } from '../../src-main/engine/api';
 import { RunHistory } from '../../src-main/engine/runner/history';
-import { IPC_EVENT, IPC_REQUEST, type BildBridge, type HostEvent, type RpcReply } from '../../src-main/host/protocol';
+import { IPC_EVENT, IPC_PICK_FILE, IPC_REQUEST, type BildBridge, type HostEvent, type RpcReply } from '../../src-main/host/protocol';
 import * as electron from '../helpers/electron-double';
+import { demoTestSentences } from '../helpers/demo';
 import { MODELS } from '../helpers/paths';
 
 vi.mock('electron', () => import('../helpers/electron-double'));
@@ -45,7 +46,7 @@ describe('Electron main process', () => {
     });
     expect(win.url).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
     expect(win.openHandler!()).toEqual({ action: 'deny' });
-    expect(electron.handlerChannels()).toEqual([IPC_REQUEST]);
+    expect(electron.handlerChannels()).toEqual([IPC_REQUEST, IPC_PICK_FILE]);
   });
 
   it('refuses untrusted senders: another page, a look-alike dev origin, a frame that is gone', async () => {
@@ -78,10 +79,38 @@ describe('Electron main process', () => {
     expect(r).toEqual({ error: { message: expect.stringContaining(`startRun: '${elsewhere}': not in a folder this app may read (allowed: ${home}, `), userError: true } });
   });
 
-  it('the preload exposes only the request/event bridge, and a request goes through to the engine', async () => {
-    expect(Object.keys(bridge).sort()).toEqual(['onEvent', 'request']);
+  it('the preload exposes only the request/event bridge and the file picker, and a request goes through to the engine', async () => {
+    expect(Object.keys(bridge).sort()).toEqual(['onEvent', 'pickFile', 'request']);
     const info = (await bridge.request('appInfo', [])) as { result: { home: string } };
     expect(info.result.home).toBe(home);
+  });
+
+  it('a data file the user picks in the native dialog becomes readable to the page; nothing else does', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'bild-picked-'));
+    const file = join(elsewhere, 'dev.jsonl');
+    writeFileSync(file, demoTestSentences(2).map((t) => JSON.stringify({ translation: t })).join('\n') + '\n');
+    const spec = { models: { large: 'demo/large' }, methods: ['large'], dataset: { name: file }, threads: 1, warmup: 0 };
+    const refused = (await bridge.request('startRun', [spec])) as RpcReply;
+    expect(refused).toEqual({ error: { message: expect.stringContaining(`'${file}': not in a folder this app may read`), userError: true } });
+
+    const settings = join(home, 'settings.json');
+    expect(await electron.invokeAs('https://example.com/', IPC_PICK_FILE)).toBeNull(); // no dialog for another page
+    expect(electron.dialogsShown).toHaveLength(0);
+    electron.answerNextDialog(null); // the user cancels
+    expect(await bridge.pickFile()).toBeNull();
+    expect(existsSync(settings)).toBe(false);
+
+    electron.answerNextDialog(file);
+    expect(await bridge.pickFile()).toBe(file);
+    expect(electron.dialogsShown.at(-1)!.window).toBe(win);
+    expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({ allowedFolders: [elsewhere] });
+    const started = (await bridge.request('startRun', [spec])) as { result: { runId: string } };
+    const done = (await bridge.request('waitForRun', [started.result.runId])) as { result: RunSummary };
+    expect(done.result).toMatchObject({ status: 'completed', sentences: 2 });
+    electron.answerNextDialog(join(elsewhere, 'other.jsonl')); // the same folder again: listed once
+    await bridge.pickFile();
+    expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({ allowedFolders: [elsewhere] });
+    rmSync(elsewhere, { recursive: true, force: true });
   });
 
   it('forwards engine events to the window, and quitting cancels the running job and closes the history', async () => {
@@ -97,7 +126,7 @@ describe('Electron main process', () => {
     const runId = started.result.runId;
     await vi.waitFor(() => expect(events.filter((e) => e.type === 'sentence' && e.runId === runId).length).toBeGreaterThanOrEqual(2), { timeout: 60_000 });
     // Every event the page saw came through webContents.send on the event channel.
-    expect(win.sent.filter((s) => s.channel === IPC_EVENT).map((s) => s.payload)).toEqual(events);
+    expect(win.sent.filter((s) => s.channel === IPC_EVENT).map((s) => s.payload).slice(-events.length)).toEqual(events);
     expect(events.some((e) => e.type === 'run-started' && e.runId === runId)).toBe(true);
 
     electron.app.quit(); // the first will-quit is held back until the engine has closed
