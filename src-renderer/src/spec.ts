@@ -16,12 +16,29 @@ function datasetRef(c: RunConfig): DatasetRef {
   return { name: c.filePath.trim(), split: c.split, limit: c.limit, task: c.fileTask, sourceField: field(c.sourceField), targetField: field(c.targetField) };
 }
 
+/**
+ * The engine's defaults for the advanced fields, shown as placeholders: BILD_DEFAULTS (decoding/bild.ts),
+ * SPECULATIVE_DEFAULT_DRAFT (decoding/speculative.ts), warm-up and repeats (runner/plan.ts). Copied, not
+ * imported: those modules pull in onnxruntime's Node types, which the renderer's build cannot load.
+ */
+export const ENGINE_DEFAULTS = { maxSmall: 10, draft: 4, maxLength: 128, warmup: 1, repeats: 1 } as const;
+
+/** An advanced field's value, or undefined (the engine's default) when left empty. */
+const given = (v: number | ''): number | undefined => (v === '' ? undefined : v);
+
+/** Settings both runs and sweeps take. */
+function common(c: RunConfig): Pick<RunSpec, 'maxLength' | 'warmup' | 'repeats'> {
+  return { maxLength: given(c.maxLength), warmup: given(c.warmup), repeats: given(c.repeats) };
+}
+
 export function runSpec(c: RunConfig): RunSpec {
   const onlyLarge = c.methods.length === 1 && c.methods[0] === 'large';
   return {
     models: onlyLarge ? { large: c.large } : { small: c.small, large: c.large },
     methods: [...c.methods],
-    bild: c.methods.includes('bild') ? { fallback: c.fallback, rollback: c.rollback } : undefined,
+    bild: c.methods.includes('bild') ? { fallback: c.fallback, rollback: c.rollback, maxSmall: given(c.maxSmall) } : undefined,
+    draft: c.methods.includes('speculative') ? given(c.draft) : undefined,
+    ...common(c),
     dataset: datasetRef(c),
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,
@@ -37,6 +54,8 @@ export function sweepSpec(c: RunConfig, fallbacks: number[], rollbacks: number[]
     fallbacks,
     rollbacks,
     includeSmall,
+    maxSmall: given(c.maxSmall),
+    ...common(c),
     dataset: datasetRef(c),
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,

@@ -1,6 +1,6 @@
 // App state fed by API replies and engine events. Nothing is computed here beyond bookkeeping
 // (which job is shown, the latest sentences); all numbers come from the engine.
-import { markRaw, reactive } from 'vue';
+import { markRaw, reactive, watch } from 'vue';
 import type {
   ActiveJob,
   DatasetCatalogEntry,
@@ -36,6 +36,10 @@ export interface JobView {
   tick: number;
   summary: RunSummary | null;
   error: string | null;
+  /** When the job started (epoch ms), for the elapsed time; null until known. */
+  startedAt: number | null;
+  /** The first decode progress this view saw: sentences/s and the ETA count from there (also after a reload). */
+  decodeFrom: { at: number; done: number } | null;
 }
 
 export const DATASET_FILE = '__file__';
@@ -62,11 +66,20 @@ export interface RunConfig {
   allowCpuFallback: boolean;
   /** BiLD pipelined: the small model drafts ahead on a second core (CPU provider). */
   pipeline: boolean;
+  /** Advanced settings; '' (an empty field under v-model.number) leaves the engine's default. */
+  maxSmall: number | '';
+  draft: number | '';
+  maxLength: number | '';
+  warmup: number | '';
+  repeats: number | '';
   label: string;
 }
 
+/** The demo pair that shows BiLD at work: demo/tiny is weak enough to fall back and roll back on the demo sentences. */
+export const DEMO_PRESET = { group: 'demo', small: 'demo/tiny', large: 'demo/large', dataset: 'toy-de-en', fallback: 0.8, rollback: 2 } as const;
+
 function emptyJob(kind: 'run' | 'sweep'): JobView {
-  return { runId: null, kind, status: 'idle', variants: [], task: null, total: 0, done: 0, stage: null, message: '', sentences: markRaw([]), tick: 0, summary: null, error: null };
+  return { runId: null, kind, status: 'idle', variants: [], task: null, total: 0, done: 0, stage: null, message: '', sentences: markRaw([]), tick: 0, summary: null, error: null, startedAt: null, decodeFrom: null };
 }
 
 export const store = reactive({
@@ -75,10 +88,7 @@ export const store = reactive({
   datasets: [] as DatasetCatalogEntry[],
   downloads: {} as Record<string, DownloadState>,
   config: {
-    group: 'demo',
-    small: 'demo/small',
-    large: 'demo/large',
-    dataset: 'toy-de-en',
+    ...DEMO_PRESET,
     filePath: '',
     fileTask: 'translation',
     sourceField: '',
@@ -86,12 +96,15 @@ export const store = reactive({
     split: 'test',
     limit: 10,
     methods: ['large', 'bild'],
-    fallback: 0.6,
-    rollback: 5,
     ep: 'cpu',
     dtype: 'fp32',
     allowCpuFallback: false,
     pipeline: false,
+    maxSmall: '',
+    draft: '',
+    maxLength: '',
+    warmup: '',
+    repeats: '',
     label: '',
   } as RunConfig,
   run: emptyJob('run'),
@@ -128,7 +141,10 @@ function apply(job: JobView, e: EngineEvent): void {
     case 'progress':
       job.stage = e.stage;
       job.message = e.message;
-      if (e.stage === 'decode') job.done = e.done;
+      if (e.stage === 'decode') {
+        job.done = e.done;
+        job.decodeFrom ??= { at: Date.now(), done: e.done };
+      }
       if (job.status === 'starting') job.status = 'running';
       break;
     case 'sentence':
@@ -185,7 +201,47 @@ export async function loadCatalog(): Promise<void> {
   store.models = models;
   store.datasets = datasets;
   for (const d of downloads) store.downloads[d.model] = d;
+  forgetUnknownChoices();
 }
+
+// The form survives a reload: stored in localStorage, restored field by field where the stored value still fits.
+const CONFIG_KEY = 'bild-bench.config';
+const DEFAULT_CONFIG: RunConfig = { ...store.config, methods: [...store.config.methods] };
+
+function storedConfig(): Partial<RunConfig> {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(localStorage.getItem(CONFIG_KEY) ?? '{}');
+  } catch {
+    return {};
+  }
+  if (typeof saved !== 'object' || saved === null) return {};
+  const fits = Object.entries(saved).filter(([key, value]) => {
+    if (!(key in DEFAULT_CONFIG)) return false;
+    const def: unknown = DEFAULT_CONFIG[key as keyof RunConfig];
+    if (Array.isArray(def)) return Array.isArray(value) && value.every((m) => ['large', 'small', 'bild', 'speculative'].includes(m));
+    // an optional number may be '' or a number
+    return def === '' && typeof value === 'number' ? true : typeof value === typeof def;
+  });
+  return Object.fromEntries(fits) as Partial<RunConfig>;
+}
+
+/** A stored choice the catalog no longer offers (a model, a dataset, a group) goes back to the default. */
+function forgetUnknownChoices(): void {
+  const cfg = store.config;
+  const known = (name: string): boolean => store.models.some((m) => m.name === name);
+  if (!store.models.some((m) => (m.group ?? 'custom') === cfg.group)) cfg.group = DEFAULT_CONFIG.group;
+  if (!known(cfg.small)) cfg.small = DEFAULT_CONFIG.small;
+  if (!known(cfg.large)) cfg.large = DEFAULT_CONFIG.large;
+  if (cfg.dataset !== DATASET_FILE && !store.datasets.some((d) => d.name === cfg.dataset)) cfg.dataset = DEFAULT_CONFIG.dataset;
+}
+
+Object.assign(store.config, storedConfig());
+watch(
+  () => store.config,
+  (cfg) => localStorage.setItem(CONFIG_KEY, JSON.stringify(cfg)),
+  { deep: true },
+);
 
 export function listenToEngine(): void {
   onEvent((e) => {
@@ -213,6 +269,7 @@ export function listenToEngine(): void {
 export async function startJob(which: 'run' | 'sweep', start: () => Promise<{ runId: string }>): Promise<void> {
   const fresh = emptyJob(which);
   fresh.status = 'starting';
+  fresh.startedAt = Date.now();
   store[which] = fresh;
   store.notice = null;
   try {
@@ -273,6 +330,8 @@ async function catchUp(view: JobView, job: ActiveJob): Promise<void> {
   Object.assign(view, { variants: job.variants, total: job.total, done: Math.max(view.done, job.done), stage: job.stage, message: job.message });
   const stored = await call('getRun', job.runId).catch(() => null);
   view.task ??= stored?.summary.environment?.dataset.task ?? null;
+  view.startedAt ??= stored ? Date.parse(stored.summary.startedAt) : null;
+  if (job.stage === 'decode') view.decodeFrom ??= { at: Date.now(), done: view.done };
   const have = new Set(view.sentences.map((x) => x.position));
   const missing = (stored?.sentences ?? []).filter((x) => !have.has(x.position));
   if (missing.length > 0) {
