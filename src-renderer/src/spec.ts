@@ -1,5 +1,6 @@
 // Turns the form into the engine's RunSpec / SweepSpec (the engine validates every value).
 import type { DatasetRef, RunSpec, SweepSpec, Task } from '../../src-main/engine/api/types';
+import { BILD_DEFAULTS, DEFAULT_REPEATS, DEFAULT_WARMUP, SPECULATIVE_DEFAULT_DRAFT } from '../../src-main/engine/run-defaults';
 import { DATASET_FILE, store, type RunConfig } from './store';
 
 /** The BiLD paper's threshold ranges per task: the engine's default sweep grids. */
@@ -16,12 +17,14 @@ function datasetRef(c: RunConfig): DatasetRef {
   return { name: c.filePath.trim(), split: c.split, limit: c.limit, task: c.fileTask, sourceField: field(c.sourceField), targetField: field(c.targetField) };
 }
 
-/**
- * The engine's defaults for the advanced fields, shown as placeholders: BILD_DEFAULTS (decoding/bild.ts),
- * SPECULATIVE_DEFAULT_DRAFT (decoding/speculative.ts), warm-up and repeats (runner/plan.ts). Copied, not
- * imported: those modules pull in onnxruntime's Node types, which the renderer's build cannot load.
- */
-export const ENGINE_DEFAULTS = { maxSmall: 10, draft: 4, maxLength: 128, warmup: 1, repeats: 1 } as const;
+/** The engine's defaults for the advanced fields, shown as placeholders. */
+export const ENGINE_DEFAULTS = {
+  maxSmall: BILD_DEFAULTS.maxSmall,
+  draft: SPECULATIVE_DEFAULT_DRAFT,
+  maxLength: BILD_DEFAULTS.maxLength,
+  warmup: DEFAULT_WARMUP,
+  repeats: DEFAULT_REPEATS,
+} as const;
 
 /** An advanced field's value, or undefined (the engine's default) when left empty. */
 const given = (v: number | ''): number | undefined => (v === '' ? undefined : v);

@@ -2,6 +2,7 @@
 // engine's cached decoders. Two documented deviations: generation stops when a rollback's
 // replacement is EOS, and FB = 0 means "never fall back".
 import { UserError } from '../errors';
+import { BILD_DEFAULTS } from '../run-defaults';
 import type { DecoderCache, EncodedSource, T5Runtime } from '../runtime/t5-runtime';
 import type { DecodeCounts } from './counters';
 import { TraceRecorder, type TraceOrigin } from './trace';
@@ -17,7 +18,7 @@ export interface BildParams {
   maxLength?: number;
 }
 
-export const BILD_DEFAULTS = { fallback: 0.6, rollback: 5.0, maxSmall: 10, maxLength: 128 } as const;
+export { BILD_DEFAULTS };
 
 export const BILD_DEVIATIONS = [
   'generation stops when a rollback replacement token is EOS (the official code keeps generating)',

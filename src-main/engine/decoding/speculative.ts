@@ -2,6 +2,7 @@
 // tokens, the large model checks them in one pass and keeps the longest agreeing prefix plus its
 // own next token. The output equals large-only greedy decoding by construction.
 import { UserError } from '../errors';
+import { SPECULATIVE_DEFAULT_DRAFT } from '../run-defaults';
 import type { PairSources } from './bild';
 import type { DecodeCounts } from './counters';
 import { TraceRecorder } from './trace';
@@ -12,7 +13,7 @@ export interface SpeculativeParams {
   maxLength?: number;
 }
 
-export const SPECULATIVE_DEFAULT_DRAFT = 4;
+export { SPECULATIVE_DEFAULT_DRAFT };
 
 export async function speculativeDecode(pair: PairSources, params: SpeculativeParams = {}, signal?: AbortSignal): Promise<DecodeCounts> {
   const draft = params.draft ?? SPECULATIVE_DEFAULT_DRAFT;

@@ -5,6 +5,7 @@
 import type { BildThresholds, ExecutionProvider, Method, RunSpec, SweepSpec, Task, Variant, WeightDType } from '../api/types';
 import type { DatasetSpec } from '../data';
 import { BILD_DEFAULTS, checkBildParams } from '../decoding/bild';
+import { DEFAULT_REPEATS, DEFAULT_WARMUP } from '../run-defaults';
 import { METHODS } from '../decoding/generate';
 import { SPECULATIVE_DEFAULT_DRAFT } from '../decoding/speculative';
 import { UserError } from '../errors';
@@ -90,8 +91,8 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
     allowCpuFallback: spec.allowCpuFallback === true,
     dtype: spec.dtype ?? 'fp32',
     threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0, maxThreads(), '4 x the cores of this machine'),
-    repeats: int('repeats', spec.repeats, 1, 1, MAX_REPEATS, 'each repeat decodes the whole run again'),
-    warmup: int('warmup', spec.warmup, 0, 1, Math.min(LIMITS.warmup, limit), spec.dataset.limit === undefined ? 'warm-up sentences' : 'at most the run\'s --limit'),
+    repeats: int('repeats', spec.repeats, 1, DEFAULT_REPEATS, MAX_REPEATS, 'each repeat decodes the whole run again'),
+    warmup: int('warmup', spec.warmup, 0, DEFAULT_WARMUP, Math.min(LIMITS.warmup, limit), spec.dataset.limit === undefined ? 'warm-up sentences' : 'at most the run\'s --limit'),
   };
 }
 
