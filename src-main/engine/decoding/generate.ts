@@ -7,6 +7,7 @@ import { bildVerifyPipelined } from './bild-pipelined';
 import { stopDraft } from './draft-channel';
 import type { DecodeCounts } from './counters';
 import { greedyDecode } from './greedy';
+import { withPieces } from './trace';
 import { SPECULATIVE_DEFAULT_DRAFT, speculativeDecode } from './speculative';
 
 export const METHODS = ['large', 'small', 'bild', 'speculative'] as const;
@@ -118,6 +119,7 @@ export async function generate(method: Method, models: Models, source: string, p
   return {
     method,
     ...counts,
+    trace: counts.trace && withPieces(counts.trace, used[0]!.tokenizer.piece),
     text,
     tokens,
     acceptedLength: method === 'bild' || method === 'speculative' ? tokens / Math.max(1, counts.largeCalls) : undefined,

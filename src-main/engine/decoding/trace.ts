@@ -15,6 +15,8 @@ export interface TraceRollback {
   position: number;
   /** The small model's tokens removed, the rejected one first. */
   removed: number[];
+  /** The tokenizer's pieces of `removed` (see DecodeTrace.pieces). */
+  removedPieces?: string[];
   replacement: number;
   /** The origin the large call's own token would have had (dropped with the rollback): F, M or L. */
   trigger: TraceOrigin;
@@ -25,6 +27,8 @@ export interface TraceRollback {
 /** Parallel arrays, one entry per output token (start token excluded, EOS included). */
 export interface DecodeTrace {
   tokens: number[];
+  /** The tokenizer's piece of each token, SentencePiece's `▁` as a space (absent in runs recorded before it). */
+  pieces?: string[];
   /** One TraceOrigin letter per token. */
   origin: string;
   /** The small model's max probability where it decided: S tokens (≥ FB) and F tokens (< FB); null elsewhere. */
@@ -42,6 +46,16 @@ function float32(v: number | null): number | null {
     if (Math.fround(n) === v) return n;
   }
   return v;
+}
+
+/** The trace with the tokenizer's pieces of its output and removed tokens. */
+export function withPieces(t: DecodeTrace, piece: (id: number) => string): DecodeTrace {
+  const text = (id: number): string => piece(id).replaceAll('\u2581', ' ');
+  return {
+    ...t,
+    pieces: t.tokens.map(text),
+    rollbacks: t.rollbacks.map((r) => ({ ...r, removedPieces: r.removed.map(text) })),
+  };
 }
 
 /** Builds a DecodeTrace as the loop appends, replaces and verifies output tokens. */

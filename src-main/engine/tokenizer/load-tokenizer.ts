@@ -23,6 +23,8 @@ export interface Tokenizer {
   /** encode() truncated to `maxTokens` as HF's truncation=True does (the first tokens, then </s>). */
   encodeSource(text: string, maxTokens: number): TruncatedIds;
   decode(ids: readonly number[], skipSpecial?: boolean): string;
+  /** The vocabulary's token for `id` (SentencePiece's `▁` kept); '' for an id outside it. */
+  piece(id: number): string;
   /** len(tokenizer): the vocabulary including added tokens (the logits the decoder may use). */
   readonly length: number;
   readonly eosId: number;
@@ -151,6 +153,7 @@ function wrap(hf: PreTrainedTokenizer, preNormalize: PrecompiledCharsmap | undef
       if (ids.length === 0) return '';
       return hf.decode([...ids], { skip_special_tokens: skipSpecial });
     },
+    piece: (id) => byId[id] ?? '',
     length: vocab.size,
     eosId,
     padId,
