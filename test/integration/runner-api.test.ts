@@ -82,6 +82,9 @@ describe('in-process engine', () => {
   it('rejects bad requests at once with a user error', async () => {
     await expect(engine.startRun(spec({ methods: ['bild'], bild: { fallback: 2 } }))).rejects.toThrow(/bild_fallback: 2/);
     await expect(engine.startRun(spec({ dataset: { name: 'nope-nope' } }))).rejects.toThrow(/unknown dataset/);
+    // Path-shaped names that do not exist are missing files, never Hub dataset ids.
+    for (const name of ['data/missing.jsonl', './missing', 'a/b/c', '~/missing', 'missing.csv'])
+      await expect(engine.startRun(spec({ dataset: { name } }))).rejects.toThrow(`file not found: ${name}`);
     await expect(engine.startSweep(spec({ models: { large: join(MODELS, 'toy-t5-large') } }))).rejects.toThrow(/small and a large/);
     await expect(engine.startRun(spec({ models: { large: join(MODELS, 'toy-t5-large') }, methods: ['bild'] }))).rejects.toThrow(/needs a small model/);
   });

@@ -6,6 +6,19 @@ import { UserError } from '../errors';
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
+/** Data-file extensions: a name ending in one is meant as a file, never a Hub id. */
+const DATA_FILE_EXT = /\.(jsonl|json|ndjson|csv|tsv|parquet|txt)$/i;
+
+/** A name meant as a local path: more than one `owner/name` step, a leading `.`, `~` or `/`, a backslash, or a data-file extension. */
+function looksLikePath(name: string): boolean {
+  return /^[.~/]/.test(name) || name.includes('\\') || name.split('/').length > 2 || DATA_FILE_EXT.test(name);
+}
+
+/** A preset or `owner/name` that no local path claims: only these may go to the Hub. */
+function hubNamed(name: string, preset: unknown): boolean {
+  return Boolean(preset) || (HUB_ID.test(name) && !looksLikePath(name));
+}
+
 function isFile(p: string): boolean {
   return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 }
@@ -34,7 +47,8 @@ export function datasetSpecOf(ref: DatasetRef): DatasetSpec {
   if (preset?.source === 'demo') return { source: 'demo', dataset: preset.dataset, ...common };
   if (isFile(name)) return { source: 'file', files: [name], ...common };
   if (existsSync(name)) throw new UserError(`--dataset_name: '${name}' is a folder; give a data file (jsonl, csv, tsv, parquet)`);
-  if (preset || HUB_ID.test(name))
+  if (!preset && looksLikePath(name)) throw new UserError(`file not found: ${name}`);
+  if (hubNamed(name, preset))
     return { source: 'hub', dataset: name, config: ref.config, revision: ref.revision, ...common };
   throw new UserError(
     `unknown dataset '${name}': use demo, a preset (${DATASET_PRESETS.map((p) => p.name).join(', ')}), a Hub dataset id (org/name) or an existing file`,
@@ -53,7 +67,7 @@ export function datasetPaths(ref: DatasetRef): string[] {
   const name = ref.name.trim();
   const preset = name === 'demo' ? undefined : findPreset(name, ref.config);
   if (name === 'demo' || preset?.source === 'demo') return [];
-  if ((preset || HUB_ID.test(name)) && !existsSync(name)) return [];
+  if (hubNamed(name, preset) && !existsSync(name)) return [];
   return [name];
 }
 
