@@ -1,0 +1,119 @@
+// The charts researchers read (issue #14): latency as a distribution, the metric axis at its
+// range, intervals beside the estimates, the run's quality-vs-speedup scatter, the sweep's
+// labelled Pareto front and same-decoding cells, and charts that narrow with the window.
+// In Chromium over the local server (after `npm run build`).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunDetail } from '../../src-main/engine/api/types';
+import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+
+const CHROMIUM = '/usr/bin/chromium';
+const home = mkdtempSync(join(tmpdir(), 'bild-e2e-charts-'));
+let app: ServedApp;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(join(defaultRendererDir(), 'index.html'))) throw new Error('the e2e tests need the built renderer; run `npm run build` first');
+  app = await serveApp({ port: 0, env: { ...process.env, BILD_BENCH_HOME: home } });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  page = await (await browser.newContext({ viewport: { width: 1440, height: 960 } })).newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(app.loginUrl);
+  await page.waitForURL(app.url);
+  await page.locator('[data-testid="small-model"] option[value="demo/small"]').waitFor({ state: 'attached' });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** Large + BiLD on the embedded demo pair and `limit` demo sentences. */
+async function configure(limit: number): Promise<void> {
+  await page.getByTestId('tab-run').click();
+  await page.getByTestId('small-model').selectOption('demo/small');
+  await page.getByTestId('large-model').selectOption('demo/large');
+  await page.getByTestId('dataset').selectOption('toy-de-en');
+  await page.getByTestId('limit').fill(String(limit));
+  for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(m === 'large' || m === 'bild');
+}
+
+/** Clicks `button`, waits for the job to complete and returns its stored detail as the page reads it (POST api/getRun). */
+async function runToEnd(button: string): Promise<RunDetail> {
+  const started = page.waitForResponse((r) => r.url().endsWith(/run-button/.test(button) ? '/api/startRun' : '/api/startSweep'));
+  await page.getByTestId(button).click();
+  const { result } = (await (await started).json()) as { result: { runId: string } };
+  await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
+  return (await page.evaluate(
+    `fetch('api/getRun', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([${JSON.stringify(result.runId)}]) }).then((r) => r.json())`,
+  ).then((b) => (b as { result: RunDetail }).result));
+}
+
+const ci = (c: [number, number] | null | undefined, digits: number): string => (c ? `[${c[0].toFixed(digits)}, ${c[1].toFixed(digits)}]` : '–');
+const widths = (): Promise<number[]> => page.locator('canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().width));
+
+describe('charts researchers read (issue #14)', () => {
+  it('a run: latency CDF per method, metric axis 0–100, intervals in the summary, the scatter', async () => {
+    await configure(6);
+    const { summary } = await runToEnd('run-button');
+    const table = page.getByTestId('summary-table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    for (const v of summary.summaries) {
+      expect(v.qualityCI).toBeDefined();
+      const row = table.locator(`tr[data-variant="${v.variant}"]`);
+      expect(await row.locator('[data-col="quality-ci"]').textContent()).toBe(ci(v.qualityCI, 2));
+      expect(await row.locator('[data-col="speedup-ci"]').textContent()).toBe(ci(v.speedupCI, 2));
+    }
+    expect(await table.locator('tr[data-variant="bild"] [data-col="speedup-ci"]').textContent()).toMatch(/^\[\d+\.\d\d, \d+\.\d\d\]$/);
+
+    const latency = page.getByTestId('latency-chart');
+    await expect.poll(() => latency.getAttribute('data-series')).toBe('large:6 bild:6');
+    expect(await latency.getAttribute('data-kind')).toBe('cdf');
+    expect(await page.getByTestId('quality-chart').getAttribute('data-y-max')).toBe('100');
+    expect(Number(await page.getByTestId('quality-chart').getAttribute('data-x-max'))).toBeGreaterThanOrEqual(6); // every sentence's point is in range
+    expect(await page.getByTestId('summary-scatter').getAttribute('data-points')).toBe('2');
+  });
+
+  it('a sweep: (FB, RB) labels, unsupported front points told apart, intervals and same-decoding cells in the grid', async () => {
+    await configure(4);
+    await page.getByTestId('tab-sweep').click();
+    // without small alone (the demo's small model alone keeps its quality and would be the whole front), and with a high FB so that BiLD beats large
+    await page.getByLabel('small alone').setChecked(false);
+    await page.getByTestId('sweep-fb').fill('0.5, 0.95');
+    await page.getByTestId('sweep-rb').fill('2, 6');
+    const { summary } = await runToEnd('sweep-button');
+    const sweep = summary.sweep!;
+    const labels = page.getByTestId('pareto-labels').locator('li');
+    await expect.poll(() => labels.count()).toBe(sweep.front.length);
+    const texts = await labels.allTextContents();
+    sweep.front.forEach((p, i) => {
+      if (p.bild) expect(texts[i]).toContain(`(FB, RB) (${p.bild.fallback}, ${p.bild.rollback})`);
+      expect(texts[i]).toContain(p.distinguishable ? 'supported' : 'not supported by the intervals');
+    });
+    expect(texts.some((t) => t.includes('(FB, RB) ('))).toBe(true);
+
+    const grid = page.getByTestId('sweep-grid');
+    const bild = summary.summaries.filter((v) => v.bild);
+    const cellTexts = (await grid.locator('tbody td').allTextContents()).join('\n');
+    for (const v of bild) expect(cellTexts).toContain(ci(v.qualityCI, 1));
+    expect(await grid.getByTestId('same-as').count()).toBe(bild.filter((v) => v.sameOutputsAs).length);
+    for (const v of bild.filter((c) => c.sameOutputsAs)) {
+      const b = summary.summaries.find((o) => o.variant === v.sameOutputsAs)!.bild!;
+      expect(cellTexts).toContain(`same decoding as (${b.fallback}, ${b.rollback})`);
+    }
+  });
+
+  it('charts narrow with the window after a run', async () => {
+    await page.getByTestId('tab-run').click();
+    await page.getByTestId('summary-scatter').waitFor();
+    const wide = await widths();
+    expect(wide).toHaveLength(3); // latency, quality, scatter
+    await page.setViewportSize({ width: 1000, height: 960 });
+    await expect.poll(async () => (await widths()).every((w, i) => w < wide[i]! - 50), { timeout: 10_000 }).toBe(true);
+  });
+});
