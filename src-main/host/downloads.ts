@@ -31,7 +31,7 @@ export class DownloadManager {
     } else if (isRepoId(model)) repo = model;
     else throw new UserError(`'${model}' is neither a catalog model nor a Hugging Face repository id`);
 
-    const running = [...this.jobs.values()].find((j) => j.state.repo === repo && (j.state.status === 'running' || j.state.status === 'paused'));
+    const running = this.activeJob(repo);
     if (running) return { ...running.state };
 
     const state: DownloadState = {
@@ -88,6 +88,15 @@ export class DownloadManager {
 
   cancel(id: string): void {
     this.job(id).controller.cancel();
+  }
+
+  /** The running or paused download of a Hub repo. */
+  private activeJob(repo: string): Job | undefined {
+    return [...this.jobs.values()].find((j) => j.state.repo === repo && (j.state.status === 'running' || j.state.status === 'paused'));
+  }
+
+  busy(repo: string): boolean {
+    return this.activeJob(repo) !== undefined;
   }
 
   list(): DownloadState[] {

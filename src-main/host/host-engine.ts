@@ -8,6 +8,8 @@ import { InProcessEngine, type InProcessEngineOptions } from '../engine/api/in-p
 import type { EngineEventListener } from '../engine/api/types';
 import { BILD_DEVIATIONS } from '../engine/decoding/bild';
 import { appHome, appVersion } from '../engine/paths';
+import { deleteCachedModel, hubRepoOf } from '../engine/hub';
+import { UserError } from '../engine/errors';
 import { DownloadManager } from './downloads';
 import type { AppInfo, DownloadState, ExportedFile, HostApi, HostEventListener } from './protocol';
 
@@ -15,6 +17,8 @@ export class HostEngine implements HostApi {
   private readonly engine: EngineApi;
   private readonly listeners = new Set<HostEventListener>();
   private readonly downloads: DownloadManager;
+  /** The model references of the jobs started here, by run id: deleteModel refuses a model a running one uses. */
+  private readonly jobModels = new Map<string, string[]>();
 
   constructor(opts: InProcessEngineOptions = {}) {
     this.engine = new InProcessEngine(opts);
@@ -26,11 +30,15 @@ export class HostEngine implements HostApi {
     for (const l of this.listeners) l(e);
   }
 
-  startRun(spec: Parameters<EngineApi['startRun']>[0]) {
-    return this.engine.startRun(spec);
+  async startRun(spec: Parameters<EngineApi['startRun']>[0]) {
+    return this.track(spec, await this.engine.startRun(spec));
   }
-  startSweep(spec: Parameters<EngineApi['startSweep']>[0]) {
-    return this.engine.startSweep(spec);
+  async startSweep(spec: Parameters<EngineApi['startSweep']>[0]) {
+    return this.track(spec, await this.engine.startSweep(spec));
+  }
+  private track(spec: { models: { small?: string; large?: string } }, started: { runId: string }): { runId: string } {
+    this.jobModels.set(started.runId, [spec.models.small, spec.models.large].filter((m): m is string => m !== undefined));
+    return started;
   }
   activeJobs() {
     return this.engine.activeJobs();
@@ -77,6 +85,15 @@ export class HostEngine implements HostApi {
   }
   async listDownloads(): Promise<DownloadState[]> {
     return this.downloads.list();
+  }
+  async deleteModel(model: string): Promise<void> {
+    const repo = hubRepoOf(model);
+    if (repo && this.downloads.busy(repo)) throw new UserError(`'${model}' is being downloaded: cancel the download before deleting it`);
+    const running = new Set((await this.engine.activeJobs()).map((j) => j.runId));
+    for (const runId of this.jobModels.keys()) if (!running.has(runId)) this.jobModels.delete(runId);
+    for (const [runId, models] of this.jobModels)
+      if (repo && models.some((m) => hubRepoOf(m) === repo)) throw new UserError(`'${model}' is used by run ${runId}: cancel it or wait until it ends`);
+    await deleteCachedModel(model);
   }
 
   /** Uses the engine's own exporter (same bytes as `exportRun`) via a temporary folder. */

@@ -49,6 +49,8 @@ export interface HostExtras {
   resumeDownload(downloadId: string): Promise<void>;
   cancelDownload(downloadId: string): Promise<void>;
   listDownloads(): Promise<DownloadState[]>;
+  /** Removes a downloaded Hub model (catalog name or Hub id) from the Hugging Face cache; refused while it downloads or a running job uses it. */
+  deleteModel(model: string): Promise<void>;
   /** A stored run's sentences.csv or summary.json as text, for a browser/Electron download. */
   exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile>;
   appInfo(): Promise<AppInfo>;
@@ -81,6 +83,7 @@ export const REQUEST_METHODS = [
   'resumeDownload',
   'cancelDownload',
   'listDownloads',
+  'deleteModel',
   'exportRunFile',
   'appInfo',
 ] as const satisfies readonly (keyof HostApi)[];

@@ -149,6 +149,7 @@ const PARAMETERS: Record<RequestMethod, Arg[]> = {
   resumeDownload: [downloadId],
   cancelDownload: [downloadId],
   listDownloads: [],
+  deleteModel: [{ name: 'model', check: str }],
   exportRunFile: [{ name: 'request', check: object({ runId: str, format: oneOf('csv', 'json') }) }],
   appInfo: [],
 };

@@ -199,6 +199,9 @@ export class WorkerEngineClient implements HostApi {
   listDownloads(): Promise<DownloadState[]> {
     return this.call('listDownloads');
   }
+  deleteModel(model: string): Promise<void> {
+    return this.call('deleteModel', model);
+  }
   exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile> {
     return this.call('exportRunFile', req);
   }

@@ -18,6 +18,7 @@ import type {
 } from '../../src-main/engine/api/types';
 import type { AppInfo, DownloadState } from '../../src-main/host/protocol';
 import { ApiError, call, onConnected, onEvent } from './api';
+import { inFormTerms } from './field-names';
 
 export interface JobView {
   runId: string | null;
@@ -118,7 +119,7 @@ export const store = reactive({
 });
 
 export function showError(err: unknown): void {
-  store.notice = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+  store.notice = inFormTerms(err instanceof ApiError || err instanceof Error ? err.message : String(err));
 }
 
 // Events can arrive before startRun's reply names the job: keep them until it does.
@@ -163,7 +164,7 @@ function apply(job: JobView, e: EngineEvent): void {
       break;
     case 'error':
       job.status = e.kind === 'cancelled' ? 'cancelled' : 'failed';
-      job.error = e.message;
+      job.error = inFormTerms(e.message);
       jobEnded();
       break;
   }
@@ -292,6 +293,11 @@ export async function cancelJob(which: 'run' | 'sweep'): Promise<void> {
   } catch (err) {
     showError(err);
   }
+}
+
+/** Empties the Run view (the history keeps its run) unless a run is going on in it. */
+export function clearRunView(): void {
+  if (!isActive(store.run)) store.run = emptyJob('run');
 }
 
 export function isActive(job: JobView): boolean {

@@ -64,8 +64,16 @@ describe('downloads through the worker', () => {
     hub.knobs = { throttle: { file: 'pytorch_model.bin', bytesPerSecond: 100_000 } };
     const { downloadId } = await client.startDownload('test-org/slow');
     await until((s) => s.downloadId === downloadId && s.bytes > 0);
+    await expect(client.deleteModel('test-org/slow')).rejects.toThrow(`'test-org/slow' is being downloaded: cancel the download before deleting it`);
     await client.cancelDownload(downloadId);
     await until((s) => s.downloadId === downloadId && s.status === 'cancelled', 60_000);
+  });
+
+  it('refuses to delete a model a running job uses', async () => {
+    const { runId } = await client.startRun({ models: { large: REPO }, methods: ['large'], dataset: { name: 'demo', limit: 2 } });
+    await expect(client.deleteModel(REPO)).rejects.toThrow(`'${REPO}' is used by run ${runId}: cancel it or wait until it ends`);
+    await client.cancelRun(runId).catch(() => undefined); // it may have ended already
+    await client.waitForRun(runId).catch(() => undefined);
   });
 
   it('refuses to download a local model, as a user error', async () => {

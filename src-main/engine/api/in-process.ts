@@ -236,6 +236,7 @@ export class InProcessEngine implements EngineApi {
       source: m.source.kind === 'hub' ? m.source.repo + (m.source.revision ? `@${m.source.revision}` : '') : m.source.path,
       description: m.description ?? null,
       onDisk: m.disk.state,
+      bytes: 'bytes' in m.disk ? m.disk.bytes : null,
     }));
   }
 

@@ -394,6 +394,8 @@ export interface ModelCatalogEntry {
   source: string;
   description: string | null;
   onDisk: string;
+  /** Bytes of its files on disk (null when not on disk). */
+  bytes: number | null;
 }
 
 export interface DatasetCatalogEntry {
