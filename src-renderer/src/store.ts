@@ -9,6 +9,7 @@ import type {
   Method,
   ModelCatalogEntry,
   ProgressStage,
+  RunDetail,
   RunStatus,
   RunSummary,
   SentenceResult,
@@ -81,6 +82,25 @@ export const DEMO_PRESET = { group: 'demo', small: 'demo/tiny', large: 'demo/lar
 
 function emptyJob(kind: 'run' | 'sweep'): JobView {
   return { runId: null, kind, status: 'idle', variants: [], task: null, total: 0, done: 0, stage: null, message: '', sentences: markRaw([]), tick: 0, summary: null, error: null, startedAt: null, decodeFrom: null };
+}
+
+/** A finished run from the history as a job view, so that it is shown as a live run is. */
+export function jobOfRun(run: RunDetail): JobView {
+  const s = run.summary;
+  return {
+    ...emptyJob(s.kind),
+    runId: s.runId,
+    status: s.status,
+    variants: s.variants,
+    task: s.environment?.dataset.task ?? null,
+    total: s.plannedSentences,
+    done: run.sentences.length,
+    sentences: markRaw(run.sentences),
+    tick: run.sentences.length,
+    summary: s,
+    error: s.error,
+    startedAt: Date.parse(s.startedAt),
+  };
 }
 
 export const store = reactive({
