@@ -1,6 +1,6 @@
 // App state fed by API replies and engine events. Nothing is computed here beyond bookkeeping
 // (which job is shown, the latest sentences); all numbers come from the engine.
-import { markRaw, reactive, watch } from 'vue';
+import { markRaw, reactive, toRaw, watch } from 'vue';
 import type {
   ActiveJob,
   DatasetCatalogEntry,
@@ -136,7 +136,20 @@ export const store = reactive({
   notice: null as string | null,
   /** Bumped when a job ends, so the history reloads. */
   historyTick: 0,
+  /** The sentence whose tokens are shown, picked in the explorer or on a chart, and the job view it belongs to (see selectSentence). */
+  selection: null as { job: JobView; position: number } | null,
 });
+
+/** Selects a sentence of a job view (null: none); each view has its own, so a run opened from the History starts with none. */
+export function selectSentence(job: JobView, position: number | null): void {
+  store.selection = position === null ? null : { job: toRaw(job), position };
+}
+
+/** The position of the sentence selected in a job view, or null. */
+export function selectedSentence(job: JobView): number | null {
+  const s = store.selection;
+  return s && toRaw(s.job) === toRaw(job) ? s.position : null;
+}
 
 export function showError(err: unknown): void {
   store.notice = inFormTerms(err instanceof ApiError || err instanceof Error ? err.message : String(err));
