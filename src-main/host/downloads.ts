@@ -2,7 +2,7 @@
 // DownloadState snapshot emitted on every change. A thin adapter over src-main/engine/hub.
 import { randomBytes } from 'node:crypto';
 import { CancelledError, UserError } from '../engine/errors';
-import { DownloadController, downloadModel, findCatalogModel, isRepoId, type DownloadEvent, type HubOptions } from '../engine/hub';
+import { DownloadController, downloadModel, findCatalogModel, isRepoId, sameRepo, type DownloadEvent, type HubOptions } from '../engine/hub';
 import type { DownloadState } from './protocol';
 
 interface Job {
@@ -92,7 +92,7 @@ export class DownloadManager {
 
   /** The running or paused download of a Hub repo. */
   private activeJob(repo: string): Job | undefined {
-    return [...this.jobs.values()].find((j) => j.state.repo === repo && (j.state.status === 'running' || j.state.status === 'paused'));
+    return [...this.jobs.values()].find((j) => sameRepo(j.state.repo, repo) && (j.state.status === 'running' || j.state.status === 'paused'));
   }
 
   busy(repo: string): boolean {

@@ -8,7 +8,7 @@ import { InProcessEngine, type InProcessEngineOptions } from '../engine/api/in-p
 import type { EngineEventListener } from '../engine/api/types';
 import { BILD_DEVIATIONS } from '../engine/decoding/bild';
 import { appHome, appVersion } from '../engine/paths';
-import { deleteCachedModel, hubRepoOf } from '../engine/hub';
+import { deleteCachedModel, hubRepoOf, sameRepo } from '../engine/hub';
 import { UserError } from '../engine/errors';
 import { DownloadManager } from './downloads';
 import type { AppInfo, DownloadState, ExportedFile, HostApi, HostEventListener } from './protocol';
@@ -92,7 +92,7 @@ export class HostEngine implements HostApi {
     const running = new Set((await this.engine.activeJobs()).map((j) => j.runId));
     for (const runId of this.jobModels.keys()) if (!running.has(runId)) this.jobModels.delete(runId);
     for (const [runId, models] of this.jobModels)
-      if (repo && models.some((m) => hubRepoOf(m) === repo)) throw new UserError(`'${model}' is used by run ${runId}: cancel it or wait until it ends`);
+      if (repo && models.some((m) => sameRepo(hubRepoOf(m), repo))) throw new UserError(`'${model}' is used by run ${runId}: cancel it or wait until it ends`);
     await deleteCachedModel(model);
   }
 

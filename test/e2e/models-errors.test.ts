@@ -72,6 +72,7 @@ describe('Models view and form errors', () => {
   it('refuses to delete an embedded model or a path, and checks the argument type', async () => {
     expect((await postApi(app, 'deleteModel', ['demo/large'])).body.error?.message).toMatch(/not a Hub model/);
     expect((await postApi(app, 'deleteModel', ['../../etc'])).body.error?.message).toMatch(/not a Hub model/);
+    expect((await postApi(app, 'deleteModel', ['org--name'])).body.error?.message).toMatch(/not a Hub model/); // would alias org/name's folder
     expect((await postApi(app, 'deleteModel', [42])).body.error?.message).toBe('deleteModel: model must be a string (got 42)');
   });
 

@@ -13,7 +13,7 @@ export {
   resolveModel,
 } from './models';
 export type { CatalogListing, ModelListEntry, ResolveModelOptions, ResolvedModel } from './models';
-export { deleteCachedModel, hubRepoOf } from './delete-model';
+export { deleteCachedModel, hubRepoOf, sameRepo } from './delete-model';
 export { downloadModel, findCachedModel, isRepoId } from './model-download';
 export type { ModelDownloadOptions, ModelSnapshot } from './model-download';
 export { fetchDatasetParquet, PARQUET_REVISION } from './datasets';
