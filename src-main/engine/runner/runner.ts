@@ -174,8 +174,13 @@ async function measure(
       signal.throwIfAborted();
       const t0 = performance.now();
       const raw: SentenceOutput[] = [];
-      for (const v of plan.variants)
-        raw.push(await repeated(plan.repeats, `${v.id} on sentence ${position}`, () => generate(v.method, models, ex.source, params(v.bild))));
+      let gen = 0; // every decoding's own time, each repeat included; the runner's overhead is the rest
+      const decode = async (v: (typeof plan.variants)[number]): Promise<SentenceOutput> => {
+        const o = await generate(v.method, models, ex.source, params(v.bild));
+        gen += o.totalMs;
+        return o;
+      };
+      for (const v of plan.variants) raw.push(await repeated(plan.repeats, `${v.id} on sentence ${position}`, () => decode(v)));
       const large = largeVariant ? raw[plan.variants.indexOf(largeVariant)] : undefined;
       const sentence: SentenceResult = {
         position,
@@ -190,8 +195,6 @@ async function measure(
       if (raw[0]!.sourceTruncated) environment!.sourceTruncation!.truncated++; // counted with the recorded sentences only
       ctx.emit({ type: 'sentence', runId, sentence });
       ctx.emit({ type: 'progress', runId, stage: 'decode', done: position + 1, total: examples.length, message: '' });
-      let gen = 0;
-      for (const o of raw) gen += o.totalMs * plan.repeats; // with --repeats, the median stands for each decoding
       generateMs += gen;
       overheadMs += performance.now() - t0 - gen;
     }
