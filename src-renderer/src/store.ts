@@ -136,19 +136,20 @@ export const store = reactive({
   notice: null as string | null,
   /** Bumped when a job ends, so the history reloads. */
   historyTick: 0,
-  /** The sentence whose tokens are shown, picked in the explorer or on a chart, and the job view it belongs to (see selectSentence). */
-  selection: null as { job: JobView; position: number } | null,
 });
+
+/** The sentence whose tokens are shown in each job view (its 0-based position), picked in the explorer or on a chart; reactive, keyed by the raw view. */
+const selections = reactive(new WeakMap<JobView, number>());
 
 /** Selects a sentence of a job view (null: none); each view has its own, so a run opened from the History starts with none. */
 export function selectSentence(job: JobView, position: number | null): void {
-  store.selection = position === null ? null : { job: toRaw(job), position };
+  if (position === null) selections.delete(toRaw(job));
+  else selections.set(toRaw(job), position);
 }
 
 /** The position of the sentence selected in a job view, or null. */
 export function selectedSentence(job: JobView): number | null {
-  const s = store.selection;
-  return s && toRaw(s.job) === toRaw(job) ? s.position : null;
+  return selections.get(toRaw(job)) ?? null;
 }
 
 export function showError(err: unknown): void {

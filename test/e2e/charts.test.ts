@@ -91,9 +91,11 @@ describe('charts researchers read (issue #14)', () => {
     const labels = page.getByTestId('pareto-labels').locator('li');
     await expect.poll(() => labels.count()).toBe(sweep.front.length);
     const texts = await labels.allTextContents();
+    const supported = await Promise.all(texts.map((_, i) => labels.nth(i).getAttribute('data-supported')));
     sweep.front.forEach((p, i) => {
       if (p.bild) expect(texts[i]).toContain(`(FB, RB) (${p.bild.fallback}, ${p.bild.rollback})`);
-      expect(texts[i]).toContain(p.distinguishable ? 'supported' : 'not supported by the intervals');
+      expect(supported[i]).toBe(String(p.distinguishable === true));
+      expect(texts[i]!.trimEnd()).toMatch(p.distinguishable ? / · supported$/ : / · not supported by the intervals$/);
     });
     expect(texts.some((t) => t.includes('(FB, RB) ('))).toBe(true);
 
