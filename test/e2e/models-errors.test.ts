@@ -4,44 +4,36 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+import type { ServedApp } from '../../src-main/server/serve-app';
+import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 import { FakeHub, tinyT5RepoFiles } from '../helpers/hub-server';
 import { postApi } from '../helpers/served-app';
 
-const CHROMIUM = '/usr/bin/chromium';
 const REPO = 'test-org/tiny-random-t5';
 const dir = mkdtempSync(join(tmpdir(), 'bild-e2e-models-'));
 const home = join(dir, 'home');
 const hubCache = join(dir, 'hf', 'hub');
 let hub: FakeHub;
 let app: ServedApp;
-let browser: Browser;
+let browserApp: BrowserApp | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  const index = join(defaultRendererDir(), 'index.html');
-  if (!existsSync(index)) throw new Error(`${index} is missing: the e2e tests need the built renderer; run \`npm run build\` first`);
   hub = new FakeHub();
   hub.addRepo('model', REPO, tinyT5RepoFiles(1));
   await hub.start();
   // the test repo as a user catalog entry, so that it has a row in the Models view
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'models.json'), JSON.stringify({ version: 1, models: [{ name: 'test/tiny', source: { kind: 'hub', repo: REPO } }] }));
-  const env = { ...process.env, BILD_BENCH_HOME: home, HF_HOME: join(dir, 'hf'), HF_HUB_CACHE: hubCache, HF_ENDPOINT: hub.endpoint, HF_TOKEN: '', HF_HUB_OFFLINE: '0' };
-  app = await serveApp({ port: 0, env });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
-  page = await (await browser.newContext({ viewport: { width: 900, height: 900 } })).newPage();
-  page.on('pageerror', (err) => console.error('page error:', err.message));
-  page.on('dialog', (d) => void d.accept()); // the Delete confirmation
-  await page.goto(app.loginUrl);
-  await page.waitForURL(app.url);
+  const env = { HF_HOME: join(dir, 'hf'), HF_HUB_CACHE: hubCache, HF_ENDPOINT: hub.endpoint, HF_TOKEN: '', HF_HUB_OFFLINE: '0' };
+  const onPage = (p: Page): void => void p.on('dialog', (d) => void d.accept()); // the Delete confirmation
+  ({ app, page } = browserApp = await openBrowserApp({ home, env, viewport: { width: 900, height: 900 }, onPage }));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await browserApp?.close();
   await hub?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

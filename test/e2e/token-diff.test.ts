@@ -2,35 +2,28 @@
 // words they do not share highlighted, "same as large" for identical outputs; a quality-chart point
 // opening its sentence's token view; long unbroken text wrapping in the sentence table. In Chromium
 // over the local server (after `npm run build`).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
-import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+import type { ServedApp } from '../../src-main/server/serve-app';
+import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SENTENCES = 12;
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-token-diff-'));
 let app: ServedApp;
-let browser: Browser;
+let browserApp: BrowserApp | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(join(defaultRendererDir(), 'index.html'))) throw new Error('the e2e tests need the built renderer; run `npm run build` first');
-  app = await serveApp({ port: 0, env: { ...process.env, BILD_BENCH_HOME: home } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
-  page = await (await browser.newContext({ viewport: { width: 1440, height: 960 } })).newPage();
-  page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(app.loginUrl);
-  await page.waitForURL(app.url);
+  ({ app, page } = browserApp = await openBrowserApp({ home, viewport: { width: 1440, height: 960 } }));
   await page.locator('[data-testid="small-model"] option[value="demo/tiny"]').waitFor({ state: 'attached' });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await browserApp?.close();
   rmSync(home, { recursive: true, force: true });
 });
 

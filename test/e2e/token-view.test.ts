@@ -1,34 +1,26 @@
 // The token view: clicking a sentence row shows each method's output as tokens by origin, with
 // rolled-back tokens struck through before their replacement. Needs `npm run build` first
 // (out/renderer) and Debian's chromium, as test/e2e/ui.test.ts.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
-import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+import type { ServedApp } from '../../src-main/server/serve-app';
+import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
-const CHROMIUM = '/usr/bin/chromium';
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-tokens-'));
 let app: ServedApp;
-let browser: Browser;
+let browserApp: BrowserApp | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(join(defaultRendererDir(), 'index.html'))) throw new Error('the e2e tests need the built renderer; run `npm run build` first');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
-  app = await serveApp({ port: 0, env: { ...process.env, BILD_BENCH_HOME: home } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
-  page = await (await browser.newContext({ viewport: { width: 1440, height: 960 } })).newPage();
-  page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(app.loginUrl); // the token becomes the page's cookie
-  await page.waitForURL(app.url);
+  ({ app, page } = browserApp = await openBrowserApp({ home, viewport: { width: 1440, height: 960 } }));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await browserApp?.close();
   rmSync(home, { recursive: true, force: true });
 });
 

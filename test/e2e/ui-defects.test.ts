@@ -1,40 +1,36 @@
 // The UI defects of issue #14, each checked in Chromium over the local server (after `npm run build`).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+import type { ServedApp } from '../../src-main/server/serve-app';
+import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
-const CHROMIUM = '/usr/bin/chromium';
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-defects-'));
 let app: ServedApp;
-let browser: Browser;
+let browserApp: BrowserApp | undefined;
 let page: Page;
 const notFound: string[] = [];
 /** The bodies of the startRun requests the page sent. */
 const started: unknown[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(defaultRendererDir(), 'index.html'))) throw new Error('the e2e tests need the built renderer; run `npm run build` first');
-  app = await serveApp({ port: 0, env: { ...process.env, BILD_BENCH_HOME: home } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
-  page = await (await browser.newContext({ viewport: { width: 1440, height: 960 } })).newPage();
-  page.on('response', (r) => {
-    if (r.status() === 404) notFound.push(r.url());
-  });
-  page.on('request', (r: Request) => {
-    if (r.url().endsWith('/api/startRun')) started.push((JSON.parse(r.postData() ?? '[]') as unknown[])[0]);
-  });
-  await page.goto(app.loginUrl);
-  await page.waitForURL(app.url);
+  const onPage = (p: Page): void => {
+    p.on('response', (r) => {
+      if (r.status() === 404) notFound.push(r.url());
+    });
+    p.on('request', (r: Request) => {
+      if (r.url().endsWith('/api/startRun')) started.push((JSON.parse(r.postData() ?? '[]') as unknown[])[0]);
+    });
+  };
+  ({ app, page } = browserApp = await openBrowserApp({ home, onPage }));
   await page.getByTestId('run-button').waitFor();
   await page.locator('[data-testid="small-model"] option[value="demo/tiny"]').waitFor({ state: 'attached' });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await browserApp?.close();
   rmSync(home, { recursive: true, force: true });
 });
 

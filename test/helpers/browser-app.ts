@@ -1,0 +1,47 @@
+// A `bild-bench serve` app logged in from Debian's Chromium: what every UI e2e test starts from.
+// Needs `npm run build` first (the built renderer in out/renderer).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface BrowserApp {
+  app: ServedApp;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export interface BrowserAppOptions {
+  /** The app's BILD_BENCH_HOME (the test owns and removes it). */
+  home: string;
+  /** More of the served app's environment (a test Hub, say). */
+  env?: Record<string, string | undefined>;
+  viewport?: { width: number; height: number };
+  /** Listeners that must see the first page load (404 recorders, request spies, dialogs). */
+  onPage?: (page: Page) => void;
+}
+
+export async function openBrowserApp(opts: BrowserAppOptions): Promise<BrowserApp> {
+  const index = join(defaultRendererDir(), 'index.html');
+  if (!existsSync(index)) throw new Error(`${index} is missing: the e2e tests need the built renderer; run \`npm run build\` first`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
+  const app = await serveApp({ port: 0, env: { ...process.env, BILD_BENCH_HOME: opts.home, ...opts.env } });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  const page = await (await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 960 } })).newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  opts.onPage?.(page);
+  await page.goto(app.loginUrl); // the token becomes the page's cookie
+  await page.waitForURL(app.url);
+  return {
+    app,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      await app.close();
+    },
+  };
+}
