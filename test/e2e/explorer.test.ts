@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
 import type { ServedApp } from '../../src-main/server/serve-app';
-import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
 const SENTENCES = 12;
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-explorer-'));
@@ -24,19 +24,6 @@ afterAll(async () => {
   await browserApp?.close();
   rmSync(home, { recursive: true, force: true });
 });
-
-/** The demo pair that rolls back (demo/tiny + demo/large at FB 0.8, RB 2), large and BiLD. */
-async function fillForm(): Promise<void> {
-  await page.getByTestId('group').selectOption('demo');
-  await page.getByTestId('small-model').selectOption('demo/tiny');
-  await page.getByTestId('large-model').selectOption('demo/large');
-  await page.getByTestId('dataset').selectOption('toy-de-en');
-  await page.getByTestId('split').selectOption('test');
-  await page.getByTestId('limit').fill(String(SENTENCES));
-  for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(m === 'large' || m === 'bild');
-  await page.getByTestId('fallback').fill('0.8');
-  await page.getByTestId('rollback').fill('2');
-}
 
 /** The run as the engine stored it, asked for with the page's cookie. */
 async function getRun(runId: string): Promise<RunDetail> {
@@ -63,7 +50,7 @@ describe('sentence explorer', () => {
 
   it('lists every sentence of a run, sorts by latency and filters those with rollbacks', async () => {
     await page.getByTestId('tab-run').click();
-    await fillForm();
+    await fillRollbackDemo(page, SENTENCES);
     await page.getByTestId('run-button').click();
     await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
     const runId = (await page.getByTestId('job-status').locator('span.muted.small').textContent())!.trim();

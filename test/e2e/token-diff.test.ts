@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
 import type { ServedApp } from '../../src-main/server/serve-app';
-import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
 const SENTENCES = 12;
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-token-diff-'));
@@ -26,19 +26,6 @@ afterAll(async () => {
   await browserApp?.close();
   rmSync(home, { recursive: true, force: true });
 });
-
-/** `methods` on the demo pair that rolls back (demo/tiny + demo/large at FB 0.8, RB 2). */
-async function configure(limit: number, methods: string[]): Promise<void> {
-  await page.getByTestId('tab-run').click();
-  await page.getByTestId('group').selectOption('demo');
-  await page.getByTestId('small-model').selectOption('demo/tiny');
-  await page.getByTestId('large-model').selectOption('demo/large');
-  await page.getByTestId('dataset').selectOption('toy-de-en');
-  await page.getByTestId('limit').fill(String(limit));
-  for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(methods.includes(m));
-  await page.getByTestId('fallback').fill('0.8');
-  await page.getByTestId('rollback').fill('2');
-}
 
 /** Runs the form to its end and returns the stored run as the page reads it. */
 async function runToEnd(): Promise<RunDetail> {
@@ -74,7 +61,7 @@ describe('token view against large, chart click-through, long words (issue #14)'
   let run: RunDetail;
 
   it("aligns large's output beneath BiLD's and highlights exactly the words they do not share", async () => {
-    await configure(SENTENCES, ['large', 'bild']);
+    await fillRollbackDemo(page, SENTENCES, ['large', 'bild']);
     run = await runToEnd();
     const bildOf = (s: RunDetail['sentences'][number]) => s.outputs.find((o) => o.variant === 'bild')!;
     const differing = run.sentences.find((s) => bildOf(s).identicalToLarge === false);
@@ -138,7 +125,7 @@ describe('token view against large, chart click-through, long words (issue #14)'
     const file = join(home, 'long-word.jsonl');
     const rows = [word, 'Das Haus ist klein.', `${word} ist lang.`].map((de) => JSON.stringify({ translation: { de, en: 'a long word' } }));
     writeFileSync(file, rows.join('\n') + '\n');
-    await configure(3, ['large']);
+    await fillRollbackDemo(page, 3, ['large']);
     await page.getByTestId('dataset').selectOption('__file__');
     await page.getByTestId('dataset-path').fill(file);
     await page.setViewportSize({ width: 900, height: 900 });

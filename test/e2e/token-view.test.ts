@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
 import type { ServedApp } from '../../src-main/server/serve-app';
-import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-tokens-'));
 let app: ServedApp;
@@ -27,16 +27,7 @@ afterAll(async () => {
 describe('token view', () => {
   it('shows a rolled-back sentence: struck-through removed pieces before their replacement, and the legend', async () => {
     // demo/tiny is weak enough that FB 0.8, RB 2 rolls back on some of the first 10 demo sentences
-    await page.getByTestId('tab-run').click();
-    await page.getByTestId('group').selectOption('demo');
-    await page.getByTestId('small-model').selectOption('demo/tiny');
-    await page.getByTestId('large-model').selectOption('demo/large');
-    await page.getByTestId('dataset').selectOption('toy-de-en');
-    await page.getByTestId('split').selectOption('test');
-    await page.getByTestId('limit').fill('10');
-    for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(m === 'large' || m === 'bild');
-    await page.getByTestId('fallback').fill('0.8');
-    await page.getByTestId('rollback').fill('2');
+    await fillRollbackDemo(page, 10);
     await page.getByTestId('run-button').click();
     await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 90_000 });
 

@@ -45,3 +45,17 @@ export async function openBrowserApp(opts: BrowserAppOptions): Promise<BrowserAp
     },
   };
 }
+
+/** The Run form on the demo pair that rolls back (demo/tiny + demo/large at FB 0.8, RB 2): `methods` on `limit` test sentences. */
+export async function fillRollbackDemo(page: Page, limit: number, methods: readonly string[] = ['large', 'bild']): Promise<void> {
+  await page.getByTestId('tab-run').click();
+  await page.getByTestId('group').selectOption('demo');
+  await page.getByTestId('small-model').selectOption('demo/tiny');
+  await page.getByTestId('large-model').selectOption('demo/large');
+  await page.getByTestId('dataset').selectOption('toy-de-en');
+  await page.getByTestId('split').selectOption('test');
+  await page.getByTestId('limit').fill(String(limit));
+  for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(methods.includes(m));
+  await page.getByTestId('fallback').fill('0.8');
+  await page.getByTestId('rollback').fill('2');
+}
