@@ -1,7 +1,7 @@
 // chart.js with only the pieces the app draws (tree-shaken), one colour, dash pattern and point
 // style per method (series stay apart where colours overlap or print in grey), and two small
 // plugins drawing with the canvas itself: interval bars and point labels.
-import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, type Plugin, type PointStyle } from 'chart.js';
+import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, type ChartOptions, type Plugin, type PointStyle, type TooltipItem } from 'chart.js';
 import type { ConfidenceInterval, Method } from '../../src-main/engine/api/types';
 
 Chart.defaults.font.size = 11;
@@ -103,6 +103,23 @@ Chart.register(LineController, ScatterController, LineElement, PointElement, Lin
 export function ciText(ci: ConfidenceInterval | null | undefined, digits: number): string {
   // over HTTP a non-finite bound arrives as null
   return ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? `[${ci[0].toFixed(digits)}, ${ci[1].toFixed(digits)}]` : '–';
+}
+
+/** Options of a quality-vs-speedup scatter (a run's methods, a sweep's points): axes, legend, and `label` for each point's tooltip. */
+export function qualitySpeedupOptions(qualityName: string, label: (c: TooltipItem<'scatter'>) => string, extra: ChartOptions<'scatter'> = {}): ChartOptions<'scatter'> {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    ...extra,
+    scales: {
+      x: { type: 'linear', title: { display: true, text: 'speedup vs large (×)' } },
+      y: { type: 'linear', title: { display: true, text: qualityName } },
+    },
+    plugins: {
+      legend: { position: 'bottom', labels: { boxWidth: 10, usePointStyle: true } },
+      tooltip: { callbacks: { label } },
+    },
+  };
 }
 
 export { Chart };
