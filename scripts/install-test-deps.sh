@@ -3,11 +3,16 @@
 #   chromium     - browser end-to-end tests (driven by playwright-core)
 #   sentencepiece - spm_train/spm_encode: real spiece.model files and reference encodings
 #   python3-nltk - NLTK's PorterStemmer, to regenerate the committed stemmer table
+#   slurmctld, slurmd, slurm-client, munge - a real single-node Slurm for the Slurm tests (scripts/slurm-local.sh)
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v spm_train >/dev/null || need+=(sentencepiece)
 python3 -c 'import nltk' 2>/dev/null || /usr/bin/python3 -c 'import nltk' 2>/dev/null || need+=(python3-nltk)
+command -v slurmctld >/dev/null || need+=(slurmctld)
+command -v slurmd >/dev/null || need+=(slurmd)
+command -v sbatch >/dev/null || need+=(slurm-client)
+command -v munged >/dev/null || need+=(munge)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
