@@ -30,7 +30,7 @@ interface Job {
 }
 
 /** Sortable and unique: 20250101-120000-ab12cd. */
-function newRunId(): string {
+export function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${t}-${randomBytes(3).toString('hex')}`;
 }

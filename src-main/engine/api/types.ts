@@ -284,6 +284,31 @@ export interface Environment {
   startedAt: string;
   /** Deliberate differences from the official BiLD code (every export states them). */
   deviations: string[];
+  /** Runs collected from a Slurm job: every node that decoded a share of the sentences. */
+  nodes?: ClusterNode[];
+  /** Set when the nodes' CPU or GPU models differ (their timings do not compare across tasks). */
+  nodesWarning?: string | null;
+}
+
+export interface ClusterNode {
+  hostname: string;
+  cpu: { model: string; cores: number };
+  gpu: string | null;
+  /** The job's array tasks that ran on it, and the sentences they decoded. */
+  tasks: number[];
+  sentences: number;
+}
+
+/** Where a run collected from a Slurm job came from (engine/slurm, docs/slurm.md). */
+export interface SlurmRunInfo {
+  jobFolder: string;
+  /** Every sbatch submission's job id (the first, then resubmissions). */
+  jobIds: string[];
+  shards: number;
+  /** The array tasks merged, and those missing from a partial collect. */
+  collectedTasks: number[];
+  missingTasks: number[];
+  partial: boolean;
 }
 
 export interface ParetoPoint {
@@ -331,6 +356,8 @@ export interface RunSummary {
   overhead: { meanMsPerSentence: number; pctOfDecode: number } | null;
   error: string | null;
   outDir: string | null;
+  /** Set on runs collected from a Slurm job array. */
+  slurm?: SlurmRunInfo;
 }
 
 export interface RunListEntry {
