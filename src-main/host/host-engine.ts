@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { EngineApi } from '../engine/api/engine-api';
 import { InProcessEngine, type InProcessEngineOptions } from '../engine/api/in-process';
-import type { EngineEventListener } from '../engine/api/types';
+import type { EngineEventListener, ExportFormat } from '../engine/api/types';
 import { BILD_DEVIATIONS } from '../engine/decoding/bild';
 import { appHome, appVersion } from '../engine/paths';
 import { deleteCachedModel, hubRepoOf, sameRepo } from '../engine/hub';
@@ -97,14 +97,14 @@ export class HostEngine implements HostApi {
   }
 
   /** Uses the engine's own exporter (same bytes as `exportRun`) via a temporary folder. */
-  async exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile> {
+  async exportRunFile(req: { runId: string; format: ExportFormat }): Promise<ExportedFile> {
     const dir = mkdtempSync(join(tmpdir(), 'bild-export-'));
     try {
       const { files } = await this.engine.exportRun({ runId: req.runId, dir, formats: [req.format] });
       const file = files[0]!;
       return {
         fileName: `${req.runId}-${basename(file)}`,
-        mimeType: req.format === 'csv' ? 'text/csv' : 'application/json',
+        mimeType: req.format === 'json' ? 'application/json' : 'text/csv',
         content: readFileSync(file, 'utf8'),
       };
     } finally {

@@ -5,7 +5,7 @@
  * DOM-free and engine-free, so the renderer, the preload and Node code all include it.
  */
 import type { EngineApi } from '../engine/api/engine-api';
-import type { EngineEvent } from '../engine/api/types';
+import type { EngineEvent, ExportFormat } from '../engine/api/types';
 
 export type DownloadStatus = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
 
@@ -51,8 +51,8 @@ export interface HostExtras {
   listDownloads(): Promise<DownloadState[]>;
   /** Removes a downloaded Hub model (catalog name or Hub id) from the Hugging Face cache; refused while it downloads or a running job uses it. */
   deleteModel(model: string): Promise<void>;
-  /** A stored run's sentences.csv or summary.json as text, for a browser/Electron download. */
-  exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile>;
+  /** A stored run's sentences.csv, summary.csv or summary.json as text, for a browser/Electron download. */
+  exportRunFile(req: { runId: string; format: ExportFormat }): Promise<ExportedFile>;
   appInfo(): Promise<AppInfo>;
 }
 

@@ -140,7 +140,7 @@ const PARAMETERS: Record<RequestMethod, Arg[]> = {
   ],
   getRun: [runId],
   compareRuns: [{ name: 'runIds', check: listOf(str) }],
-  exportRun: [{ name: 'request', check: object({ runId: str, dir: str, formats: optional(listOf(oneOf('csv', 'json'))) }) }],
+  exportRun: [{ name: 'request', check: object({ runId: str, dir: str, formats: optional(listOf(oneOf('csv', 'summary-csv', 'json'))) }) }],
   deleteRun: [runId],
   listModels: [],
   listDatasets: [],
@@ -150,7 +150,7 @@ const PARAMETERS: Record<RequestMethod, Arg[]> = {
   cancelDownload: [downloadId],
   listDownloads: [],
   deleteModel: [{ name: 'model', check: str }],
-  exportRunFile: [{ name: 'request', check: object({ runId: str, format: oneOf('csv', 'json') }) }],
+  exportRunFile: [{ name: 'request', check: object({ runId: str, format: oneOf('csv', 'summary-csv', 'json') }) }],
   appInfo: [],
 };
 

@@ -1,7 +1,7 @@
 // The HostApi (and so EngineApi) as seen from outside the engine worker: every call is a message
 // {id, method, args} on a MessagePort, answered by {id, result | error}; events are pushed.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { EngineEventListener } from '../engine/api/types';
+import type { EngineEventListener, ExportFormat } from '../engine/api/types';
 import type {
   AppInfo,
   DownloadState,
@@ -202,7 +202,7 @@ export class WorkerEngineClient implements HostApi {
   deleteModel(model: string): Promise<void> {
     return this.call('deleteModel', model);
   }
-  exportRunFile(req: { runId: string; format: 'csv' | 'json' }): Promise<ExportedFile> {
+  exportRunFile(req: { runId: string; format: ExportFormat }): Promise<ExportedFile> {
     return this.call('exportRunFile', req);
   }
   appInfo(): Promise<AppInfo> {

@@ -188,7 +188,7 @@ describe('arguments', () => {
       ['getRun', ['a', 'b'], 'getRun takes 1 argument (runId), got 2'],
       ['compareRuns', ['x'], 'compareRuns: runIds must be a list (got "x")'],
       ['listRuns', [{ limit: '5' }], 'listRuns: query.limit must be a number (got "5")'],
-      ['exportRunFile', [{ runId: 'x', format: 'xml' }], 'exportRunFile: request.format must be one of csv, json (got "xml")'],
+      ['exportRunFile', [{ runId: 'x', format: 'xml' }], 'exportRunFile: request.format must be one of csv, summary-csv, json (got "xml")'],
       ['startRun', [null], 'startRun: spec must be an object (got null)'],
       ['startRun', [{ models: {}, dataset: { name: 'demo', limit: '' } }], 'startRun: spec.dataset.limit must be a number (got "")'],
       ['startRun', [{ models: { large: 5 }, dataset: { name: 'demo' } }], 'startRun: spec.models.large must be a string (got 5)'],

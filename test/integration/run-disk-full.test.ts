@@ -29,9 +29,9 @@ function oneUserError(r: CliResult, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-/** The run's folder holds its three files, whole: no temporary or empty file, no half line, CSV = JSONL = history. */
+/** The run's folder holds its four files, whole: no temporary or empty file, no half line, CSV = JSONL = history. */
 function expectConsistent(runDir: string, historyPath: string): { runId: string; sentences: number } {
-  expect(readdirSync(runDir).sort()).toEqual(['sentences.csv', 'sentences.jsonl', 'summary.json']);
+  expect(readdirSync(runDir).sort()).toEqual(['sentences.csv', 'sentences.jsonl', 'summary.csv', 'summary.json']);
   for (const f of readdirSync(runDir)) expect(statSync(join(runDir, f)).size, f).toBeGreaterThan(0);
   const { runId } = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
   const csv = readFileSync(join(runDir, 'sentences.csv'), 'utf8');

@@ -74,8 +74,9 @@ describe('in-process engine', () => {
     expect(cmp.rows.map((r) => r.variant)).toEqual(['large', 'bild', 'small']);
     expect(cmp.rows[2]!.speedup).toBeNull(); // no large-only baseline in that run
     const { files } = await engine.exportRun({ runId: cancelled.runId, dir: join(home, 'exported') });
-    expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['sentences.csv', 'summary.json']);
+    expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['sentences.csv', 'summary.csv', 'summary.json']);
     expect(readFileSync(files[0]!, 'utf8')).toBe(readFileSync(join(home, 'cancelled', 'sentences.csv'), 'utf8'));
+    expect(readFileSync(files[1]!, 'utf8')).toBe(readFileSync(join(home, 'cancelled', 'summary.csv'), 'utf8'));
     await expect(engine.getRun('nope')).rejects.toThrow(/no run 'nope'/);
   });
 

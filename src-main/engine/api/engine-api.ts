@@ -34,7 +34,7 @@ export interface EngineApi {
   listRuns(query?: ListRunsQuery): Promise<RunListEntry[]>;
   getRun(runId: string): Promise<RunDetail>;
   compareRuns(runIds: string[]): Promise<RunComparison>;
-  /** Writes sentences.csv and/or summary.json of a stored run to `dir`; returns the file paths. */
+  /** Writes sentences.csv, summary.csv and/or summary.json of a stored run to `dir`; returns the file paths. */
   exportRun(req: ExportRequest): Promise<{ files: string[] }>;
   deleteRun(runId: string): Promise<void>;
   listModels(): Promise<ModelCatalogEntry[]>;

@@ -8,7 +8,7 @@ import { appHome } from '../paths';
 import { defaultDeps, type RunnerDeps } from '../runner/deps';
 import { defaultHistoryPath, HistoryDiskError, listEntry, RunHistory, stillRunning } from '../runner/history';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
-import { RESULT_FILES, writeSentencesCsv, writeSummaryJson } from '../runner/result-files';
+import { RESULT_FILES, writeSentencesCsv, writeSummaryCsv, writeSummaryJson } from '../runner/result-files';
 import { executeRun } from '../runner/runner';
 import type { EngineApi } from './engine-api';
 import type { ActiveJob, DatasetCatalogEntry, EngineEvent, EngineEventListener, ModelCatalogEntry, RunComparison, RunSummary } from './types';
@@ -208,7 +208,7 @@ export class InProcessEngine implements EngineApi {
 
   async exportRun(req: Parameters<EngineApi['exportRun']>[0]): Promise<{ files: string[] }> {
     const { summary, sentences } = await this.getRun(req.runId);
-    const formats = req.formats ?? ['csv', 'json'];
+    const formats = req.formats ?? ['csv', 'summary-csv', 'json'];
     const dir = resolve(req.dir);
     try {
       mkdirSync(dir, { recursive: true });
@@ -217,6 +217,7 @@ export class InProcessEngine implements EngineApi {
     }
     const files: string[] = [];
     if (formats.includes('csv')) files.push(writeSentencesCsv(dir, summary.runId, summary.variants, sentences));
+    if (formats.includes('summary-csv')) files.push(writeSummaryCsv(dir, summary));
     if (formats.includes('json')) files.push(writeSummaryJson(dir, summary));
     return { files };
   }

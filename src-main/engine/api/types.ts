@@ -401,11 +401,14 @@ export interface RunComparison {
   }[];
 }
 
+/** What a stored run exports to: sentences.csv, summary.csv (per variant, with intervals), summary.json. */
+export type ExportFormat = 'csv' | 'summary-csv' | 'json';
+
 export interface ExportRequest {
   runId: string;
   dir: string;
-  /** Default both. */
-  formats?: ('csv' | 'json')[];
+  /** Default all three. */
+  formats?: ExportFormat[];
 }
 
 export interface ListRunsQuery {

@@ -1,5 +1,5 @@
-/** The per-sentence CSV: one row per sentence and variant (columns documented in docs/runs.md). */
-import type { SentenceResult } from '../api/types';
+/** The run's CSVs (columns documented in docs/runs.md): per sentence and variant, and per variant's summary. */
+import type { RunSummary, SentenceResult } from '../api/types';
 
 export const CSV_COLUMNS = [
   'run_id',
@@ -78,6 +78,64 @@ export function csvRows(runId: string, s: SentenceResult, thresholds: ReadonlyMa
     out += cells.map(csvField).join(',') + '\n';
   }
   return out;
+}
+
+export const SUMMARY_CSV_COLUMNS = [
+  'schema_version',
+  'run_id',
+  'kind',
+  'variant',
+  'method',
+  'bild_fallback',
+  'bild_rollback',
+  'sentences',
+  'metric_name',
+  'metric',
+  'metric_low',
+  'metric_high',
+  'mean_ms',
+  'speedup',
+  'speedup_low',
+  'speedup_high',
+  'identical_to_large',
+  'fallback_pct',
+  'rollback_pct',
+  'same_outputs_as',
+  'deviations',
+] as const;
+
+/** The per-variant summary CSV (header included): summary.json's headline figures with their 95% intervals, empty where a run has none. */
+export function summaryCsv(summary: RunSummary): string {
+  // the deviations are part of every result a user may quote (docs/runs.md, Environment); one cell, ' | ' between them
+  const deviations = summary.environment?.deviations.join(' | ');
+  const rows = summary.summaries.map((v) =>
+    [
+      summary.schemaVersion,
+      summary.runId,
+      summary.kind,
+      v.variant,
+      v.method,
+      v.bild?.fallback,
+      v.bild?.rollback,
+      v.sentences,
+      v.quality.primaryName,
+      v.quality.primary,
+      v.qualityCI?.[0],
+      v.qualityCI?.[1],
+      v.latencyMs.mean,
+      v.speedup,
+      v.speedupCI?.[0],
+      v.speedupCI?.[1],
+      v.identicalToLarge,
+      v.fallbackPct,
+      v.rollbackPct,
+      v.sameOutputsAs,
+      deviations,
+    ]
+      .map(csvField)
+      .join(','),
+  );
+  return [SUMMARY_CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
 }
 
 /** Parses RFC 4180 text (for tests and re-imports): rows of string cells. */

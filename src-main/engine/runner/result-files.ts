@@ -1,7 +1,8 @@
 /**
  * A run's files, written as it goes: CSV rows and JSONL lines are appended when a sentence
- * finishes (so a crash or a cancel keeps every finished sentence), summary.json is rewritten at
- * the start ("running") and at the end, each time through a temporary file and a rename.
+ * finishes (so a crash or a cancel keeps every finished sentence), summary.json and summary.csv
+ * are rewritten at the start ("running") and at the end, each time through a temporary file and a
+ * rename.
  * A sentence is in both files or in neither: when a write fails (disk full, read-only) both are
  * cut back to the last whole sentence and the run stops with a user error naming the file.
  */
@@ -10,22 +11,28 @@ import { join } from 'node:path';
 import type { RunSummary, SentenceResult, Variant } from '../api/types';
 import { writeFileAtomicSync } from '../atomic-write';
 import { writingTo } from '../disk-errors';
-import { csvHeader, csvRows } from './csv';
+import { csvHeader, csvRows, summaryCsv } from './csv';
 
-export const RESULT_FILES = { csv: 'sentences.csv', jsonl: 'sentences.jsonl', summary: 'summary.json' } as const;
+export const RESULT_FILES = { csv: 'sentences.csv', jsonl: 'sentences.jsonl', summary: 'summary.json', summaryCsv: 'summary.csv' } as const;
+
+function writeWhole(path: string, text: string): string {
+  writingTo(path, () => writeFileAtomicSync(path, text));
+  return path;
+}
 
 export function writeSummaryJson(dir: string, summary: RunSummary): string {
-  const path = join(dir, RESULT_FILES.summary);
-  writingTo(path, () => writeFileAtomicSync(path, JSON.stringify(summary, null, 2) + '\n'));
-  return path;
+  return writeWhole(join(dir, RESULT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+}
+
+/** summary.csv: one row per variant with the intervals of summary.json (csv.ts summaryCsv). */
+export function writeSummaryCsv(dir: string, summary: RunSummary): string {
+  return writeWhole(join(dir, RESULT_FILES.summaryCsv), summaryCsv(summary));
 }
 
 /** Writes a whole CSV at once (re-exports from the history). */
 export function writeSentencesCsv(dir: string, runId: string, variants: readonly Variant[], sentences: readonly SentenceResult[]): string {
   const th = new Map(variants.map((v) => [v.id, v.bild]));
-  const path = join(dir, RESULT_FILES.csv);
-  writingTo(path, () => writeFileAtomicSync(path, csvHeader() + sentences.map((s) => csvRows(runId, s, th)).join('')));
-  return path;
+  return writeWhole(join(dir, RESULT_FILES.csv), csvHeader() + sentences.map((s) => csvRows(runId, s, th)).join(''));
 }
 
 /**
@@ -121,8 +128,10 @@ export class ResultFiles {
     }
   }
 
+  /** summary.json first: where the disk fills up in between, the JSON (the whole record) is the one that is current. */
   writeSummary(summary: RunSummary): void {
     writeSummaryJson(this.dir, summary);
+    writeSummaryCsv(this.dir, summary);
   }
 
   close(): void {
