@@ -18,6 +18,9 @@ export interface LoadModelOptions {
   /** Run on CPU when `ep` is unavailable (otherwise loading fails with the reason). */
   allowCpuFallback?: boolean;
   dtype?: WeightDType;
+  /** int8/q4 only (see ExportOptions). */
+  blockSize?: number;
+  accuracyLevel?: number;
   /** Intra-op threads; default: autoThreads(). */
   threads?: number;
   maxLength?: number;
@@ -42,6 +45,7 @@ export interface LoadedModel {
  * Compute type for a provider and weight dtype: fp16 weights compute in fp16 on GPU providers
  * (they have fp16 kernels and the memory traffic halves); CPU keeps float32 arithmetic (onnxruntime's
  * CPU provider lacks or emulates most fp16 kernels), reading fp16-stored weights through a Cast.
+ * int8/q4 exports compute in float32 on every provider (MatMulNBits dequantizes inside its kernel).
  */
 export function computeTypeFor(ep: ExecutionProvider, dtype: WeightDType | undefined): ComputeType {
   return dtype === 'fp16' && GPU_EPS.includes(ep) ? 'fp16' : 'fp32';
@@ -74,6 +78,8 @@ export async function loadModel(dir: string, opts: LoadModelOptions & { tokenize
     throw new UserError(`${checkpointDir}: the tokenizer has ${tokenizer.length} tokens but the model only ${vocab} output rows`);
   const exported = await ensureExported(checkpointDir, {
     dtype: opts.dtype,
+    blockSize: opts.blockSize,
+    accuracyLevel: opts.accuracyLevel,
     compute: computeTypeFor(provider.ep, opts.dtype),
     signal: opts.signal,
     onProgress: opts.onProgress && ((d, t) => opts.onProgress!('export', d, t)),

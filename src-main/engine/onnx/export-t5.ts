@@ -11,7 +11,7 @@ import { EXPORT_FILES } from './export-files';
 import { checkOutDir, installExport, partialDir, sweepPartials, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { ExternalDataWriter } from './external-data';
 import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
-import { writeT5Weights, type WeightDType } from './t5-weights';
+import { weightFormat, writeT5Weights, type QuantSpec, type WeightDType, type WeightFormat } from './t5-weights';
 
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
 export const EXPORTER_VERSION = 9;
@@ -25,6 +25,8 @@ export interface ExportManifest {
   dtype: WeightDType;
   /** Element type of attention, projections and caches ('fp16' only with fp16 weights, for GPU providers). */
   compute: ComputeType;
+  /** int8/q4 exports: bits, block size and MatMulNBits accuracy level of the quantized linears. */
+  quant?: QuantSpec;
   config: T5Config;
   weightBytes: number;
   exportMs: number;
@@ -35,6 +37,10 @@ export interface ExportOptions {
   dtype?: WeightDType;
   /** Default fp32; fp16 needs dtype fp16 (see docs/gpu.md). */
   compute?: ComputeType;
+  /** int8/q4 only: values per quantization block along the input dimension (16..256, default 32). */
+  blockSize?: number;
+  /** int8/q4 only: MatMulNBits accuracy_level 0..4 (default 4: int8 activations on CPU). */
+  accuracyLevel?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -50,7 +56,8 @@ export async function exportT5(
   opts: ExportOptions & { reader?: CheckpointReader; hash?: string; keepExisting?: boolean } = {},
 ): Promise<ExportManifest> {
   const started = performance.now();
-  const dtype = opts.dtype ?? 'fp32';
+  const format = weightFormat(opts);
+  const { dtype } = format;
   const compute = checkCompute(dtype, opts.compute);
   const cfg = readT5Config(checkpointDir);
   checkOutDir(outDir, checkpointDir);
@@ -65,7 +72,7 @@ export async function exportT5(
     const writer = new ExternalDataWriter(join(tmp, EXPORT_FILES.weights), outDir);
     let weights;
     try {
-      weights = await writeT5Weights(reader, cfg, writer, dtype, opts.onProgress, opts.signal);
+      weights = await writeT5Weights(reader, cfg, writer, format, opts.onProgress, opts.signal);
     } finally {
       writer.close();
     }
@@ -78,6 +85,7 @@ export async function exportT5(
       checkpointDir,
       dtype,
       compute,
+      ...(format.quant && { quant: format.quant }),
       config: cfg,
       weightBytes: writer.size,
       exportMs: performance.now() - started,
@@ -117,6 +125,12 @@ function checkCompute(dtype: WeightDType, compute: ComputeType | undefined): Com
   return compute ?? 'fp32';
 }
 
+/** What an export depends on besides the code: quantization settings are appended only for int8/q4 (older keys stay valid). */
+export function exportCacheKey(hash: string, format: WeightFormat, compute: ComputeType): string {
+  const q = format.quant;
+  return `${hash}|v${EXPORTER_VERSION}|${format.dtype}|${compute}${q ? `|b${q.blockSize}|a${q.accuracyLevel}` : ''}`;
+}
+
 export function readManifest(dir: string): ExportManifest | undefined {
   const file = join(dir, EXPORT_FILES.manifest);
   if (!existsSync(file)) return undefined;
@@ -137,25 +151,25 @@ export interface ExportedModel {
 
 /**
  * The exported model for a checkpoint, from the cache when one exists for the same content hash,
- * exporter version and dtype; exported (once) otherwise.
+ * exporter version, dtype and quantization settings; exported (once) otherwise.
  */
 export async function ensureExported(
   checkpointDir: string,
   opts: ExportOptions & { cacheRoot?: string } = {},
 ): Promise<ExportedModel> {
   const root = opts.cacheRoot ?? join(appHome(), 'onnx');
-  const dtype = opts.dtype ?? 'fp32';
-  const compute = checkCompute(dtype, opts.compute);
+  const format = weightFormat(opts);
+  const compute = checkCompute(format.dtype, opts.compute);
   readT5Config(checkpointDir); // refuse a non-T5 folder before hashing gigabytes
   const reader = await openCheckpoint(checkpointDir);
   try {
     const hash = await checkpointHash(reader, join(appHome(), 'hashes'));
-    const key = createHash('sha256').update(`${hash}|v${EXPORTER_VERSION}|${dtype}|${compute}`).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(exportCacheKey(hash, format, compute)).digest('hex').slice(0, 24);
     const dir = join(root, key);
     const existing = readManifest(dir);
     if (existing) return { dir, manifest: existing, cached: true };
     sweepPartials(root);
-    const manifest = await exportT5(checkpointDir, dir, { ...opts, dtype, compute, reader, hash, keepExisting: true });
+    const manifest = await exportT5(checkpointDir, dir, { ...opts, compute, reader, hash, keepExisting: true });
     return { dir, manifest, cached: false };
   } finally {
     await reader.close();

@@ -66,8 +66,21 @@ function embed(c: Ctx, ids: string): string {
   return w.dataType === DT.FLOAT ? rows : c.g.op('Cast', [rows], { to: DT.FLOAT });
 }
 
-/** x @ W with W stored [in, out], in the compute type. */
-const linear = (c: Ctx, x: string, key: string): string => c.g.op('MatMul', [x, W(c, key)]);
+/**
+ * x @ W in element type `type` (default: the compute type; x must already be of it). W is stored
+ * [in, out] for MatMul, or quantized (t5-weights.ts) for onnxruntime's MatMulNBits, which takes
+ * float32 x here (quantized exports compute in float32) and dequantizes block by block.
+ */
+function linear(c: Ctx, x: string, key: string, type = c.ct): string {
+  const w = c.weights.get(key);
+  const q = w?.quant;
+  if (!q) return c.g.op('MatMul', [x, W(c, key, type)]);
+  if (type !== DT.FLOAT) throw new Error(`exporter bug: quantized weight '${key}' needs float32 compute`);
+  const codes = c.g.external(key, w.dataType, w.dims, w.ref);
+  const scales = c.g.external(`${key}.scales`, DT.FLOAT, [q.scales.length / 4], q.scales);
+  const attrs = { K: q.k, N: q.n, bits: q.bits, block_size: q.blockSize, accuracy_level: q.accuracyLevel };
+  return c.g.opN('MatMulNBits', [x, codes, scales], 1, attrs, 'com.microsoft')[0]!;
+}
 
 /**
  * The float32 residual stream x [1, n, d]. `add(y)` is x = x + y, held back until the next `norm`,
@@ -122,7 +135,7 @@ function feedForward(c: Ctx, x: string, prefix: string): string {
     const [gate, up] = splitLast(c, h, 2, c.cfg.dFf);
     act = c.g.op('Mul', [geluNew(c, gate!), up!]);
   }
-  return c.g.op('MatMul', [cast(c, act, c.ct, DT.FLOAT), W(c, `${prefix}.wo`, DT.FLOAT)]);
+  return linear(c, cast(c, act, c.ct, DT.FLOAT), `${prefix}.wo`, DT.FLOAT);
 }
 
 /**

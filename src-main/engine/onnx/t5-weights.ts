@@ -4,15 +4,76 @@ import { CancelledError, UserError } from '../errors';
 import { DT } from './graph-builder';
 import type { ExternalDataWriter, ExternalRef } from './external-data';
 import { narrow } from '../checkpoint/float';
+import { quantizeBlocks, type QuantBits } from './quantize-blocks';
 
 /** A weight written to the external data file, under the exporter's own (fused) name. */
 export interface StoredWeight {
   ref: ExternalRef;
   dims: number[];
   dataType: number;
+  /** Set for a MatMulNBits weight: `ref` holds packed codes [N, blocks, blob], `scales` one float32 per block. */
+  quant?: QuantSpec & { n: number; k: number; scales: ExternalRef };
 }
 export type WeightTable = Map<string, StoredWeight>;
-export type WeightDType = 'fp32' | 'fp16';
+/** int8 and q4: the projections and feed-forward layers quantized block-wise (quantize-blocks.ts), the rest fp32. */
+export type WeightDType = 'fp32' | 'fp16' | 'int8' | 'q4';
+export const WEIGHT_DTYPES: readonly WeightDType[] = ['fp32', 'fp16', 'int8', 'q4'];
+
+/** How quantized linears are stored and multiplied (onnxruntime's MatMulNBits attributes). */
+export interface QuantSpec {
+  bits: QuantBits;
+  blockSize: number;
+  /** 0 = the input's type, 1 fp32, 2 fp16, 3 bf16, 4 int8: activations quantized per block for integer dot products (CPU). */
+  accuracyLevel: number;
+}
+export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
+export const DEFAULT_BLOCK_SIZE = 32;
+/** int8 activations: the CPU provider's fastest kernels; see docs/performance.md "Quantized weights" for the measured cost. */
+export const DEFAULT_ACCURACY_LEVEL = 4;
+const QUANT_BITS: Partial<Record<WeightDType, QuantBits>> = { int8: 8, q4: 4 };
+
+/** What is written: the dtype, and for int8/q4 the quantization. */
+export interface WeightFormat {
+  dtype: WeightDType;
+  quant?: QuantSpec;
+}
+
+/**
+ * The format for a dtype and its options, refusing options that do not apply or are out of range
+ * (`names` maps each option to what the caller calls it: a CLI flag or an API field).
+ */
+export function weightFormat(
+  opts: { dtype?: WeightDType; blockSize?: number; accuracyLevel?: number },
+  names: { dtype: string; blockSize: string; accuracyLevel: string } = { dtype: 'dtype', blockSize: 'blockSize', accuracyLevel: 'accuracyLevel' },
+): WeightFormat {
+  const dtype = opts.dtype ?? 'fp32';
+  if (!WEIGHT_DTYPES.includes(dtype)) throw new UserError(`${names.dtype}: '${String(dtype)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+  const bits = QUANT_BITS[dtype];
+  if (bits === undefined) {
+    for (const k of ['blockSize', 'accuracyLevel'] as const)
+      if (opts[k] !== undefined) throw new UserError(`${names[k]} applies only to the quantized dtypes int8 and q4 (${names.dtype} is ${dtype})`);
+    return { dtype };
+  }
+  const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+  if (!BLOCK_SIZES.includes(blockSize)) throw new UserError(`${names.blockSize}: ${String(blockSize)} is not one of ${BLOCK_SIZES.join(', ')}`);
+  const accuracyLevel = opts.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL;
+  if (!Number.isInteger(accuracyLevel) || accuracyLevel < 0 || accuracyLevel > 4)
+    throw new UserError(`${names.accuracyLevel}: ${String(accuracyLevel)} is not an integer from 0 to 4`);
+  return { dtype, quant: { bits, blockSize, accuracyLevel } };
+}
+
+/**
+ * Listed with a run's deviations for a quantized model: what is quantized and how, so nobody reads
+ * its outputs as the checkpoint's own.
+ */
+export function quantDeviation(q: QuantSpec): string {
+  return (
+    `weights of the projections and feed-forward layers are quantized to ${q.bits} bits in blocks of ${q.blockSize} ` +
+    `(symmetric, one float32 scale per block; onnxruntime MatMulNBits, accuracy level ${q.accuracyLevel}` +
+    `${q.accuracyLevel === 4 ? ': activations quantized to int8 per block on CPU' : ''}); embeddings, norms, position biases ` +
+    'and the decoding head stay float32; outputs differ from the fp32 model; docs/engine.md'
+  );
+}
 
 /** Score added for keys after the query (the decoder's causal mask); exp() of it is exactly 0. */
 export const MASKED_SCORE = -1e9;
@@ -44,11 +105,11 @@ function* whole(src: Float32Array): Values {
 }
 
 /** Encodes chunks as fp32 or fp16 bytes (fp16 converted a chunk at a time). */
-function* asBytes(values: Values, dtype: WeightDType): Iterable<Uint8Array> {
+function* asBytes(values: Values, fp16: boolean): Iterable<Uint8Array> {
   for (const v of values)
     for (let i = 0; i < v.length; i += CHUNK_FLOATS) {
       const part = v.subarray(i, i + CHUNK_FLOATS);
-      yield narrow(dtype === 'fp16' ? 'F16' : 'F32', part);
+      yield narrow(fp16 ? 'F16' : 'F32', part);
     }
 }
 
@@ -59,18 +120,24 @@ function* asBytes(values: Values, dtype: WeightDType): Iterable<Uint8Array> {
  *   linear weights  [in, out]   (PyTorch's [out, in] transposed, for MatMul)
  *   position bias   [1, H, B]   (+ a -1e9 column in the decoder: the causal mask bucket)
  *   embedding       [V, d]      (Gather), head [d, V] (MatMul; a transposed copy when tied)
+ * With a quantized format the linears except the head are stored for MatMulNBits instead: PyTorch's
+ * [out, in] quantized block-wise along `in` (quantize-blocks.ts), codes then scales; other
+ * tensors stay float32.
  */
 export async function writeT5Weights(
   reader: CheckpointReader,
   cfg: T5Config,
   out: ExternalDataWriter,
-  dtype: WeightDType,
+  format: WeightFormat,
   onTensor?: (done: number, total: number) => void,
   signal?: AbortSignal,
   /** Writes only the weights whose exporter key passes (a file per graph, as transformers.js expects). */
   only: (key: string) => boolean = () => true,
 ): Promise<WeightTable> {
   const table: WeightTable = new Map();
+  const fp16 = format.dtype === 'fp16';
+  const floatType = fp16 ? DT.FLOAT16 : DT.FLOAT;
+  const { quant } = format;
   const inner = cfg.numHeads * cfg.dKv;
 
   const shapes = new Map(reader.tensors().map((t) => [t.name, t.shape]));
@@ -92,29 +159,45 @@ export async function writeT5Weights(
     return outArr;
   };
 
-  type Job = [key: string, dims: number[], load: () => Promise<Values>];
+  /** Each job reads its checkpoint tensors, appends the result to `out` and describes it. */
+  type Job = [key: string, write: () => Promise<StoredWeight>];
   const jobs: Job[] = [];
-  const direct = (key: string, name: string, dims: number[]) => jobs.push([key, dims, async () => whole(await read(name, dims))]);
-  /** One or more PyTorch [out, in] linears, stacked along `out` and stored as [in, Σout]. */
-  const linear = (key: string, names: string[], out: number, inn: number) =>
-    jobs.push([key, [inn, out * names.length], async () => transposed(concatRows(await Promise.all(names.map((n) => read(n, [out, inn])))), out * names.length, inn)]);
+  const store = (dims: number[], values: Values): StoredWeight => ({ ref: out.append(asBytes(values, fp16)), dims, dataType: floatType });
+  const direct = (key: string, name: string, dims: number[]) => jobs.push([key, async () => store(dims, whole(await read(name, dims)))]);
+  /**
+   * One or more PyTorch [out, in] linears, stacked along `out` ([N, K]) and stored as [K, N], or
+   * quantized when the format says so and `quantizable` (every linear but the decoding head).
+   */
+  const linear = (key: string, names: string[], rows: number, inn: number, quantizable = true) =>
+    jobs.push([
+      key,
+      async () => {
+        const n = rows * names.length;
+        const w = concatRows(await Promise.all(names.map((name) => read(name, [rows, inn]))));
+        if (!quant || !quantizable) return store([inn, n], transposed(w, n, inn));
+        const q = quantizeBlocks(w, n, inn, quant.bits, quant.blockSize);
+        const ref = out.append([q.data]);
+        const scales = out.append([narrow('F32', q.scales)]);
+        return { ref, dims: [n, q.blocks, (quant.blockSize * quant.bits) / 8], dataType: DT.UINT8, quant: { ...quant, n, k: inn, scales } };
+      },
+    ]);
   const relBias = (key: string, name: string, maskColumn: boolean) =>
     jobs.push([
       key,
-      [1, H, B + (maskColumn ? 1 : 0)],
       async () => {
+        const dims = [1, H, B + (maskColumn ? 1 : 0)];
         const t = transposedRows(await read(name, [B, H]), B, H, 0, H); // [H, B]
-        if (!maskColumn) return whole(t);
-        const withMask = new Float32Array(H * (B + 1)).fill(dtype === 'fp16' ? MASKED_SCORE_F16 : MASKED_SCORE);
+        if (!maskColumn) return store(dims, whole(t));
+        const withMask = new Float32Array(H * (B + 1)).fill(fp16 ? MASKED_SCORE_F16 : MASKED_SCORE);
         for (let h = 0; h < H; h++) withMask.set(t.subarray(h * B, (h + 1) * B), h * (B + 1));
-        return whole(withMask);
+        return store(dims, whole(withMask));
       },
     ]);
 
   const { dModel: d, dFf: ff, numBuckets: B, numHeads: H } = cfg;
   direct('embed', 'shared.weight', [cfg.vocabSize, d]);
   // The head is lm_head.weight when the checkpoint has it (it may be a tied copy), else the embedding.
-  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d);
+  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d, false);
   const ffWeights = (key: string, prefix: string) => {
     const wi = cfg.ffProj === 'relu' ? ['wi'] : ['wi_0', 'wi_1'];
     linear(`${key}.wi`, wi.map((w) => `${prefix}.DenseReluDense.${w}.weight`), ff, d);
@@ -145,8 +228,8 @@ export async function writeT5Weights(
   const wanted = jobs.filter(([key]) => only(key));
   for (let j = 0; j < wanted.length; j++) {
     if (signal?.aborted) throw new CancelledError();
-    const [key, dims, load] = wanted[j]!;
-    table.set(key, { ref: out.append(asBytes(await load(), dtype)), dims, dataType: dtype === 'fp16' ? DT.FLOAT16 : DT.FLOAT });
+    const [key, write] = wanted[j]!;
+    table.set(key, await write());
     onTensor?.(j + 1, wanted.length);
   }
   return table;

@@ -165,7 +165,7 @@ export async function exportTransformersJs(
       const writer = new ExternalDataWriter(join(tmp, externalDataOf(gr.file)), outDir);
       let weights: WeightTable;
       try {
-        weights = await writeT5Weights(reader, cfg, writer, 'fp32', onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), signal, gr.only);
+        weights = await writeT5Weights(reader, cfg, writer, { dtype: 'fp32' }, onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), signal, gr.only);
       } finally {
         writer.close();
       }
