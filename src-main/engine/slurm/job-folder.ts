@@ -1,0 +1,122 @@
+/**
+ * A Slurm job's folder on the shared filesystem:
+ *   job.json          the spec (SlurmJobSpec), written once at submission
+ *   job.sbatch        the array script
+ *   submissions.json  every sbatch call (job id, tasks)
+ *   tasks/<k>/        task k's run files (sentences.jsonl/csv, summary.json) and done.json, last
+ *   logs/<k>-<id>.out task k's output under job id <id>
+ *   collected.json    the history run it was collected into
+ * Tasks write only into their own tasks/<k>; the submitting host writes the rest.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-write';
+import { writingTo } from '../disk-errors';
+import { UserError } from '../errors';
+import { appHome, appVersion } from '../paths';
+import { RESULT_FILES } from '../runner/result-files';
+import { SLURM_JOB_FORMAT, type Collected, type SlurmJobSpec, type Submission, type TaskDone } from './types';
+
+export const JOB_FILES = { spec: 'job.json', script: 'job.sbatch', submissions: 'submissions.json', collected: 'collected.json', done: 'done.json' } as const;
+
+/** Where job folders go when --job_dir is not given. */
+export function defaultJobsRoot(): string {
+  return join(appHome(), 'slurm');
+}
+
+export const taskDir = (folder: string, task: number): string => join(folder, 'tasks', String(task));
+export const logsDir = (folder: string): string => join(folder, 'logs');
+/** sbatch's --output pattern: one log per task and submission. */
+export const logPattern = (folder: string): string => join(logsDir(folder), '%a-%A.out');
+export const logOf = (folder: string, task: number, jobId: string): string => join(logsDir(folder), `${task}-${jobId}.out`);
+
+function writeJson(path: string, value: unknown): void {
+  writingTo(path, () => writeFileAtomicSync(path, JSON.stringify(value, null, 2) + '\n'));
+}
+
+function readJson<T>(path: string, what: string): T {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new UserError(`${path}: cannot read the ${what} (${(err as Error).message})`);
+  }
+}
+
+/** A job folder given by path, or by name under the default root. */
+export function findJobFolder(job: string): string {
+  if (!job) throw new UserError('give a job folder (the path `--slurm` printed)');
+  for (const candidate of [resolve(job), join(defaultJobsRoot(), job)])
+    if (existsSync(join(candidate, JOB_FILES.spec))) return candidate;
+  throw new UserError(`'${job}' is not a Slurm job folder (no ${JOB_FILES.spec} in it, nor in ${join(defaultJobsRoot(), job)})`);
+}
+
+/** Makes a new, empty job folder; refuses a non-empty one (a job's files must not mix with others). */
+export function createJobFolder(folder: string): void {
+  if (existsSync(folder)) {
+    if (!statSync(folder).isDirectory()) throw new UserError(`job_dir: '${folder}' is a file, not a folder`);
+    if (readdirSync(folder).length > 0) throw new UserError(`job_dir: '${folder}' is not empty; give a new or empty folder`);
+  }
+  writingTo(folder, () => mkdirSync(logsDir(folder), { recursive: true }));
+}
+
+export function writeJobSpec(folder: string, spec: SlurmJobSpec): void {
+  writeJson(join(folder, JOB_FILES.spec), spec);
+}
+
+/** job.json, refused when another version of bild-bench wrote it (tasks and collect must run the code that planned the job). */
+export function readJobSpec(folder: string): SlurmJobSpec {
+  const path = join(folder, JOB_FILES.spec);
+  const spec = readJson<Partial<SlurmJobSpec>>(path, 'job spec');
+  if (spec.format !== 'bild-bench-slurm-job') throw new UserError(`${path} is not a bild-bench Slurm job spec`);
+  if (spec.version !== SLURM_JOB_FORMAT || spec.appVersion !== appVersion())
+    throw new UserError(
+      `${path} was written by bild-bench ${String(spec.appVersion)} (job format ${String(spec.version)}); this is bild-bench ${appVersion()} (job format ${SLURM_JOB_FORMAT}): submit the job again with this version, or use the version that wrote it`,
+    );
+  return spec as SlurmJobSpec;
+}
+
+export function readSubmissions(folder: string): Submission[] {
+  const path = join(folder, JOB_FILES.submissions);
+  return existsSync(path) ? readJson<Submission[]>(path, 'submission list') : [];
+}
+
+export function addSubmission(folder: string, s: Submission): void {
+  writeJson(join(folder, JOB_FILES.submissions), [...readSubmissions(folder), s]);
+}
+
+export function readCollected(folder: string): Collected | null {
+  const path = join(folder, JOB_FILES.collected);
+  return existsSync(path) ? readJson<Collected>(path, 'collect record') : null;
+}
+
+export function writeCollected(folder: string, c: Collected): void {
+  writeJson(join(folder, JOB_FILES.collected), c);
+}
+
+export function readTaskDone(folder: string, task: number): TaskDone | null {
+  const path = join(taskDir(folder, task), JOB_FILES.done);
+  return existsSync(path) ? readJson<TaskDone>(path, 'done marker') : null;
+}
+
+export function writeTaskDone(folder: string, done: TaskDone): void {
+  writeJson(join(taskDir(folder, done.task), JOB_FILES.done), done);
+}
+
+/** Sentences a task has written so far: the whole lines of its sentences.jsonl, counted in chunks (the file may be large). */
+export function sentencesWritten(folder: string, task: number): number {
+  const path = join(taskDir(folder, task), RESULT_FILES.jsonl);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    let lines = 0;
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) for (let i = 0; i < n; i++) if (buf[i] === 10) lines++;
+    return lines;
+  } finally {
+    closeSync(fd);
+  }
+}
