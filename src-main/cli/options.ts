@@ -1,7 +1,7 @@
 import { UserError } from '../engine/errors';
-import { numberOpt, type ParsedArgs } from './command';
+import { numberOpt, stringOpt, type Options, type ParsedArgs } from './command';
 import { LIMITS } from '../engine/limits';
-import type { WeightDType } from '../engine/onnx/t5-weights';
+import { WEIGHT_DTYPES, weightFormat, type WeightDType } from '../engine/onnx/t5-weights';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../engine/runtime/execution-provider';
 
 
@@ -11,10 +11,25 @@ export function parseEp(value: string | undefined): ExecutionProvider {
   return value as ExecutionProvider;
 }
 
-/** --dtype: fp32 (default) or fp16. */
+/** --dtype: fp32 (default), fp16, int8 or q4. */
 export function parseDtype(value: string | undefined): WeightDType {
-  if (value === undefined || value === 'fp32' || value === 'fp16') return value ?? 'fp32';
-  throw new UserError(`--dtype: '${value}' is not one of fp32, fp16`);
+  if (value === undefined) return 'fp32';
+  if ((WEIGHT_DTYPES as readonly string[]).includes(value)) return value as WeightDType;
+  throw new UserError(`--dtype: '${value}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+}
+
+/** The weight flags of every command that exports: --dtype and, for int8/q4, the quantization's. */
+export const WEIGHT_OPTIONS: Options = { dtype: { type: 'string' }, block_size: { type: 'string' }, accuracy_level: { type: 'string' } };
+export const WEIGHT_USAGE = '[--dtype fp32|fp16|int8|q4 [--block_size 16|32|64|128|256] [--accuracy_level 0..4]]';
+
+/** --dtype (undefined when absent), --block_size and --accuracy_level, checked together: the last two apply to int8/q4 only. */
+export function weightOptions(args: ParsedArgs): { dtype?: WeightDType; blockSize?: number; accuracyLevel?: number } {
+  const flagValue = stringOpt(args, 'dtype');
+  const dtype = flagValue === undefined ? undefined : parseDtype(flagValue);
+  const blockSize = numberOpt(args, 'block_size', { integer: true });
+  const accuracyLevel = numberOpt(args, 'accuracy_level', { integer: true });
+  weightFormat({ dtype, blockSize, accuracyLevel }, { dtype: '--dtype', blockSize: '--block_size', accuracyLevel: '--accuracy_level' });
+  return { dtype, blockSize, accuracyLevel };
 }
 
 /** --bild_fallback, --bild_rollback, --max_small as given (undefined when absent), range-checked. */

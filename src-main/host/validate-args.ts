@@ -89,6 +89,8 @@ const specFields = {
   ep: optional(str),
   allowCpuFallback: optional(bool),
   dtype: optional(str),
+  blockSize: optional(num),
+  accuracyLevel: optional(num),
   threads: optional(num),
   warmup: optional(num),
   repeats: optional(num),

@@ -86,9 +86,9 @@ describe('bild-bench convert', () => {
     expect(r.code).toBe(2);
     oneErrorLine(r.stderr, /os.*system/);
 
-    r = runCli(['convert', modelDir('toy-t5-small'), '--dtype', 'int8'], env);
+    r = runCli(['convert', modelDir('toy-t5-small'), '--dtype', 'int4'], env);
     expect(r.code).toBe(2);
-    oneErrorLine(r.stderr, /--dtype: 'int8' is not one of fp32, fp16/);
+    oneErrorLine(r.stderr, /--dtype: 'int4' is not one of fp32, fp16, int8, q4/);
 
     // --out is replaced whole: never the checkpoint, a folder holding it, or a folder of other files
     const ckpt = join(bad, 'ckpt');

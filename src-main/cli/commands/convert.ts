@@ -7,20 +7,22 @@ import { CancelledError, UserError } from '../../engine/errors';
 import { checkCheckpointDir } from '../../engine/model';
 import { stringOpt, type Command } from '../command';
 import { ProgressBar } from '../progress-bar';
-import { parseDtype } from '../options';
+import { WEIGHT_OPTIONS, WEIGHT_USAGE, weightOptions } from '../options';
+import { quantDeviation } from '../../engine/onnx/t5-weights';
 
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'export a T5/mT5 checkpoint folder to ONNX',
-  usage: 'bild-bench convert <checkpoint-dir|catalog-name|hub-id> [--out DIR] [--dtype fp32|fp16] [--layout bild|transformers.js]',
+  usage: `bild-bench convert <checkpoint-dir|catalog-name|hub-id> [--out DIR] ${WEIGHT_USAGE} [--layout bild|transformers.js]`,
   allowPositionals: true,
-  options: { out: { type: 'string' }, dtype: { type: 'string' }, layout: { type: 'string' } },
+  options: { out: { type: 'string' }, ...WEIGHT_OPTIONS, layout: { type: 'string' } },
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('convert: expected exactly one <checkpoint-dir>');
     // a folder as given; anything else (a catalog name, a Hub id) is resolved like any model option
     const ref = args.positionals[0]!;
     const dir = existsSync(ref) ? checkCheckpointDir(ref, 'checkpoint-dir') : await resolveModelOption(ref, 'checkpoint-dir');
-    const dtype = parseDtype(stringOpt(args, 'dtype'));
+    const weights = weightOptions(args);
+    const dtype = weights.dtype ?? 'fp32';
     const bar = new ProgressBar('export');
     const onProgress = (done: number, total: number) => bar.update(done, total);
     const out = stringOpt(args, 'out');
@@ -28,7 +30,7 @@ export const convertCommand: Command = {
     if (layout !== 'bild' && layout !== 'transformers.js') throw new UserError(`--layout: '${layout}' is not one of bild, transformers.js`);
     if (layout === 'transformers.js') {
       if (!out) throw new UserError('--layout transformers.js needs --out DIR (a model folder for @huggingface/transformers)');
-      if (dtype !== 'fp32') throw new UserError('--layout transformers.js writes fp32 graphs only');
+      if (dtype !== 'fp32') throw new UserError(`--layout transformers.js writes fp32 graphs only (--dtype ${dtype})`);
     }
     // Ctrl-C stops the export, which then removes its temporary folder (exit 130); one killed
     // harder leaves it, and the next export to the same place sweeps it
@@ -44,15 +46,17 @@ export const convertCommand: Command = {
         process.stdout.write(`${resolve(out)}\n`);
         process.stderr.write(`wrote ${TRANSFORMERS_JS_FILES.encoder} and ${TRANSFORMERS_JS_FILES.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
       } else if (out) {
-        const m = await exportT5(dir, resolve(out), { dtype, onProgress, signal });
+        const m = await exportT5(dir, resolve(out), { ...weights, onProgress, signal });
         bar.done();
         process.stdout.write(`${resolve(out)}\n`);
         process.stderr.write(`exported ${m.config.modelType} (${(m.weightBytes / 1e6).toFixed(1)} MB of ${dtype} weights) in ${(m.exportMs / 1000).toFixed(1)} s\n`);
+        if (m.quant) process.stderr.write(`note: ${quantDeviation(m.quant)}\n`);
       } else {
-        const e = await ensureExported(dir, { dtype, onProgress, signal });
+        const e = await ensureExported(dir, { ...weights, onProgress, signal });
         bar.done();
         process.stdout.write(`${e.dir}\n`);
         process.stderr.write(e.cached ? 'already exported (cache hit)\n' : `exported in ${(e.manifest.exportMs / 1000).toFixed(1)} s\n`);
+        if (e.manifest.quant) process.stderr.write(`note: ${quantDeviation(e.manifest.quant)}\n`);
       }
     } finally {
       process.removeListener('SIGINT', onSigint);

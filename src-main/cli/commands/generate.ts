@@ -5,13 +5,14 @@ import { DEFAULT_MAX_SOURCE_LENGTH, LIMITS } from '../../engine/limits';
 import { loadModel, loadPair, type LoadModelOptions } from '../../engine/model';
 import { resolveModelOption } from '../resolve-model-option';
 import { flag, numberOpt, requireString, stringOpt, type Command } from '../command';
-import { bildOptions, parseDtype, parseEp } from '../options';
+import { bildOptions, parseEp, WEIGHT_OPTIONS, WEIGHT_USAGE, weightOptions } from '../options';
+import { quantDeviation } from '../../engine/onnx/t5-weights';
 
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'translate or summarize one text with one model, BiLD or speculative decoding',
   usage:
-    'bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--max_small N] [--draft K] [--max_length N] [--max_source_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] --text "..." [--json]',
+    `bild-bench generate --model <model|bild|speculative> [--small MODEL --large MODEL] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--max_small N] [--draft K] [--max_length N] [--max_source_length N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] ${WEIGHT_USAGE} --text "..." [--json]`,
   options: {
     model: { type: 'string' },
     small: { type: 'string' },
@@ -25,7 +26,7 @@ export const generateCommand: Command = {
     max_source_length: { type: 'string' },
     ep: { type: 'string' },
     allow_cpu_fallback: { type: 'boolean' },
-    dtype: { type: 'string' },
+    ...WEIGHT_OPTIONS,
     text: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -46,8 +47,7 @@ export const generateCommand: Command = {
     const pipeline = flag(args, 'bild_pipeline');
     if (pipeline && model !== 'bild') throw new UserError('--bild_pipeline: applies to --model bild only');
     const draft = numberOpt(args, 'draft', { min: 1, max: LIMITS.draft, integer: true });
-    const dtype = parseDtype(stringOpt(args, 'dtype'));
-    const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), dtype, maxLength };
+    const opts: LoadModelOptions = { ep: parseEp(stringOpt(args, 'ep')), allowCpuFallback: flag(args, 'allow_cpu_fallback'), ...weightOptions(args), maxLength };
     if (pipeline && (opts.ep ?? 'cpu') !== 'cpu') throw new UserError(`--bild_pipeline: runs on the CPU provider only (--ep ${opts.ep})`);
 
     let method: Method;
@@ -65,6 +65,8 @@ export const generateCommand: Command = {
     }
     const fellBack = Object.values(models).find((m) => m?.epFallback)?.epFallback;
     if (fellBack) process.stderr.write(`warning: running on cpu (${fellBack})\n`);
+    const quant = Object.values(models).find(Boolean)?.exported.manifest.quant;
+    if (quant) process.stderr.write(`note: ${quantDeviation(quant)}\n`);
     const out = await generate(method, models, text, { bild, draft, maxLength, maxSourceLength, pipeline });
     if (flag(args, 'json')) {
       const { method: m, text: t, ids, totalMs, ...counts } = out;

@@ -2,7 +2,7 @@ import type { ConfidenceInterval, EngineApi, EngineEvent, Method, RunSpec, RunSu
 import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
-import { bildOptions, parseDtype, parseEp } from '../options';
+import { bildOptions, parseEp, WEIGHT_OPTIONS, weightOptions } from '../options';
 import { ProgressBar } from '../progress-bar';
 
 /** Flags shared by `run` and `sweep`, named as in the official BiLD scripts where they exist. */
@@ -31,7 +31,7 @@ export const COMMON_OPTIONS: Options = {
   bild_pipeline: { type: 'boolean' },
   ep: { type: 'string' },
   allow_cpu_fallback: { type: 'boolean' },
-  dtype: { type: 'string' },
+  ...WEIGHT_OPTIONS,
   threads: { type: 'string' },
   warmup: { type: 'string' },
   repeats: { type: 'string' },
@@ -47,8 +47,6 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
   const task = stringOpt(args, 'task');
   if (task !== undefined && task !== 'translation' && task !== 'summarization')
     throw new UserError(`--task: '${task}' is not one of translation, summarization`);
-  const dtypeFlag = stringOpt(args, 'dtype');
-  const dtype = dtypeFlag === undefined ? undefined : parseDtype(dtypeFlag);
   return {
     dataset: {
       name,
@@ -71,7 +69,7 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
     pipeline: flag(args, 'bild_pipeline') || undefined,
     ep: parseEp(stringOpt(args, 'ep')),
     allowCpuFallback: flag(args, 'allow_cpu_fallback') || undefined,
-    dtype,
+    ...weightOptions(args),
     threads: numberOpt(args, 'threads', { min: 0, integer: true }),
     warmup: numberOpt(args, 'warmup', { min: 0, integer: true }),
     repeats: numberOpt(args, 'repeats', { min: 1, integer: true }),
@@ -166,7 +164,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
   options: {
     ...COMMON_OPTIONS,
     model: { type: 'string' },

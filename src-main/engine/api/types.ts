@@ -8,12 +8,12 @@
 import type { Method } from '../decoding/generate';
 import type { Task } from '../data/types';
 import type { ComputeType } from '../onnx/t5-graphs';
-import type { WeightDType } from '../onnx/t5-weights';
+import type { QuantSpec, WeightDType } from '../onnx/t5-weights';
 import type { ExecutionProvider } from '../runtime/session';
 import type { DecodeTotals } from '../decoding/counters';
 import type { DecodeTrace } from '../decoding/trace';
 
-export type { ExecutionProvider, Method, Task, WeightDType };
+export type { ExecutionProvider, Method, QuantSpec, Task, WeightDType };
 
 /** Version of summary.json, the run JSON and the CSV columns; bumped on incompatible changes. */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -77,6 +77,10 @@ export interface RunSpec {
   /** Run on CPU when `ep` is unavailable (default false: the run fails and says why). */
   allowCpuFallback?: boolean;
   dtype?: WeightDType;
+  /** int8/q4 only: values per quantization block (16, 32, 64, 128 or 256; default 32). */
+  blockSize?: number;
+  /** int8/q4 only: onnxruntime MatMulNBits accuracy level 0..4 (default 4: int8 activations on CPU). */
+  accuracyLevel?: number;
   /** Intra-op threads (0: onnxruntime's default, all cores; absent: per model, one thread for models under 16 MB of weights, else all cores). */
   threads?: number;
   /** Untimed sentences per method before the run (default 1). */
@@ -231,6 +235,8 @@ export interface ModelInfo {
   dtype: WeightDType;
   /** Arithmetic type of the exported graphs (fp16 only on GPU providers); absent in runs recorded before it was. */
   compute?: ComputeType;
+  /** int8/q4 exports: how the projections and feed-forward layers are quantized. */
+  quant?: QuantSpec;
   /**
    * Intra-op threads of the model's sessions as resolved for this run (0: onnxruntime's default,
    * one per core): what its alone, sequential BiLD and speculative variants use. Pipelined BiLD

@@ -9,6 +9,7 @@ import type { LoadedDataset } from '../data';
 import { BILD_DEVIATIONS } from '../decoding/bild';
 import type { LoadedModel } from '../model';
 import { FP16_COMPUTE_DEVIATION } from '../onnx/t5-graphs';
+import { quantDeviation } from '../onnx/t5-weights';
 import { appRoot, appVersion } from '../paths';
 import { ortVersion } from '../runtime/session';
 import type { ResolvedModelRef } from './deps';
@@ -76,6 +77,7 @@ export async function modelInfo(role: 'small' | 'large', ref: string, resolved: 
     tokenizerFingerprint: model.tokenizer.fingerprint,
     dtype: model.exported.manifest.dtype,
     compute: model.exported.manifest.compute,
+    ...(model.exported.manifest.quant && { quant: model.exported.manifest.quant }),
     threads: model.runtime.threads,
   };
 }
@@ -122,6 +124,10 @@ export function captureEnvironment(
     sourceTruncation: { maxSourceLength: plan.maxSourceLength, truncated: 0 },
     seed: plan.dataset.seed ?? null,
     startedAt,
-    deviations: [...BILD_DEVIATIONS, ...(models.some((m) => m.compute === 'fp16') ? [FP16_COMPUTE_DEVIATION] : [])],
+    deviations: [
+      ...BILD_DEVIATIONS,
+      ...(models.some((m) => m.compute === 'fp16') ? [FP16_COMPUTE_DEVIATION] : []),
+      ...new Set(models.flatMap((m) => (m.quant ? [quantDeviation(m.quant)] : []))),
+    ],
   };
 }

@@ -2,7 +2,8 @@
  * Validation of run and sweep requests into a plan: every check that needs no file content, no
  * network and no model, so bad requests fail at once with a message that names the option.
  */
-import type { BildThresholds, ExecutionProvider, Method, RunSpec, SweepSpec, Task, Variant, WeightDType } from '../api/types';
+import type { BildThresholds, ExecutionProvider, Method, QuantSpec, RunSpec, SweepSpec, Task, Variant, WeightDType } from '../api/types';
+import { weightFormat } from '../onnx/t5-weights';
 import type { DatasetSpec } from '../data';
 import { BILD_DEFAULTS, checkBildParams } from '../decoding/bild';
 import { DEFAULT_REPEATS, DEFAULT_WARMUP } from '../run-defaults';
@@ -31,6 +32,8 @@ export interface RunPlan {
   ep: ExecutionProvider;
   allowCpuFallback: boolean;
   dtype: WeightDType;
+  /** int8/q4: block size and accuracy level of the quantized linears. */
+  quant?: QuantSpec;
   /** undefined: per model, autoThreads() */
   threads: number | undefined;
   warmup: number;
@@ -76,7 +79,10 @@ function checkModels(models: RunSpec['models'], methods: readonly Method[]): voi
 function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'variants' | 'maxSmall' | 'models'> {
   if (!spec.dataset || typeof spec.dataset.name !== 'string') throw new UserError('a run needs a dataset');
   if (spec.ep !== undefined && !EXECUTION_PROVIDERS.includes(spec.ep)) throw new UserError(`ep: '${spec.ep}' is not one of ${EXECUTION_PROVIDERS.join(', ')}`);
-  if (spec.dtype !== undefined && spec.dtype !== 'fp32' && spec.dtype !== 'fp16') throw new UserError(`dtype: '${String(spec.dtype)}' is not one of fp32, fp16`);
+  const weights = weightFormat(
+    { dtype: spec.dtype, blockSize: spec.blockSize, accuracyLevel: spec.accuracyLevel },
+    { dtype: 'dtype', blockSize: 'block_size', accuracyLevel: 'accuracy_level' },
+  );
   const limit = int('limit', spec.dataset.limit, 1, LIMITS.limit, LIMITS.limit, 'more examples than any split holds');
   if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') throw new UserError(`pipeline: '${String(spec.pipeline)}' must be true or false`);
   if (spec.pipeline && (spec.ep ?? 'cpu') !== 'cpu') throw new UserError(`pipeline: runs on the CPU provider only (the run asks for '${spec.ep}')`);
@@ -89,7 +95,8 @@ function common(spec: RunSpec | SweepSpec): Omit<RunPlan, 'kind' | 'spec' | 'var
     pipeline: spec.pipeline === true,
     ep: spec.ep ?? 'cpu',
     allowCpuFallback: spec.allowCpuFallback === true,
-    dtype: spec.dtype ?? 'fp32',
+    dtype: weights.dtype,
+    ...(weights.quant && { quant: weights.quant }),
     threads: spec.threads === undefined ? undefined : int('threads', spec.threads, 0, 0, maxThreads(), '4 x the cores of this machine'),
     repeats: int('repeats', spec.repeats, 1, DEFAULT_REPEATS, MAX_REPEATS, 'each repeat decodes the whole run again'),
     warmup: int('warmup', spec.warmup, 0, DEFAULT_WARMUP, Math.min(LIMITS.warmup, limit), spec.dataset.limit === undefined ? 'warm-up sentences' : 'at most the run\'s --limit'),

@@ -76,6 +76,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
         ep: plan.ep,
         allowCpuFallback: plan.allowCpuFallback,
         dtype: plan.dtype,
+        blockSize: plan.quant?.blockSize,
+        accuracyLevel: plan.quant?.accuracyLevel,
         threads: plan.threads,
         maxLength: plan.maxLength,
         tokenizer: tokenizers[role],
