@@ -1,0 +1,109 @@
+// Fixed-shape decodings for random-weight models (bench:scale, bench:gpu): random weights decode
+// nonsense and may emit EOS at any step, so every decoding here runs a fixed number of steps with
+// EOS ignored, and says how many tokens it produced (callers check it).
+import { AutoModelForSeq2SeqLM, Tensor } from '@huggingface/transformers';
+import { bildDecode, type BildParams } from '../engine/decoding/bild';
+import { bildVerifyPipelined } from '../engine/decoding/bild-pipelined';
+import { stopDraft } from '../engine/decoding/draft-channel';
+import { releaseSource, type EncodedSource, type T5Runtime } from '../engine/runtime/t5-runtime';
+
+/** One timed decoding: wall time (encoders included) and what it produced. */
+export interface Decoding {
+  ms: number;
+  tokens: number;
+  smallCalls: number;
+  largeCalls: number;
+}
+
+/** A source of `n` ordinary token ids (past the special ones). */
+export const fixedSource = (n: number): number[] => Array.from({ length: n }, (_, i) => 3 + i);
+
+/** An id no argmax returns: EOS never stops a BiLD loop of these benchmarks. */
+const NO_EOS = -1;
+
+/** Greedy decoding with this engine: encode, then `steps` one-token decoder calls, each fed the previous argmax. */
+export async function greedyFixed(rt: T5Runtime, src: number[], steps: number): Promise<Decoding> {
+  const t0 = performance.now();
+  const enc = await rt.encode(src);
+  const dec = rt.newDecoder(enc);
+  let tok = rt.cfg.decoderStartId;
+  try {
+    for (let i = 0; i < steps; i++) {
+      tok = (await dec.extend([tok])).next[0]!;
+      dec.commit();
+    }
+    return { ms: performance.now() - t0, tokens: dec.fed, smallCalls: 0, largeCalls: steps };
+  } finally {
+    dec.dispose();
+    releaseSource(enc);
+  }
+}
+
+/**
+ * BiLD's loop (bild.ts) set so that its calls follow the best case: FB 0 (the small model never
+ * falls back) and an RB no cross-entropy exceeds (nothing is rolled back), so after the large
+ * model's first token the small model writes maxSmall (10) tokens in one-token steps and the
+ * large model checks them in one chunk of 11, until `steps` tokens. Both encoders included.
+ * `pipelined`: the small model drafts in a worker thread (bild-pipelined.ts) while the large model verifies.
+ */
+export async function bildLikeFixed(small: T5Runtime, large: T5Runtime, src: number[], steps: number, pipelined: boolean): Promise<Decoding> {
+  const params: Required<BildParams> = { fallback: 0, rollback: Number.MAX_VALUE, maxSmall: 10, maxLength: steps + 1 };
+  // loaded before the clock starts, as generate() does
+  const drafter = pipelined ? await small.drafter() : undefined;
+  const verifier = pipelined ? await large.verifier() : large;
+  verifier.cfg.eosId = NO_EOS; // bild.ts and bild-pipelined.ts stop at the large model's cfg.eosId
+  const t0 = performance.now();
+  const job = drafter?.begin(src, { fallback: 0, maxSmall: params.maxSmall, maxLength: params.maxLength, startId: verifier.cfg.decoderStartId, eosId: NO_EOS });
+  const encoded: EncodedSource[] = [];
+  try {
+    const l = await verifier.encode(src);
+    encoded.push(l);
+    let counts;
+    if (job) counts = await bildVerifyPipelined({ model: verifier, src: l }, drafter!, job, params.rollback);
+    else {
+      const s = await small.encode(src);
+      encoded.push(s);
+      counts = await bildDecode({ small: { model: small, src: s }, large: { model: verifier, src: l } }, params);
+    }
+    return { ms: performance.now() - t0, tokens: counts.ids.length - 1, smallCalls: counts.smallCalls, largeCalls: counts.largeCalls };
+  } finally {
+    if (job) stopDraft(job.buffer);
+    for (const e of encoded) releaseSource(e);
+  }
+}
+
+/** A transformers.js model folder (this project's transformers.js layout), loaded on the CPU. */
+export interface TjsModel {
+  greedy(src: number[], steps: number): Promise<Decoding>;
+  dispose(): Promise<void>;
+}
+
+export async function loadTjs(dir: string): Promise<TjsModel> {
+  const model = await AutoModelForSeq2SeqLM.from_pretrained(dir, { local_files_only: true, dtype: 'fp32', device: 'cpu' });
+  return {
+    /** generate(), greedy: min_new_tokens = max_new_tokens = steps suppresses EOS until the last step. */
+    async greedy(src, steps) {
+      const ids = new Tensor('int64', BigInt64Array.from(src, BigInt), [1, src.length]);
+      const mask = new Tensor('int64', new BigInt64Array(src.length).fill(1n), [1, src.length]);
+      const t0 = performance.now();
+      const out = (await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: steps, min_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
+      const ms = performance.now() - t0;
+      return { ms, tokens: out.tolist()[0]!.length - 1, smallCalls: 0, largeCalls: steps };
+    },
+    async dispose() {
+      await model.dispose();
+    },
+  };
+}
+
+/** Mean ms per token over `repeats` decodings after one warm-up; refuses a decoding that fell short of `steps` tokens. */
+export async function msPerToken(decode: () => Promise<Decoding>, steps: number, repeats: number): Promise<{ msPerToken: number; last: Decoding }> {
+  let last = await decode();
+  let ms = 0;
+  for (let r = 0; r < repeats; r++) {
+    last = await decode();
+    if (last.tokens !== steps) throw new Error(`decoded ${last.tokens} tokens, not ${steps}`);
+    ms += last.ms;
+  }
+  return { msPerToken: ms / (repeats * steps), last };
+}

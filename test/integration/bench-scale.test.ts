@@ -1,0 +1,96 @@
+// npm run bench:scale end to end on the tiny shape with tiny settings, so the script cannot rot:
+// checkpoints written and reused, every row decodes the asked number of tokens, the BiLD-like
+// rows follow the 10 + 11 call pattern, quantized weights read fewer bytes, and the files appear.
+// Times are printed by the bench, never asserted here.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { SCALE_SHAPES } from '../../src-main/bench/scale-shapes';
+import { ROOT } from '../helpers/paths';
+
+const home = mkdtempSync(join(tmpdir(), 'bench-scale-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+function bench(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/bench/bench-scale.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 110_000,
+    env: { ...process.env, BILD_BENCH_HOME: home },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Row {
+  dtype: string;
+  engine: string;
+  method: string;
+  models: string;
+  msPerToken: number;
+  tokens: number;
+  smallCalls: number;
+  largeCalls: number;
+  bytesPerToken: number;
+  xOfFloor: number;
+}
+
+it('runs every row on the tiny shape and writes results.json and results.csv', () => {
+  const out = join(home, 'out');
+  const r = bench(['--shapes', 'tiny', '--dtypes', 'fp32,q4', '--steps', '4', '--repeats', '1', '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^\| shape \| dtype \| engine \| method \|/m);
+  expect(r.stdout).toMatch(/^Targets \(issue #17\):$/m);
+  expect(r.stdout).toMatch(/GB\/s on one thread/);
+
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: Row[]; environment: { machine: string; bandwidth: { allCores: number } } };
+  expect(res.environment.machine).toMatch(/^machine: /);
+  expect(res.environment.bandwidth.allCores).toBeGreaterThan(0);
+  const find = (engine: string, method: string, models: string): Row => {
+    const row = res.rows.find((x) => x.engine === engine && x.method === method && x.models === models);
+    expect(row, `${engine} ${method} ${models}`).toBeDefined();
+    return row!;
+  };
+  const fp32 = find('bild-bench', 'greedy', 'tiny@fp32');
+  const q4 = find('bild-bench', 'greedy', 'tiny@q4');
+  find('transformers.js', 'greedy', 'tiny@fp32');
+  for (const models of ['tiny-small@fp32 + tiny@fp32', 'tiny-small@q4 + tiny@q4', 'tiny@q4 + tiny@fp32']) {
+    const seq = find('bild-bench', 'bild-like', models);
+    // the large model's first token, then the small model's 3 (maxLength ends the 10-token budget)
+    expect([seq.smallCalls, seq.largeCalls], models).toEqual([3, 1]);
+    find('bild-bench', 'bild-like pipelined', models);
+  }
+  expect(res.rows.filter((x) => x.engine === 'transformers.js' && x.dtype !== 'fp32')).toEqual([]);
+  for (const row of res.rows) {
+    expect(row.tokens, row.models).toBe(4);
+    expect(row.msPerToken).toBeGreaterThan(0);
+    expect(row.xOfFloor).toBeGreaterThan(0);
+  }
+  // every step reads the whole head [d, V] (4 bytes a weight in fp32); q4 packs the linears
+  const { vocabSize, dModel } = SCALE_SHAPES.tiny!.config;
+  expect(fp32.bytesPerToken).toBeGreaterThan(4 * vocabSize * dModel);
+  expect(q4.bytesPerToken).toBeLessThan(fp32.bytesPerToken);
+
+  const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+  expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
+  expect(csv).toHaveLength(res.rows.length + 1);
+
+  // a rerun reuses the checkpoints it wrote
+  const again = bench(['--shapes', 'tiny-small', '--dtypes', 'fp32', '--steps', '2', '--repeats', '1', '--out', join(home, 'again')]);
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stderr).toMatch(/^tiny-small: .*checkpoint cached/m);
+});
+
+it('refuses options out of bounds with exit code 2 and the option named', () => {
+  for (const [args, message] of [
+    [['--steps', '0'], /--steps: 0 must be a whole number within 1\.\.500/],
+    [['--repeats', '1e9'], /--repeats: 1e9 must be a whole number within 1\.\.20/],
+    [['--shapes', 't5-huge'], /--shapes: t5-huge not among/],
+    [['--dtypes', 'int3'], /--dtypes: int3 not among/],
+  ] as const) {
+    const r = bench([...args]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+  }
+});
