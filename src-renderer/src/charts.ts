@@ -1,7 +1,7 @@
 // chart.js with only the pieces the app draws (tree-shaken), one colour, dash pattern and point
 // style per method (series stay apart where colours overlap or print in grey), and two small
 // plugins drawing with the canvas itself: interval bars and point labels.
-import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, type ChartOptions, type Plugin, type PointStyle, type TooltipItem } from 'chart.js';
+import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, type ChartOptions, type Plugin, type PointStyle, type Scale, type TooltipItem } from 'chart.js';
 import type { ConfidenceInterval, Method } from '../../src-main/engine/api/types';
 
 Chart.defaults.font.size = 11;
@@ -105,15 +105,42 @@ export function ciText(ci: ConfidenceInterval | null | undefined, digits: number
   return ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? `[${ci[0].toFixed(digits)}, ${ci[1].toFixed(digits)}]` : '–';
 }
 
+/** Every corpus metric the app reports (BLEU, ROUGE-Lsum, chrF) is a score within 0..100. */
+export const METRIC_RANGE = { min: 0, max: 100 } as const;
+
+/**
+ * An `afterDataLimits` hook: the scale's range widened to the points' interval bars on its axis
+ * (chart.js sees only the points), then kept within `bounds`, before chart.js rounds it to its
+ * ticks (which round outward to steps that divide 100). Without the bounds, chart.js pads a range
+ * where every point is equal (a toy pair's BLEU 100 for every method) by 5% on each side: 95..105.
+ */
+function fitIntervals(axis: 'x' | 'y', bounds?: { min: number; max: number }): (scale: Scale) => void {
+  return (scale) => {
+    for (const ds of scale.chart.data.datasets)
+      for (const p of ds.data) {
+        const ci = isCIPoint(p) ? (axis === 'x' ? p.xCI : p.yCI) : null;
+        if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) continue;
+        scale.min = Math.min(scale.min, ci[0]);
+        scale.max = Math.max(scale.max, ci[1]);
+      }
+    if (!bounds) return;
+    scale.min = Math.max(scale.min, bounds.min);
+    scale.max = Math.min(scale.max, bounds.max);
+    if (scale.min >= scale.max) scale.min = bounds.min; // every point on the bound
+  };
+}
+
 /** Options of a quality-vs-speedup scatter (a run's methods, a sweep's points): axes, legend, and `label` for each point's tooltip. */
 export function qualitySpeedupOptions(qualityName: string, label: (c: TooltipItem<'scatter'>) => string, extra: ChartOptions<'scatter'> = {}): ChartOptions<'scatter'> {
   return {
     responsive: true,
     maintainAspectRatio: false,
     ...extra,
+    // a point on the metric's bound (BLEU 100) is drawn whole, not cut by the chart area
+    datasets: { scatter: { clip: false } },
     scales: {
-      x: { type: 'linear', title: { display: true, text: 'speedup vs large (×)' } },
-      y: { type: 'linear', title: { display: true, text: qualityName } },
+      x: { type: 'linear', title: { display: true, text: 'speedup vs large (×)' }, afterDataLimits: fitIntervals('x') },
+      y: { type: 'linear', title: { display: true, text: qualityName }, afterDataLimits: fitIntervals('y', METRIC_RANGE) },
     },
     plugins: {
       legend: { position: 'bottom', labels: { boxWidth: 10, usePointStyle: true } },

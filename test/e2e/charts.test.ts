@@ -1,13 +1,15 @@
 // The charts researchers read (issue #14): latency as a distribution, the metric axis at its
 // range, intervals beside the estimates, the run's quality-vs-speedup scatter, the sweep's
-// labelled Pareto front and same-decoding cells, and charts that narrow with the window.
+// labelled Pareto front and same-decoding cells, the sweep's summary CSV from the History, and
+// charts that narrow with the window.
 // In Chromium over the local server (after `npm run build`).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunDetail } from '../../src-main/engine/api/types';
+import type { RunDetail, RunSummary } from '../../src-main/engine/api/types';
+import { csvField, parseCsv, SUMMARY_CSV_COLUMNS } from '../../src-main/engine/runner/csv';
 import type { ServedApp } from '../../src-main/server/serve-app';
 import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
@@ -51,6 +53,8 @@ const ci = (c: [number, number] | null | undefined, digits: number): string => (
 const widths = (): Promise<number[]> => page.locator('canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().width));
 
 describe('charts researchers read (issue #14)', () => {
+  let sweepSummary: RunSummary;
+
   it('a run: latency CDF per method, metric axis 0–100, intervals in the summary, the scatter', async () => {
     await configure(6);
     const { summary } = await runToEnd('run-button');
@@ -70,6 +74,9 @@ describe('charts researchers read (issue #14)', () => {
     expect(await page.getByTestId('quality-chart').getAttribute('data-y-max')).toBe('100');
     expect(Number(await page.getByTestId('quality-chart').getAttribute('data-x-max'))).toBeGreaterThanOrEqual(6); // every sentence's point is in range
     expect(await page.getByTestId('summary-scatter').getAttribute('data-points')).toBe('2');
+    // the metric axis ends at the metric's top (chart.js would pad a range of equal BLEUs, 100 here, to 105)
+    expect(Math.max(...summary.summaries.map((v) => v.quality.primary))).toBeCloseTo(100, 9); // (100.00000000000004 by float rounding)
+    expect(await page.getByTestId('summary-scatter').getAttribute('data-y-max')).toBe('100');
   });
 
   it('a sweep: (FB, RB) labels, unsupported front points told apart, intervals and same-decoding cells in the grid', async () => {
@@ -80,6 +87,7 @@ describe('charts researchers read (issue #14)', () => {
     await page.getByTestId('sweep-fb').fill('0.5, 0.95');
     await page.getByTestId('sweep-rb').fill('2, 6');
     const { summary } = await runToEnd('sweep-button');
+    sweepSummary = summary;
     const sweep = summary.sweep!;
     const labels = page.getByTestId('pareto-labels').locator('li');
     await expect.poll(() => labels.count()).toBe(sweep.front.length);
@@ -91,6 +99,10 @@ describe('charts researchers read (issue #14)', () => {
       expect(texts[i]!.trimEnd()).toMatch(p.distinguishable ? / · supported$/ : / · not supported by the intervals$/);
     });
     expect(texts.some((t) => t.includes('(FB, RB) ('))).toBe(true);
+    // the metric axis: every point and interval bar in range, the top not above 100
+    const yMax = Number(await page.getByTestId('pareto-chart').getAttribute('data-y-max'));
+    expect(yMax).toBeLessThanOrEqual(100);
+    expect(yMax).toBeGreaterThanOrEqual(Math.min(100, Math.max(...sweep.points.map((p) => p.qualityCI?.[1] ?? p.quality))));
 
     const grid = page.getByTestId('sweep-grid');
     const bild = summary.summaries.filter((v) => v.bild);
@@ -101,6 +113,24 @@ describe('charts researchers read (issue #14)', () => {
       const b = summary.summaries.find((o) => o.variant === v.sameOutputsAs)!.bild!;
       expect(cellTexts).toContain(`same decoding as (${b.fallback}, ${b.rollback})`);
     }
+  });
+
+  it("History exports the sweep's summary CSV: every grid point with summary.json's intervals", async () => {
+    await page.getByTestId('tab-history').click();
+    const row = page.locator(`[data-testid="history-table"] tr[data-run="${sweepSummary.runId}"]`);
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('export-summary-csv').click()]);
+    expect(download.suggestedFilename()).toBe(`${sweepSummary.runId}-summary.csv`);
+    const file = join(home, 'summary.csv');
+    await download.saveAs(file);
+    const [head, ...rows] = parseCsv(readFileSync(file, 'utf8'));
+    expect(head).toEqual([...SUMMARY_CSV_COLUMNS]);
+    const col = (name: (typeof SUMMARY_CSV_COLUMNS)[number]): number => head!.indexOf(name);
+    expect(rows.map((r) => r[col('variant')])).toEqual(sweepSummary.summaries.map((v) => v.variant));
+    sweepSummary.summaries.forEach((v, i) => {
+      const r = rows[i]!;
+      expect([r[col('metric_low')], r[col('metric_high')]]).toEqual(v.qualityCI!.map((x) => csvField(x)));
+      expect([r[col('speedup_low')], r[col('speedup_high')]]).toEqual(v.speedupCI!.map((x) => csvField(x)));
+    });
   });
 
   it('charts narrow with the window after a run', async () => {
