@@ -10,5 +10,6 @@ commands.push((await import('./models')).modelsCommand);
 commands.push((await import('./run')).runCommand);
 commands.push((await import('./sweep')).sweepCommand);
 commands.push((await import('./runs')).runsCommand);
+commands.push((await import('./slurm')).slurmCommand);
 commands.push((await import('./providers')).providersCommand);
 commands.push((await import('./serve')).serveCommand);

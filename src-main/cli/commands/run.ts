@@ -4,6 +4,7 @@ import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
 import { bildOptions, parseEp, WEIGHT_OPTIONS, weightOptions } from '../options';
 import { ProgressBar } from '../progress-bar';
+import { SLURM_OPTIONS, SLURM_USAGE, slurmOptionsOf, submitToSlurm } from '../slurm-submit';
 
 /** Flags shared by `run` and `sweep`, named as in the official BiLD scripts where they exist. */
 export const COMMON_OPTIONS: Options = {
@@ -164,9 +165,10 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    'bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json]   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...',
+    `bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json] ${SLURM_USAGE}   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...`,
   options: {
     ...COMMON_OPTIONS,
+    ...SLURM_OPTIONS,
     model: { type: 'string' },
     methods: { type: 'string' },
     bild_fallback: { type: 'string' },
@@ -191,6 +193,8 @@ export const runCommand: Command = {
       bild: bildOptions(args),
     };
     const json = flag(args, 'json');
+    const slurm = slurmOptionsOf(args);
+    if (slurm) return submitToSlurm({ kind: 'run', spec }, slurm, json);
     return runJob(
       (engine) => engine.startRun(spec),
       (summary, asJson) =>

@@ -1,6 +1,7 @@
 import type { RunSummary, SweepSpec } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, parseNumber, stringOpt, type Command } from '../command';
+import { SLURM_OPTIONS, SLURM_USAGE, slurmOptionsOf, submitToSlurm } from '../slurm-submit';
 import { COMMON_OPTIONS, commonSpec, runJob, summaryTable, withInterval } from './run';
 
 /** `0.5,0.7,0.9` or an inclusive range `0.5:0.9:0.1`. */
@@ -23,9 +24,10 @@ export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'BiLD over a fallback x rollback threshold grid: quality vs speedup and the Pareto front',
   usage:
-    'bild-bench sweep --small S --large L --dataset_name D [--fallbacks 0.5,0.6|0.5:0.9:0.1] [--rollbacks 1:10:1] [--no_small] [--repeats N] [--bild_pipeline] [--limit N] [--split S] [--ep cpu] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json]  (default grid: the paper\'s, FB 0.5-0.9 x RB 1-10 for translation, FB 0.2-0.6 x RB 2-6 for summarization)',
+    `bild-bench sweep --small S --large L --dataset_name D [--fallbacks 0.5,0.6|0.5:0.9:0.1] [--rollbacks 1:10:1] [--no_small] [--repeats N] [--bild_pipeline] [--limit N] [--split S] [--ep cpu] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json] ${SLURM_USAGE}  (default grid: the paper\'s, FB 0.5-0.9 x RB 1-10 for translation, FB 0.2-0.6 x RB 2-6 for summarization)`,
   options: {
     ...COMMON_OPTIONS,
+    ...SLURM_OPTIONS,
     model: { type: 'string' },
     fallbacks: { type: 'string' },
     rollbacks: { type: 'string' },
@@ -49,6 +51,8 @@ export const sweepCommand: Command = {
       maxSmall: numberOpt(args, 'max_small', { min: 1, integer: true }),
       includeSmall: !flag(args, 'no_small'),
     };
+    const slurm = slurmOptionsOf(args);
+    if (slurm) return submitToSlurm({ kind: 'sweep', spec }, slurm, flag(args, 'json'));
     return runJob((engine) => engine.startSweep(spec), printSweep, flag(args, 'json'));
   },
 };

@@ -77,7 +77,8 @@ export interface QueuedTask {
 
 /** The array's tasks Slurm still lists (pending, running, completing); none once the job has left the queue. */
 export async function squeueTasks(jobId: string): Promise<QueuedTask[]> {
-  const r = await run('squeue', ['-h', '-r', '-j', jobId, '-o', '%a|%T|%r|%N']);
+  // %i is <job>_<task> with -r (%a, the task alone, prints "(null)" in some versions)
+  const r = await run('squeue', ['-h', '-r', '-j', jobId, '-o', '%i|%T|%r|%N']);
   if (r.code !== 0) {
     if (/invalid job id/i.test(r.stderr)) return []; // the whole array has left the queue
     throw new UserError(`squeue failed: ${refusal('squeue', r)}`);
@@ -86,8 +87,9 @@ export async function squeueTasks(jobId: string): Promise<QueuedTask[]> {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => {
-      const [task, state, reason, node] = l.split('|');
-      return { task: Number(task), state: state ?? '', reason: reason ?? '', node: node?.trim() || null };
+      const [id, state, reason, node] = l.split('|');
+      const task = /^\d+_(\d+)$/.exec(id?.trim() ?? '')?.[1];
+      return { task: task === undefined ? NaN : Number(task), state: state ?? '', reason: reason ?? '', node: node?.trim() || null };
     })
     .filter((t) => Number.isInteger(t.task));
 }

@@ -42,13 +42,30 @@ function latestSubmissions(subs: readonly Submission[]): Map<number, Submission>
   return latest;
 }
 
-async function failureReason(folder: string, task: number, jobId: string): Promise<string> {
+/** Why a task that left the queue without done.json failed; null when the controller says it is still live (it just started or is completing). */
+async function failureReason(folder: string, task: number, jobId: string): Promise<string | null> {
   const ended = await finishedTask(jobId, task);
+  if (ended && LIVE[ended.state]) return null;
   const parts = [
     ended ? `${ended.state}${ended.exitCode ? ` (exit ${ended.exitCode})` : ''}${ended.reason && ended.reason !== 'None' ? `, ${ended.reason}` : ''}` : 'left the queue without finishing',
     runnerError(folder, task) ?? logReason(logOf(folder, task, jobId)),
   ];
   return parts.filter(Boolean).join(': ');
+}
+
+async function taskStatus(folder: string, task: number, sentences: number, sub: Submission | undefined, live: QueuedTask | undefined): Promise<TaskStatus> {
+  const base = { task, jobId: sub?.jobId ?? null, sentences, sentencesDone: sentencesWritten(folder, task) };
+  // done.json is read after squeue answered: a task that finished in between is done, not failed
+  const done = readTaskDone(folder, task);
+  if (done) return { ...base, state: 'done', reason: null, node: done.hostname, sentencesDone: done.sentences };
+  if (!sub) return { ...base, state: 'unsubmitted', reason: 'never submitted (a --dry_run job: `bild-bench slurm resubmit` submits it)', node: null };
+  if (live) {
+    const state = LIVE[live.state] ?? 'running';
+    return { ...base, state, reason: state === 'pending' ? live.reason : null, node: live.node };
+  }
+  const reason = await failureReason(folder, task, sub.jobId);
+  if (reason !== null) return { ...base, state: 'failed', reason, node: null };
+  return readTaskDone(folder, task) ? taskStatus(folder, task, sentences, sub, live) : { ...base, state: 'running', reason: null, node: null };
 }
 
 export async function slurmJobStatus(job: string): Promise<SlurmJobStatus> {
@@ -62,17 +79,7 @@ export async function slurmJobStatus(job: string): Promise<SlurmJobStatus> {
   const tasks: TaskStatus[] = [];
   for (const [task, shard] of spec.shards.entries()) {
     const sub = latest.get(task);
-    const base = { task, jobId: sub?.jobId ?? null, sentences: shard.end - shard.start };
-    // done.json is read after squeue: a task that finished in between is done, not failed
-    const done = readTaskDone(folder, task);
-    if (done) {
-      tasks.push({ ...base, state: 'done', reason: null, node: done.hostname, sentencesDone: done.sentences });
-      continue;
-    }
-    const live = sub && queued.get(sub.jobId)?.get(task);
-    const state: TaskState = !sub ? 'unsubmitted' : live ? (LIVE[live.state] ?? 'running') : 'failed';
-    const reason = state === 'pending' ? live!.reason : state === 'failed' ? await failureReason(folder, task, sub!.jobId) : live ? null : 'never submitted (a --dry_run job: `bild-bench slurm resubmit` submits it)';
-    tasks.push({ ...base, state, reason, node: live?.node ?? null, sentencesDone: sentencesWritten(folder, task) });
+    tasks.push(await taskStatus(folder, task, shard.end - shard.start, sub, sub && queued.get(sub.jobId)?.get(task)));
   }
   const counts: Record<TaskState, number> = { unsubmitted: 0, pending: 0, running: 0, done: 0, failed: 0 };
   for (const t of tasks) counts[t.state]++;
