@@ -26,6 +26,7 @@ import { releaseSource, T5Runtime } from '../engine/runtime/t5-runtime';
 import { demoTestSet } from './demo-set';
 import { nvidiaGpus } from '../engine/runner/environment';
 import { describeMachine } from './machine';
+import { fixedSource, greedyFixed, msPerToken } from './scale-timing';
 
 const { values } = parseArgs({
   options: {
@@ -119,28 +120,11 @@ async function timeDemo(ep: ExecutionProvider, dtype: WeightDType, data: string[
 }
 
 /** Mean ms per token of greedy decoding: encode SRC_LEN tokens, decode NEW_TOKENS, each fed the last argmax. */
-async function timeGreedy(rt: T5Runtime): Promise<number> {
-  const src = Array.from({ length: SRC_LEN }, (_, i) => 3 + i);
-  const once = async (): Promise<void> => {
-    const enc = await rt.encode(src);
-    const dec = rt.newDecoder(enc);
-    let tok = rt.cfg.decoderStartId;
-    for (let i = 0; i < NEW_TOKENS; i++) {
-      tok = (await dec.extend([tok])).next[0]!;
-      dec.commit();
-    }
-    dec.dispose();
-    releaseSource(enc);
-  };
-  await once();
-  const t0 = performance.now();
-  for (let i = 0; i < CALLS; i++) await once();
-  return (performance.now() - t0) / (CALLS * NEW_TOKENS);
-}
+const timeGreedy = async (rt: T5Runtime): Promise<number> => (await msPerToken(() => greedyFixed(rt, fixedSource(SRC_LEN), NEW_TOKENS), NEW_TOKENS, CALLS)).mean;
 
 /** Mean ms of one decoder call with a chunk of k tokens after ~10-100 cached positions. */
 async function timeChunk(rt: T5Runtime, k: number, calls: number): Promise<number> {
-  const src = await rt.encode(Array.from({ length: SRC_LEN }, (_, i) => 3 + i));
+  const src = await rt.encode(fixedSource(SRC_LEN));
   const dec = rt.newDecoder(src);
   const chunk = Array.from({ length: k }, (_, i) => 3 + i);
   const run = async () => {
