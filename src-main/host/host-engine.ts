@@ -70,6 +70,27 @@ export class HostEngine implements HostApi {
   listDatasets() {
     return this.engine.listDatasets();
   }
+  slurmInfo() {
+    return this.engine.slurmInfo();
+  }
+  submitSlurm(req: Parameters<EngineApi['submitSlurm']>[0]) {
+    return this.engine.submitSlurm(req);
+  }
+  cancelSlurmSubmit(submissionId: string) {
+    return this.engine.cancelSlurmSubmit(submissionId);
+  }
+  listSlurmJobs() {
+    return this.engine.listSlurmJobs();
+  }
+  slurmStatus(job: string) {
+    return this.engine.slurmStatus(job);
+  }
+  resubmitSlurm(job: string) {
+    return this.engine.resubmitSlurm(job);
+  }
+  collectSlurm(job: string, options?: { partial?: boolean }) {
+    return this.engine.collectSlurm(job, options);
+  }
 
   async startDownload(model: string): Promise<DownloadState> {
     return this.downloads.start(model);

@@ -86,6 +86,13 @@ export const REQUEST_METHODS = [
   'deleteModel',
   'exportRunFile',
   'appInfo',
+  'slurmInfo',
+  'submitSlurm',
+  'cancelSlurmSubmit',
+  'listSlurmJobs',
+  'slurmStatus',
+  'resubmitSlurm',
+  'collectSlurm',
 ] as const satisfies readonly (keyof HostApi)[];
 
 export type RequestMethod = (typeof REQUEST_METHODS)[number];
@@ -105,11 +112,19 @@ export function isRemoteMethod(m: unknown): m is RequestMethod {
   return isRequestMethod(m) && m !== 'exportRun';
 }
 
-/** Why a remote request must be refused although the engine would take it: a run's `outDir` is any folder too (one of the host/remote-gate.ts checks). */
+const has = (v: unknown, field: string): boolean => typeof v === 'object' && v !== null && field in v;
+
+/**
+ * Why a remote request must be refused although the engine would take it (one of the
+ * host/remote-gate.ts checks): a run's `outDir` is any folder too, and so is a Slurm job's (its
+ * collect writes there); sbatch's own arguments can move its output files and working directory.
+ */
 export function remoteArgsRefusal(method: RequestMethod, args: unknown[]): string | undefined {
-  const spec = args[0];
-  if ((method === 'startRun' || method === 'startSweep') && typeof spec === 'object' && spec !== null && 'outDir' in spec)
-    return `${method}: outDir is for the CLI; runs started from the app are written under its home folder`;
+  const [first] = args;
+  const runSpec = method === 'startRun' || method === 'startSweep' ? first : method === 'submitSlurm' && has(first, 'spec') ? (first as { spec: unknown }).spec : undefined;
+  if (has(runSpec, 'outDir')) return `${method}: outDir is for the CLI; runs started from the app are written under its home folder`;
+  if (method === 'submitSlurm' && has(first, 'slurm') && has((first as { slurm: unknown }).slurm, 'sbatchArgs'))
+    return `${method}: slurm.sbatchArgs (sbatch's own arguments, which can redirect its output files or change its directory) are for the CLI's --sbatch_arg`;
   return undefined;
 }
 

@@ -1,7 +1,8 @@
 // The local files and folders a request would make the engine read, found as the engine itself
 // tells a path from a catalog name, preset or Hub id (runner/dataset-ref.ts, hub/models.ts).
 import { resolve } from 'node:path';
-import type { DatasetRef, RunSpec, SweepSpec } from '../engine/api/types';
+import { slurmJobFolder } from '../engine/api/slurm-jobs';
+import type { DatasetRef, RunSpec, SlurmSubmitRequest, SweepSpec } from '../engine/api/types';
 import { isRepoId } from '../engine/hub/model-download';
 import { parseModelRef } from '../engine/hub/models';
 import { datasetPaths } from '../engine/runner/dataset-ref';
@@ -26,14 +27,35 @@ function specPaths(spec: RunSpec | SweepSpec): string[] {
   return [...datasetPaths(spec.dataset), ...models].filter((p): p is string => p !== undefined);
 }
 
-/** The dataset of a run or sweep request, if it is one. */
-export function requestDataset(method: RequestMethod, args: readonly unknown[]): DatasetRef | undefined {
-  return method === 'startRun' || method === 'startSweep' ? (args[0] as RunSpec | SweepSpec).dataset : undefined;
+/** The run or sweep spec of a request, if it has one. */
+function requestSpec(method: RequestMethod, args: readonly unknown[]): RunSpec | SweepSpec | undefined {
+  if (method === 'startRun' || method === 'startSweep') return args[0] as RunSpec | SweepSpec;
+  return method === 'submitSlurm' ? (args[0] as SlurmSubmitRequest).spec : undefined;
 }
 
-/** Paths the engine would open for this request (its arguments' shapes already checked). */
+/** The dataset of a run, sweep or Slurm submission request, if it is one. */
+export function requestDataset(method: RequestMethod, args: readonly unknown[]): DatasetRef | undefined {
+  return requestSpec(method, args)?.dataset;
+}
+
+/** The job folder a Slurm request names (a name that is not one is the engine's to refuse). */
+function jobFolder(job: string): string[] {
+  try {
+    return [slurmJobFolder(job)];
+  } catch {
+    return [];
+  }
+}
+
+/** Paths the engine would open (or, for a Slurm job folder, write) for this request (its arguments' shapes already checked). */
 export function requestPaths(method: RequestMethod, args: readonly unknown[]): string[] {
-  if (method === 'startRun' || method === 'startSweep') return specPaths(args[0] as RunSpec | SweepSpec);
+  const spec = requestSpec(method, args);
+  if (method === 'submitSlurm') {
+    const jobDir = (args[0] as SlurmSubmitRequest).slurm.jobDir;
+    return [...specPaths(spec!), ...(jobDir === undefined ? [] : [resolve(jobDir)])];
+  }
+  if (spec) return specPaths(spec);
   if (method === 'startDownload') return [modelFolder(args[0] as string)].filter((p): p is string => p !== undefined);
+  if (method === 'slurmStatus' || method === 'resubmitSlurm' || method === 'collectSlurm') return jobFolder(args[0] as string);
   return [];
 }

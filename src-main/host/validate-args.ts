@@ -1,7 +1,7 @@
 // The shapes of every request's arguments, checked before a request from the app's page (IPC,
 // HTTP) reaches the engine: a wrong type is refused with the argument's name instead of failing
 // inside the engine with a TypeError. Values (ranges, known names) are the engine's to check.
-import type { DatasetRef, ListRunsQuery, RunSpec, SweepSpec } from '../engine/api/types';
+import type { DatasetRef, ListRunsQuery, RunSpec, SlurmOptions, SlurmSubmitRequest, SweepSpec } from '../engine/api/types';
 import type { RequestMethod } from './protocol';
 
 /** What is wrong with `value` at `path`, or undefined. */
@@ -89,6 +89,7 @@ const specFields = {
   ep: optional(str),
   allowCpuFallback: optional(bool),
   dtype: optional(str),
+  smallDtype: optional(str),
   blockSize: optional(num),
   accuracyLevel: optional(num),
   threads: optional(num),
@@ -112,6 +113,27 @@ const sweepSpec = object({
   includeSmall: optional(bool),
 } satisfies Fields<SweepSpec>);
 
+/** Partition, gres and time go into the job script's #SBATCH lines: plain characters only (the engine checks their syntax). */
+const slurmWord: Check = (v, path) =>
+  typeof v === 'string' && /^[A-Za-z0-9_.,:=/+-]{1,128}$/.test(v) ? undefined : `${path} must be plain characters (letters, digits, _ . , : = / + -; got ${shown(v)})`;
+
+const slurmOptions = object({
+  shards: num,
+  partition: optional(slurmWord),
+  gres: optional(slurmWord),
+  time: optional(slurmWord),
+  cpusPerTask: optional(num),
+  arrayParallel: optional(num),
+  sbatchArgs: optional(listOf(str)),
+  dryRun: optional(bool),
+  jobDir: optional(str),
+} satisfies Fields<SlurmOptions>);
+
+/** The spec is checked as a run's or a sweep's, as `kind` says. */
+const slurmRequest: Check = (v, path) =>
+  object({ kind: oneOf('run', 'sweep'), spec: object({}), slurm: slurmOptions, submissionId: optional(str) } satisfies Fields<SlurmSubmitRequest>)(v, path) ??
+  ((v as SlurmSubmitRequest).kind === 'run' ? runSpec : sweepSpec)((v as SlurmSubmitRequest).spec, `${path}.spec`);
+
 interface Arg {
   name: string;
   check: Check;
@@ -121,6 +143,7 @@ interface Arg {
 
 const runId: Arg = { name: 'runId', check: str };
 const downloadId: Arg = { name: 'downloadId', check: str };
+const job: Arg = { name: 'job', check: str };
 
 /** Every method's parameters, in order (a method added to the protocol must be added here). */
 const PARAMETERS: Record<RequestMethod, Arg[]> = {
@@ -154,6 +177,13 @@ const PARAMETERS: Record<RequestMethod, Arg[]> = {
   deleteModel: [{ name: 'model', check: str }],
   exportRunFile: [{ name: 'request', check: object({ runId: str, format: oneOf('csv', 'summary-csv', 'json') }) }],
   appInfo: [],
+  slurmInfo: [],
+  submitSlurm: [{ name: 'request', check: slurmRequest }],
+  cancelSlurmSubmit: [{ name: 'submissionId', check: str }],
+  listSlurmJobs: [],
+  slurmStatus: [job],
+  resubmitSlurm: [job],
+  collectSlurm: [job, { name: 'options', optional: true, check: object({ partial: optional(bool) }) }],
 };
 
 /** Why `args` do not fit `method`'s parameters (`getRun: runId must be a string (got 42)`), or undefined. */

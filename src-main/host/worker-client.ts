@@ -208,6 +208,27 @@ export class WorkerEngineClient implements HostApi {
   appInfo(): Promise<AppInfo> {
     return this.call('appInfo');
   }
+  slurmInfo() {
+    return this.call('slurmInfo');
+  }
+  submitSlurm(...a: MethodArgs<'submitSlurm'>) {
+    return this.call('submitSlurm', ...a);
+  }
+  cancelSlurmSubmit(...a: MethodArgs<'cancelSlurmSubmit'>) {
+    return this.call('cancelSlurmSubmit', ...a);
+  }
+  listSlurmJobs() {
+    return this.call('listSlurmJobs');
+  }
+  slurmStatus(...a: MethodArgs<'slurmStatus'>) {
+    return this.call('slurmStatus', ...a);
+  }
+  resubmitSlurm(...a: MethodArgs<'resubmitSlurm'>) {
+    return this.call('resubmitSlurm', ...a);
+  }
+  collectSlurm(...a: MethodArgs<'collectSlurm'>) {
+    return this.call('collectSlurm', ...a);
+  }
 
   subscribe(listener: EngineEventListener): () => void {
     return this.subscribeAll((e: HostEvent) => {

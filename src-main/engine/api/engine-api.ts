@@ -9,7 +9,13 @@ import type {
   RunDetail,
   RunListEntry,
   RunSpec,
+  Resubmitted,
   RunSummary,
+  SlurmInfo,
+  SlurmJobEntry,
+  SlurmJobStatus,
+  SlurmSubmitRequest,
+  SubmittedJob,
   SweepSpec,
 } from './types';
 
@@ -39,6 +45,23 @@ export interface EngineApi {
   deleteRun(runId: string): Promise<void>;
   listModels(): Promise<ModelCatalogEntry[]>;
   listDatasets(): Promise<DatasetCatalogEntry[]>;
+  /** Whether sbatch is on PATH, and where job folders go. */
+  slurmInfo(): Promise<SlurmInfo>;
+  /**
+   * Fetches the models and data, exports the models to ONNX, writes the job folder and submits it
+   * as a Slurm job array (`slurm.dryRun`: writes it only). Resolves when submitted.
+   */
+  submitSlurm(req: SlurmSubmitRequest): Promise<SubmittedJob>;
+  /** Stops a submission still fetching or exporting (named by its `submissionId`); nothing is submitted. */
+  cancelSlurmSubmit(submissionId: string): Promise<void>;
+  /** The job folders under the jobs root, newest first. */
+  listSlurmJobs(): Promise<SlurmJobEntry[]>;
+  /** `job`: a job name under the jobs root or an absolute job folder. */
+  slurmStatus(job: string): Promise<SlurmJobStatus>;
+  /** Submits the job's failed (or never submitted) tasks again. */
+  resubmitSlurm(job: string): Promise<Resubmitted>;
+  /** Merges the done tasks into one run (or sweep) in the history; `partial` allows tasks to be missing. */
+  collectSlurm(job: string, options?: { partial?: boolean }): Promise<RunSummary>;
   /** Returns the unsubscribe function. */
   subscribe(listener: EngineEventListener): () => void;
   /** Releases the history database (and waits for running jobs to stop after cancelling them). */

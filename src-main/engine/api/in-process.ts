@@ -11,7 +11,21 @@ import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { RESULT_FILES, writeSentencesCsv, writeSummaryCsv, writeSummaryJson } from '../runner/result-files';
 import { executeRun } from '../runner/runner';
 import type { EngineApi } from './engine-api';
-import type { ActiveJob, DatasetCatalogEntry, EngineEvent, EngineEventListener, ModelCatalogEntry, RunComparison, RunSummary } from './types';
+import type {
+  ActiveJob,
+  DatasetCatalogEntry,
+  EngineEvent,
+  EngineEventListener,
+  ModelCatalogEntry,
+  Resubmitted,
+  RunComparison,
+  RunSummary,
+  SlurmInfo,
+  SlurmJobEntry,
+  SlurmJobStatus,
+  SlurmSubmitRequest,
+  SubmittedJob,
+} from './types';
 
 export interface InProcessEngineOptions {
   /** Default <appHome>/history.sqlite; null keeps no history. */
@@ -52,6 +66,8 @@ function errorKind(err: unknown): 'user' | 'cancelled' | 'internal' {
 export class InProcessEngine implements EngineApi {
   private readonly listeners = new Set<EngineEventListener>();
   private readonly jobs = new Map<string, Job>();
+  /** Slurm submissions fetching and exporting their models, by submissionId (or an id of their own). */
+  private readonly submissions = new Map<string, AbortController>();
   private historyDb: RunHistory | null | undefined;
   /**
    * Runs of this process whose history row may still say `running` although nobody writes them:
@@ -117,6 +133,13 @@ export class InProcessEngine implements EngineApi {
     return undefined;
   }
 
+  /** A local job, or a Slurm submission exporting its models, already uses the cores. */
+  private refuseWhileBusy(): void {
+    const busy = this.running();
+    if (busy) throw new UserError(`${busy.kind} ${busy.runId} is still running: cancel it or wait until it ends`);
+    if (this.submissions.size) throw new UserError('a Slurm submission is still preparing its models: cancel it or wait until it is submitted');
+  }
+
   private async deps(): Promise<RunnerDeps> {
     const given = this.opts.deps ?? {};
     if (given.resolveModel && given.loadDataset && given.loadModel) return given as RunnerDeps;
@@ -125,8 +148,7 @@ export class InProcessEngine implements EngineApi {
 
   private start(plan: RunPlan): { runId: string } {
     // one job at a time: two jobs decoding on the same cores would distort each other's timings
-    const busy = this.running();
-    if (busy) throw new UserError(`${busy.kind} ${busy.runId} is still running: cancel it or wait until it ends`);
+    this.refuseWhileBusy();
     const runId = newRunId();
     const outDir = resolve(plan.spec.outDir ?? join(appHome(), 'runs', runId));
     checkWritableFolder(outDir);
@@ -253,12 +275,55 @@ export class InProcessEngine implements EngineApi {
     }));
   }
 
+  async slurmInfo(): Promise<SlurmInfo> {
+    return (await import('./slurm-jobs')).slurmInfo();
+  }
+
+  async submitSlurm(req: SlurmSubmitRequest): Promise<SubmittedJob> {
+    const { submitSlurmJob } = await import('../slurm');
+    this.refuseWhileBusy();
+    const id = req.submissionId ?? newRunId();
+    const controller = new AbortController();
+    this.submissions.set(id, controller);
+    try {
+      return await submitSlurmJob({ kind: req.kind, spec: req.spec }, req.slurm, { deps: this.opts.deps, signal: controller.signal });
+    } finally {
+      this.submissions.delete(id);
+    }
+  }
+
+  async cancelSlurmSubmit(submissionId: string): Promise<void> {
+    const submission = this.submissions.get(submissionId);
+    if (!submission) throw new UserError(`no Slurm submission '${submissionId}' is in progress`);
+    submission.abort(new CancelledError());
+  }
+
+  async listSlurmJobs(): Promise<SlurmJobEntry[]> {
+    return (await import('./slurm-jobs')).listSlurmJobs();
+  }
+
+  async slurmStatus(job: string): Promise<SlurmJobStatus> {
+    const [{ slurmJobStatus }, { slurmJobFolder }] = await Promise.all([import('../slurm'), import('./slurm-jobs')]);
+    return slurmJobStatus(slurmJobFolder(job));
+  }
+
+  async resubmitSlurm(job: string): Promise<Resubmitted> {
+    const [{ resubmitSlurmJob }, { slurmJobFolder }] = await Promise.all([import('../slurm'), import('./slurm-jobs')]);
+    return resubmitSlurmJob(slurmJobFolder(job));
+  }
+
+  async collectSlurm(job: string, options?: { partial?: boolean }): Promise<RunSummary> {
+    const [{ collectSlurmJob }, { slurmJobFolder }] = await Promise.all([import('../slurm'), import('./slurm-jobs')]);
+    return (await collectSlurmJob(slurmJobFolder(job), this.requireHistory(), { partial: options?.partial === true })).summary;
+  }
+
   subscribe(listener: EngineEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   async close(): Promise<void> {
+    for (const s of this.submissions.values()) s.abort(new CancelledError());
     for (const job of this.jobs.values()) job.controller.abort(new CancelledError());
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
     this.historyDb?.close();

@@ -12,8 +12,12 @@ import type { QuantSpec, WeightDType } from '../onnx/t5-weights';
 import type { ExecutionProvider } from '../runtime/session';
 import type { DecodeTotals } from '../decoding/counters';
 import type { DecodeTrace } from '../decoding/trace';
+import type { SlurmOptions } from '../slurm/types';
 
 export type { ExecutionProvider, Method, QuantSpec, Task, WeightDType };
+export type { Collected, SlurmJobStatus, SlurmOptions, TaskState, TaskStatus } from '../slurm/types';
+export type { SubmittedJob } from '../slurm/submit';
+export type { Resubmitted } from '../slurm/resubmit';
 
 /** Version of summary.json, the run JSON and the CSV columns; bumped on incompatible changes. */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -468,3 +472,38 @@ export type EngineEvent =
   | { type: 'error'; runId: string; kind: 'user' | 'cancelled' | 'internal'; message: string };
 
 export type EngineEventListener = (event: EngineEvent) => void;
+
+// ---- Slurm jobs from the app (engine/slurm, docs/slurm.md "In the app") ----
+
+
+/** Whether this host can submit (sbatch on PATH) and where job folders go. */
+export interface SlurmInfo {
+  /** sbatch's path, or null: the app then offers to write (export) the job folder only. */
+  sbatch: string | null;
+  jobsRoot: string;
+}
+
+export interface SlurmSubmitRequest {
+  kind: 'run' | 'sweep';
+  spec: RunSpec | SweepSpec;
+  slurm: SlurmOptions;
+  /** Names the submission for cancelSlurmSubmit: it fetches and exports the models first, which can take long. */
+  submissionId?: string;
+}
+
+/** A job folder under the jobs root, as listed (its tasks' states come from slurmStatus). */
+export interface SlurmJobEntry {
+  folder: string;
+  name: string;
+  kind: 'run' | 'sweep' | null;
+  createdAt: string | null;
+  models: { small?: ModelRef; large?: ModelRef } | null;
+  dataset: string | null;
+  sentences: number | null;
+  shards: number | null;
+  /** Every sbatch call's job id (none: a dry run not yet submitted). */
+  jobIds: string[];
+  collected: { runId: string; partial: boolean; at: string } | null;
+  /** Why the folder cannot be used here (another version wrote it, unreadable); null when fine. */
+  problem: string | null;
+}
