@@ -138,18 +138,29 @@ export const store = reactive({
   historyTick: 0,
 });
 
-/** The sentence whose tokens are shown in each job view (its 0-based position), picked in the explorer or on a chart; reactive, keyed by the raw view. */
-const selections = reactive(new WeakMap<JobView, number>());
+/** A sentence picked in a job view: a new object per pick, so that picking the shown sentence again (its chart point) can reveal it again. */
+export interface SentenceSelection {
+  /** 0-based position in the run. */
+  position: number;
+}
+
+/** The sentence whose tokens are shown in each job view, picked in the explorer or on a chart; reactive, keyed by the raw view. */
+const selections = reactive(new WeakMap<JobView, SentenceSelection>());
 
 /** Selects a sentence of a job view (null: none); each view has its own, so a run opened from the History starts with none. */
 export function selectSentence(job: JobView, position: number | null): void {
   if (position === null) selections.delete(toRaw(job));
-  else selections.set(toRaw(job), position);
+  else selections.set(toRaw(job), { position });
+}
+
+/** The latest pick in a job view, or undefined. */
+export function sentenceSelection(job: JobView): SentenceSelection | undefined {
+  return selections.get(toRaw(job));
 }
 
 /** The position of the sentence selected in a job view, or null. */
 export function selectedSentence(job: JobView): number | null {
-  return selections.get(toRaw(job)) ?? null;
+  return sentenceSelection(job)?.position ?? null;
 }
 
 export function showError(err: unknown): void {

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
 import type { ServedApp } from '../../src-main/server/serve-app';
-import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { endsBelowViewport, fillRollbackDemo, inViewport, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
 const SENTENCES = 12;
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-explorer-'));
@@ -86,6 +86,20 @@ describe('sentence explorer', () => {
     await expect.poll(() => positions(page)).toEqual(run.sentences.filter((s) => s.outputs.some((o) => o.metric < 50)).map((s) => s.position));
     await page.getByTestId('filter-metric').fill('');
     await expect.poll(() => positions(page)).toHaveLength(SENTENCES);
+  });
+
+  it('a row far above the token view scrolls it into view when clicked', async () => {
+    await page.getByTestId('token-view-close').click();
+    await expect.poll(() => page.getByTestId('token-view').count()).toBe(0);
+    await page.setViewportSize({ width: 1440, height: 480 }); // a laptop's window, half filled by the browser's bars
+    const first = page.locator('[data-testid="sentence-row"][data-position="0"]');
+    await first.scrollIntoViewIfNeeded();
+    // the view opens below the table's last row, out of sight from its first
+    expect(await endsBelowViewport(page.getByTestId('sentence-table'))).toBe(true);
+    await first.click();
+    await expect.poll(() => page.getByTestId('token-view').locator('h3').textContent()).toContain('Sentence 1:');
+    expect(await inViewport(page.getByTestId('token-view'))).toBe(true);
+    await page.setViewportSize({ width: 1440, height: 960 });
   });
 
   it('opens the run from History: the same sentences, and a token view with the same tokens', async () => {

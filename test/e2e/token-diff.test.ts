@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
 import type { ServedApp } from '../../src-main/server/serve-app';
-import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { endsBelowViewport, fillRollbackDemo, inViewport, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
 
 const SENTENCES = 12;
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-token-diff-'));
@@ -105,19 +105,26 @@ describe('token view against large, chart click-through, long words (issue #14)'
     expect(await page.getByTestId('token-view').getByTestId('versus-large').count()).toBe(0);
   });
 
-  it("a quality-chart point opens its sentence's token view", async () => {
+  it("a quality-chart point opens its sentence's token view and scrolls it into view", async () => {
     await page.getByTestId('token-view-close').click();
     await expect.poll(() => page.getByTestId('token-view').count()).toBe(0);
     const chart = page.getByTestId('quality-chart');
     await chart.scrollIntoViewIfNeeded();
     const pixels = ((await chart.getAttribute('data-pixels')) ?? '').split(' ').map((p) => p.split(/[:,]/).map(Number) as [number, number, number]);
     expect(pixels).toHaveLength(SENTENCES);
-    for (const target of [7, 2]) {
+    await page.setViewportSize({ width: 1440, height: 480 }); // a laptop's window, half filled by the browser's bars
+    // 7 twice: picking the shown sentence again brings it back into view too
+    for (const target of [7, 7, 2]) {
       const [position, x, y] = pixels.find(([p]) => p === target)!;
+      await chart.scrollIntoViewIfNeeded();
+      // the token view opens below the sentence table, which the viewport does not reach from the chart
+      expect(await endsBelowViewport(page.getByTestId('sentence-table'))).toBe(true);
       await chart.click({ position: { x, y } });
       await expect.poll(() => page.getByTestId('token-view').locator('h3').textContent()).toContain(`Sentence ${position + 1}:`);
       expect(await page.locator('[data-testid="sentence-row"].selected').getAttribute('data-position')).toBe(String(position));
+      expect(await inViewport(page.getByTestId('token-view'))).toBe(true);
     }
+    await page.setViewportSize({ width: 1440, height: 960 });
   });
 
   it('wraps a long unbroken word so that the numeric columns stay in view', async () => {

@@ -2,7 +2,7 @@
 // Needs `npm run build` first (the built renderer in out/renderer).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -58,4 +58,18 @@ export async function fillRollbackDemo(page: Page, limit: number, methods: reado
   for (const m of ['large', 'small', 'bild', 'speculative']) await page.getByTestId(`method-${m}`).setChecked(methods.includes(m));
   await page.getByTestId('fallback').fill('0.8');
   await page.getByTestId('rollback').fill('2');
+}
+
+/** Whether an element is in the viewport (to a pixel: layout positions are fractional): whole, or, taller than the viewport, from its top. */
+export function inViewport(element: Locator): Promise<boolean> {
+  return element.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const height = el.ownerDocument.documentElement.clientHeight; // the viewport's, without a horizontal scroll bar
+    return r.top >= -1 && (r.bottom <= height + 1 || (r.height > height && r.top < height));
+  });
+}
+
+/** Whether an element ends below the viewport (what would open after it is out of sight). */
+export function endsBelowViewport(element: Locator): Promise<boolean> {
+  return element.evaluate((el) => el.getBoundingClientRect().bottom > el.ownerDocument.documentElement.clientHeight);
 }
