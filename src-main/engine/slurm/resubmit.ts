@@ -12,7 +12,8 @@ export interface Resubmitted {
 
 export async function resubmitSlurmJob(job: string): Promise<Resubmitted> {
   const status = await slurmJobStatus(job);
-  if (status.collected) throw new UserError(`job ${status.folder} was already collected into run ${status.collected.runId}`);
+  // after a partial collect, the missing tasks may still be rerun (and the job collected whole once that run is deleted)
+  if (status.collected && !status.collected.partial) throw new UserError(`job ${status.folder} was already collected into run ${status.collected.runId}`);
   const tasks = status.tasks.filter((t) => t.state === 'failed' || t.state === 'unsubmitted').map((t) => t.task);
   if (tasks.length === 0) {
     const c = status.counts;

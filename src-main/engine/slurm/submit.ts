@@ -97,14 +97,14 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
 
   // The execution provider is the compute nodes' to check (a login node seldom has their GPUs).
   const { resolved, dataset } = await prepareRun({ ...plan, ep: 'cpu', allowCpuFallback: true }, deps, signal, (_stage, m) => say(m));
-  for (const role of rolesOf(plan)) {
-    say(`exporting the ${role} model to ONNX (once, for every task)`);
-    await ensureExported(resolved[role]!.folder, { dtype: plan.dtype, compute: computeTypeFor(plan.ep, plan.dtype), signal });
-  }
   const examples = dataset.examples;
   const shards = sliceShards(examples.length, slurm.shards);
   const smallest = Math.min(...shards.map((s) => s.end - s.start));
   if (plan.warmup > smallest) throw new UserError(`warmup: ${plan.warmup} is above the bound of the smallest shard's ${smallest} sentences (lower --warmup or --shards)`);
+  for (const role of rolesOf(plan)) {
+    say(`exporting the ${role} model to ONNX (once, for every task)`);
+    await ensureExported(resolved[role]!.folder, { dtype: plan.dtype, compute: computeTypeFor(plan.ep, plan.dtype), signal });
+  }
 
   const name = newRunId();
   const folder = resolve(slurm.jobDir ?? join(defaultJobsRoot(), `job-${name}`));

@@ -1,0 +1,36 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './paths';
+
+/**
+ * The SLURM_CONF of a running Slurm: the environment's (.ci/run starts one), else one this test
+ * starts with scripts/slurm-local.sh where Slurm is installed; null without Slurm (the tests skip),
+ * but under CI=true a missing Slurm fails instead.
+ */
+export function localSlurm(): string | null {
+  const given = process.env.SLURM_CONF;
+  if (given && spawnSync('scontrol', ['ping'], { env: process.env, encoding: 'utf8' }).status === 0) return given;
+  const installed = spawnSync('sh', ['-c', 'command -v sbatch && command -v slurmctld'], { encoding: 'utf8' }).status === 0;
+  if (!installed) {
+    if (process.env.CI === 'true') throw new Error('CI=true but Slurm is not installed (bash scripts/install-test-deps.sh installs it)');
+    return null;
+  }
+  return execFileSync('bash', [join(ROOT, 'scripts', 'slurm-local.sh'), 'start'], { encoding: 'utf8' }).trim();
+}
+
+/** Slurm tasks run the built CLI (bin/bild-bench.js -> out/main/cli.js). */
+export function requireBuiltCli(): void {
+  if (!existsSync(join(ROOT, 'out', 'main', 'cli.js'))) throw new Error('the Slurm tests need the built CLI: run `npm run build` first');
+}
+
+/** Polls `check` until it returns a value (not undefined), every `everyMs`, at most `limitMs` (a hang fails the test). */
+export async function pollUntil<T>(what: string, check: () => T | undefined, limitMs = 240_000, everyMs = 500): Promise<T> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
