@@ -22,6 +22,7 @@ import type { RunSummary } from '../../src-main/engine/api';
 import { FP16_COMPUTE_DEVIATION } from '../../src-main/engine/onnx/t5-graphs';
 import { writeRandomT5Checkpoint } from '../../src-main/engine/checkpoint/safetensors-writer';
 import { exportAndLoad } from '../helpers/export';
+import { AGREEMENT_FLOOR, deviationFromFp32, Q_TOL } from '../helpers/quantized';
 
 scratch('bild-gpu-');
 const webgpu = providerStatus('webgpu');
@@ -242,6 +243,40 @@ describe.skipIf(!webgpu.available || f16Reason !== undefined)('bild-bench run --
       expect(JSON.parse(readFileSync(join(out, 'run', 'summary.json'), 'utf8')).environment.deviations).toContain(FP16_COMPUTE_DEVIATION);
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
+
+describe.skipIf(!webgpu.available)('q4 on webgpu', () => {
+  const m: Record<string, LoadedModel> = {};
+  beforeAll(async () => {
+    for (const size of ['small', 'large'] as const) {
+      m[`fp32-${size}`] = await loadModel(modelDir(`toy-t5-${size}`), { ep: 'cpu' });
+      m[`q4-${size}`] = await loadModel(modelDir(`toy-t5-${size}`), { ep: 'webgpu', dtype: 'q4' });
+    }
+  }, 300_000);
+  afterAll(async () => {
+    for (const x of Object.values(m)) await x.runtime.release();
+  });
+
+  it('runs MatMulNBits on the GPU, with no copy to the host inside the graph', () => {
+    const dir = m['q4-small']!.exported.dir;
+    const decoder = placement(join(dir, EXPORT_FILES.decoder));
+    expect(decoder.gpuOps.filter((op) => op === 'MatMulNBits')).toHaveLength(12); // 6 per layer: qkv, o, cross_q, cross_o, wi, wo
+    expect(decoder.cpuOps).not.toContain('MatMulNBits');
+    // the encoder's nodes (its 4 + 2 per decoder layer MatMulNBits among them) all run on the GPU
+    const encoder = placement(join(dir, EXPORT_FILES.encoder));
+    expect(encoder.cpuOps).toEqual([]);
+    for (const { copies } of [decoder, encoder]) expect(copies.filter((l) => l.includes('MemcpyToHost'))).toEqual([]);
+  }, 120_000);
+
+  it('stays within the q4 tolerances of the fp32 model on CPU, with the same greedy outputs', async () => {
+    for (const size of ['small', 'large'] as const) {
+      const d = await deviationFromFp32(m[`fp32-${size}`]!, m[`q4-${size}`]!, sentences);
+      console.log(`webgpu toy-t5-${size} q4: max |Δlogit| ${d.logit.toFixed(3)}, max |Δlog p(greedy token)| ${d.logprob.toFixed(4)}, identical ${d.identical}`);
+      expect(d.logit).toBeLessThan(Q_TOL[`${size}-q4`]!.logit);
+      expect(d.logprob).toBeLessThan(Q_TOL[`${size}-q4`]!.logprob);
+      expect(d.identical).toBeGreaterThanOrEqual(AGREEMENT_FLOOR.q4);
     }
   }, 300_000);
 });

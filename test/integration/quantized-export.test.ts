@@ -4,36 +4,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary, WeightDType } from '../../src-main/engine/api';
-import { greedyDecode } from '../../src-main/engine/decoding/greedy';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model';
 import { ensureExported, exportT5 } from '../../src-main/engine/onnx/export-t5';
-import { quantDeviation } from '../../src-main/engine/onnx/t5-weights';
+import { quantDeviation, type QuantSpec } from '../../src-main/engine/onnx/t5-weights';
 import { runCli } from '../helpers/cli';
 import { demoTestSentences } from '../helpers/demo';
 import { scratch } from '../helpers/export';
 import { modelDir } from '../helpers/paths';
+import { AGREEMENT_FLOOR, deviationFromFp32, Q_TOL } from '../helpers/quantized';
 
 const home = scratch('bild-quant-export-');
 const env = { BILD_BENCH_HOME: home };
 const SENTENCES = demoTestSentences(40).map((s) => s.de);
-
-/**
- * Block 32, accuracy level 4, along the fp32 model's greedy path: the largest logit difference over
- * the whole vocabulary (|logits| reach ~110 on toy-t5-large) and the largest difference in the
- * log-probability of the fp32 greedy token. Measured on these 40 sentences (bounds about 2x that):
- *   toy-t5-large q4: logits 12.4, log-probability 0.087;  int8: 1.09, 0.0035
- *   toy-t5-small q4: logits 8.9, log-probability 0.070;   int8: 1.35, 0.017
- * On the first 100 demo sentences the log-probability differences reach 0.43 (large q4) and 2.4
- * (small q4, one near tie): docs/performance.md "Quantized weights".
- */
-const TOL: Record<string, { logit: number; logprob: number }> = {
-  'large-q4': { logit: 20, logprob: 0.2 },
-  'large-int8': { logit: 2, logprob: 0.01 },
-  'small-q4': { logit: 15, logprob: 0.15 },
-  'small-int8': { logit: 2.5, logprob: 0.04 },
-};
-/** Share of sentences whose greedy output equals the fp32 model's (measured: 1.0 on these 40; on 100, q4 0.98-1.0, int8 0.99-1.0). */
-const AGREEMENT_FLOOR: Record<'q4' | 'int8', number> = { q4: 0.9, int8: 0.95 };
 
 const DTYPES = ['fp32', 'q4', 'int8'] as const;
 const SIZES = ['small', 'large'] as const;
@@ -48,34 +30,13 @@ afterAll(async () => {
   for (const m of Object.values(models)) await m.runtime.release();
 });
 
-/** The fp32 greedy output of each sentence, fed as one chunk to `m`: the deviation of its logits and of the path's log-probabilities. */
-async function deviation(base: LoadedModel, m: LoadedModel): Promise<{ logit: number; logprob: number; identical: number }> {
-  let [logit, logprob, identical] = [0, 0, 0];
-  for (const text of SENTENCES) {
-    const ids = base.tokenizer.encode(text);
-    const path = (await greedyDecode(base.runtime, await base.runtime.encode(ids))).ids;
-    const own = (await greedyDecode(m.runtime, await m.runtime.encode(ids))).ids;
-    if (own.join() === path.join()) identical++;
-    const rows = [];
-    for (const x of [base, m]) {
-      const dec = x.runtime.newDecoder(await x.runtime.encode(ids));
-      rows.push(await dec.extend(path.slice(0, -1), path.slice(1), true));
-      dec.dispose();
-    }
-    const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
-    for (let i = 0; i < a.logits!.length; i++) logit = Math.max(logit, Math.abs(a.logits![i]! - b.logits![i]!));
-    for (let i = 0; i < a.targetLogprob.length; i++) logprob = Math.max(logprob, Math.abs(a.targetLogprob[i]! - b.targetLogprob[i]!));
-  }
-  return { logit, logprob, identical: identical / SENTENCES.length };
-}
-
 describe('quantized exports on CPU', () => {
   for (const size of SIZES)
     for (const dtype of ['q4', 'int8'] as const)
       it(`toy-t5-${size} ${dtype}: logits and greedy outputs near fp32`, async () => {
-        const d = await deviation(models[`${size}-fp32`]!, models[`${size}-${dtype}`]!);
+        const d = await deviationFromFp32(models[`${size}-fp32`]!, models[`${size}-${dtype}`]!, SENTENCES);
         console.log(`toy-t5-${size} ${dtype}: max |Δlogit| ${d.logit.toFixed(3)}, max |Δlog p(greedy token)| ${d.logprob.toFixed(4)}, identical ${d.identical}`);
-        const tol = TOL[`${size}-${dtype}`]!;
+        const tol = Q_TOL[`${size}-${dtype}`]!;
         expect(d.logit).toBeLessThan(tol.logit);
         expect(d.logprob).toBeLessThan(tol.logprob);
         expect(d.logit).toBeGreaterThan(0); // the quantized graph really differs
@@ -119,8 +80,6 @@ describe('options', () => {
       [['--dtype', 'q4', '--block_size', '7'], /--block_size: 7 is not one of 16, 32, 64, 128, 256/],
       [['--dtype', 'int8', '--accuracy_level', '9'], /--accuracy_level: 9 is not an integer from 0 to 4/],
       [['--dtype', 'q4', '--layout', 'transformers.js'], /--layout transformers.js writes fp32 graphs only \(--dtype q4\)/],
-      [['--dtype', 'fp16', '--block_size', '32'], /--block_size applies only to the quantized dtypes/],
-      [['--dtype', 'q3'], /--dtype: 'q3' is not one of fp32, fp16, int8, q4/],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['convert', small, '--out', out, ...args], env);
@@ -131,11 +90,12 @@ describe('options', () => {
     // the API checks the same (an IPC or HTTP caller never passes through the CLI's parser)
     await expect(exportT5(small, out, { dtype: 'q4', blockSize: 7 })).rejects.toThrow(/blockSize: 7/);
     await expect(exportT5(small, out, { dtype: 'nf4' as WeightDType })).rejects.toThrow(/dtype: 'nf4'/);
+    await expect(exportT5(small, out, { dtype: 'fp16', blockSize: 32 })).rejects.toThrow(/blockSize applies only to the quantized dtypes int8 and q4/);
     expect(existsSync(out)).toBe(false);
     const r = runCli(['run', '--model', small, '--dataset_name', 'demo', '--dtype', 'q4', '--block_size', '48'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--block_size: 48/);
-  });
+  }, 240_000);
 
   it('a q4 run records the dtype and the quantization in its environment and states the deviation', () => {
     const out = join(home, 'run-q4');
@@ -145,9 +105,9 @@ describe('options', () => {
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
     const e = s.environment!;
     expect(e.dtype).toBe('q4');
-    const quant = { bits: 4, blockSize: 64, accuracyLevel: 4 };
+    const quant: QuantSpec = { bits: 4, blockSize: 64, accuracyLevel: 4 };
     expect(e.models.map((m) => [m.dtype, m.quant])).toEqual([['q4', quant]]);
     expect(e.deviations).toContain(quantDeviation(quant));
     expect(quantDeviation(quant)).toMatch(/quantized to 4 bits in blocks of 64.*outputs differ from the fp32 model/);
-  });
+  }, 240_000);
 });
