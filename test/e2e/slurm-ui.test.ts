@@ -1,0 +1,139 @@
+// Slurm from the app, in Chromium against a real single-node Slurm (scripts/slurm-local.sh): a
+// BiLD run on the demo pair submitted from the Run view in 2 shards, its tasks followed to done in
+// the Cluster view, collected, then opened and exported from the History with the outputs the
+// tasks wrote; and, without sbatch on PATH, the Slurm section's export action writing the job
+// folder. Needs `npm run build` first (the renderer, and the CLI the tasks run).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunDetail, SentenceResult, SubmittedJob } from '../../src-main/engine/api/types';
+import { CSV_COLUMNS, parseCsv } from '../../src-main/engine/runner/csv';
+import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { localSlurm, requireBuiltCli } from '../helpers/slurm';
+
+const SENTENCES = 6;
+const conf = localSlurm();
+const dir = mkdtempSync(join(tmpdir(), 'bild-e2e-slurm-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An API call with the page's cookie, as the page would make it. */
+async function api<T>(page: Page, method: string, args: unknown[]): Promise<T> {
+  const reply = (await page.evaluate(
+    `fetch('api/${method}', { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(JSON.stringify(args))} }).then((r) => r.json())`,
+  )) as { result: T };
+  return reply.result;
+}
+
+/** The Run view's Slurm section, opened, for `limit` sentences of the rollback demo in `shards` tasks. */
+async function fillSlurmRun(page: Page, shards: number): Promise<void> {
+  await fillRollbackDemo(page, SENTENCES);
+  await page.getByTestId('slurm-section').locator('summary').click();
+  await page.getByTestId('slurm-shards').fill(String(shards));
+  await page.getByTestId('slurm-parallel').fill(String(shards));
+}
+
+/** The tasks' states as the Cluster view shows them, once none is pending or running. */
+async function settledTaskStates(page: Page): Promise<string[]> {
+  await page.waitForFunction(
+    (n) => {
+      const states = [...document.querySelectorAll('[data-testid="slurm-task"]')].map((r) => r.getAttribute('data-state'));
+      return states.length === n && states.every((s) => s === 'done' || s === 'failed');
+    },
+    2,
+    { timeout: 300_000 },
+  );
+  return page.locator('[data-testid="slurm-task"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')!));
+}
+
+const taskSentences = (folder: string, task: number): SentenceResult[] =>
+  readFileSync(join(folder, 'tasks', String(task), 'sentences.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as SentenceResult);
+
+/** What a sentence's decodings must keep from the tasks to the history. */
+const decoded = (s: SentenceResult) => [s.exampleIndex, s.source, s.outputs.map((o) => [o.variant, o.text, o.tokens, o.fallbacks, o.rollbacks])];
+
+describe.skipIf(!conf)('Slurm from the app', () => {
+  let browserApp: BrowserApp | undefined;
+  let page: Page;
+
+  beforeAll(async () => {
+    requireBuiltCli();
+    ({ page } = browserApp = await openBrowserApp({ home: join(dir, 'home'), env: { SLURM_CONF: conf! } }));
+  });
+  afterAll(async () => browserApp?.close());
+
+  it('submits a BiLD run in 2 shards, follows its tasks to done, collects it and shows it in the History with the tasks’ outputs', async () => {
+    await fillSlurmRun(page, 2);
+    await page.getByTestId('slurm-submit').click();
+    const result = page.getByTestId('slurm-result');
+    await result.getByTestId('slurm-job-id').waitFor({ timeout: 120_000 });
+    const folder = (await result.getAttribute('data-folder'))!;
+    expect(folder.startsWith(join(dir, 'home', 'slurm') + '/')).toBe(true);
+
+    await page.getByTestId('tab-cluster').click();
+    await page.locator(`[data-testid="slurm-job-status"][data-folder="${folder}"]`).waitFor();
+    expect(await settledTaskStates(page)).toEqual(['done', 'done']);
+    expect(await page.getByTestId('slurm-task-sentences').allTextContents()).toEqual(['3 / 3', '3 / 3']);
+    await page.getByTestId('slurm-collect').click();
+    const collected = page.getByTestId('slurm-collected');
+    await collected.waitFor();
+    const runId = (await collected.getAttribute('data-run'))!;
+    expect(await page.getByTestId('slurm-collect').isDisabled()).toBe(true); // a job is collected once
+
+    // the history's run holds the tasks' decodings, in dataset order
+    const run = await api<RunDetail>(page, 'getRun', [runId]);
+    expect(run.summary.slurm).toMatchObject({ jobFolder: folder, shards: 2, partial: false, collectedTasks: [0, 1] });
+    expect(run.sentences.map(decoded)).toEqual([...taskSentences(folder, 0), ...taskSentences(folder, 1)].map(decoded));
+    expect(run.sentences.map((s) => s.position)).toEqual([0, 1, 2, 3, 4, 5]);
+
+    // it opens, charts and exports as a local run does
+    await page.getByTestId('tab-history').click();
+    const row = page.locator(`tr[data-run="${runId}"]`);
+    await row.getByTestId('open-run').click();
+    const opened = page.locator(`[data-testid="opened-run"][data-run="${runId}"]`);
+    await expect.poll(() => opened.locator('[data-testid="sentence-row"]').count()).toBe(SENTENCES);
+    expect(await opened.locator('canvas').count()).toBeGreaterThan(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('export-csv').click()]);
+    const csv = join(dir, 'sentences.csv');
+    await download.saveAs(csv);
+    const [head, ...rows] = parseCsv(readFileSync(csv, 'utf8'));
+    expect(head).toEqual([...CSV_COLUMNS]);
+    expect(rows).toHaveLength(SENTENCES * run.summary.variants.length);
+  });
+});
+
+describe('Slurm from the app without sbatch', () => {
+  let browserApp: BrowserApp | undefined;
+  let page: Page;
+  const home = join(dir, 'home-no-sbatch');
+
+  beforeAll(async () => {
+    requireBuiltCli();
+    // the engine worker's PATH holds no Slurm command
+    ({ page } = browserApp = await openBrowserApp({ home, env: { PATH: mkdtempSync(join(dir, 'bare-path-')) } }));
+  });
+  afterAll(async () => browserApp?.close());
+
+  it('replaces Submit with Export job folder, which writes the job folder for a login node', async () => {
+    await fillSlurmRun(page, 2);
+    await page.getByTestId('slurm-unavailable').waitFor();
+    expect(await page.getByTestId('slurm-submit').count()).toBe(0);
+    await page.getByTestId('slurm-export').click();
+    const result = page.getByTestId('slurm-result');
+    await result.waitFor({ timeout: 120_000 });
+    expect(await result.textContent()).toContain('Wrote the job folder (not submitted)');
+    const folder = (await result.getAttribute('data-folder'))!;
+    const job = JSON.parse(readFileSync(join(folder, 'job.json'), 'utf8')) as { kind: string; shards: SubmittedJob['shards'] };
+    expect([job.kind, job.shards]).toEqual(['run', [{ start: 0, end: 3 }, { start: 3, end: 6 }]]);
+
+    await page.getByTestId('tab-cluster').click();
+    await page.locator(`[data-testid="slurm-job-status"][data-folder="${folder}"]`).waitFor();
+    expect(await page.locator('[data-testid="slurm-task"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['unsubmitted', 'unsubmitted']);
+    expect(await page.getByTestId('slurm-resubmit').isDisabled()).toBe(true);
+    expect(await page.getByTestId('slurm-collect').isDisabled()).toBe(true);
+  });
+});
