@@ -1,0 +1,101 @@
+// The Slurm job's pure parts, without a Slurm: option bounds (as the CLI parses them), shard
+// slicing, the array list and the generated script.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseCommandArgs } from '../../src-main/cli/command';
+import { sweepCommand } from '../../src-main/cli/commands/sweep';
+import { slurmOptionsOf } from '../../src-main/cli/slurm-submit';
+import { checkSlurmOptions } from '../../src-main/engine/slurm/options';
+import { sbatchScript, shellQuote } from '../../src-main/engine/slurm/sbatch-script';
+import { sliceShards } from '../../src-main/engine/slurm/shards';
+import { arraySpec } from '../../src-main/engine/slurm/submit';
+import type { SlurmJobSpec } from '../../src-main/engine/slurm';
+
+const options = (...argv: string[]) => checkSlurmOptions(slurmOptionsOf(parseCommandArgs(sweepCommand, ['--small', 'S', '--large', 'L', '--dataset_name', 'demo', ...argv]))!);
+
+describe('Slurm options', () => {
+  it('passes the resources through', () => {
+    expect(options('--slurm', '--shards', '4', '--partition', 'gpu,debug', '--gres', 'gpu:a100:1', '--time', '1-02:00:00', '--cpus_per_task', '8', '--array_parallel', '2', '--sbatch_arg=--account=lab', '--sbatch_arg=--mem=16G')).toEqual({
+      shards: 4,
+      partition: 'gpu,debug',
+      gres: 'gpu:a100:1',
+      time: '1-02:00:00',
+      cpusPerTask: 8,
+      arrayParallel: 2,
+      sbatchArgs: ['--account=lab', '--mem=16G'],
+      dryRun: false,
+      jobDir: undefined,
+    });
+  });
+
+  it.each([
+    [['--slurm', '--shards', '0'], /--shards: 0 must be >= 1/],
+    [['--slurm', '--shards', '1.5'], /--shards: '1.5' is not an integer/],
+    [['--slurm', '--shards', '1001'], /shards: 1001 is above the bound of 1000/],
+    [['--slurm', '--shards', '2', '--array_parallel', '5000'], /array_parallel: 5000 is above the bound of 1000/],
+    [['--slurm', '--shards', '2', '--cpus_per_task', '100000'], /cpus_per_task: 100000 is above the bound of 4096/],
+    [['--slurm', '--shards', '2', '--time', '1 hour'], /time: "1 hour" is not a Slurm time limit/],
+    [['--slurm', '--shards', '2', '--partition', 'a b'], /partition: "a b" is not a partition name/],
+    [['--slurm', '--shards', '2', '--gres', 'gpu:1\n#SBATCH --x'], /gres: .* is not a generic resource list/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--array=0-9'], /sbatch_arg: '--array' is set by bild-bench itself/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=-o/tmp/x'], /sbatch_arg: '-o\/tmp\/x' is set by bild-bench itself/],
+    [['--slurm', '--shards', '2', '--sbatch_arg', 'oops'], /sbatch_arg: "oops" must be one sbatch option/],
+    [['--slurm', '--shards', '2', ...Array.from({ length: 33 }, () => '--sbatch_arg=--mem=1G')], /sbatch_arg: 33 arguments is above the bound of 32/],
+    [['--dry_run'], /--dry_run applies to Slurm jobs only: add --slurm/],
+  ])('%j is refused', (argv, message) => {
+    expect(() => options(...argv)).toThrow(message);
+  });
+});
+
+describe('shards', () => {
+  it('are contiguous, in order, cover every sentence once and differ in size by at most one', () => {
+    for (const [n, k] of [[30, 3], [31, 3], [7, 7], [1000, 999], [5, 1]] as const) {
+      const shards = sliceShards(n, k);
+      expect(shards).toHaveLength(k);
+      expect(shards[0]!.start).toBe(0);
+      expect(shards.at(-1)!.end).toBe(n);
+      for (let i = 1; i < k; i++) expect(shards[i]!.start).toBe(shards[i - 1]!.end);
+      const sizes = shards.map((s) => s.end - s.start);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      expect(Math.min(...sizes)).toBeGreaterThan(0);
+    }
+    expect(() => sliceShards(3, 4)).toThrow(/shards: 4 is more than the run's 3 sentences/);
+  });
+
+  it('are submitted as compact array lists', () => {
+    expect(arraySpec([0, 1, 2], 2)).toBe('0-2%2');
+    expect(arraySpec([1, 3, 4, 5, 9])).toBe('1,3-5,9');
+  });
+});
+
+describe('the sbatch script', () => {
+  const dir = mkdtempSync(join(tmpdir(), "bild-slurm-script-it's "));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('quotes every path so that bash reads it back unchanged', () => {
+    const job = {
+      appVersion: '0.1.0',
+      name: 'n',
+      kind: 'sweep',
+      dataset: { examples: 30 },
+      shards: sliceShards(30, 3),
+      slurm: { shards: 3, partition: 'debug', gres: 'gpu:1', time: '10', cpusPerTask: 2 },
+      node: '/bin/echo',
+      cli: join(dir, "it's $HOME `x`"),
+      env: { BILD_BENCH_HOME: join(dir, 'a b'), HF_HUB_CACHE: '/hf' },
+    } as unknown as SlurmJobSpec;
+    const text = sbatchScript(job, dir);
+    const script = join(dir, 'job.sbatch');
+    writeFileSync(script, text);
+    expect(text).toMatch(/^#SBATCH --partition=debug$/m);
+    expect(text).toMatch(/^#SBATCH --gres=gpu:1$/m);
+    expect(text).toMatch(/^#SBATCH --time=10$/m);
+    expect(text).toMatch(/^#SBATCH --cpus-per-task=2$/m);
+    const r = spawnSync('bash', [script], { encoding: 'utf8' });
+    expect(r.stdout).toBe(`${join(dir, "it's $HOME `x`")} slurm task ${dir}\n`);
+    expect(() => shellQuote('a\nb')).toThrow(/cannot span lines/);
+  });
+});
