@@ -1,8 +1,14 @@
-import type { RunListEntry } from '../../engine/api';
+import type { RunComparison, RunListEntry } from '../../engine/api';
 import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command } from '../command';
-import { summaryTable } from './run';
+import { summaryTable, withInterval } from './run';
+
+/** Columns padded to their widest cell; `right`: the columns aligned right (numbers). The last column is not padded. */
+function textTable(head: readonly string[], cells: readonly string[][], right: ReadonlySet<number> = new Set()): string {
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells].map((c) => c.map((s, i) => (right.has(i) ? s.padStart(w[i]!) : i < c.length - 1 ? s.padEnd(w[i]!) : s)).join('  ')).join('\n');
+}
 
 function listTable(rows: readonly RunListEntry[]): string {
   const head = ['RUN', 'KIND', 'STATUS', 'STARTED', 'DATASET', 'SENTENCES', 'HEADLINE'];
@@ -18,8 +24,23 @@ function listTable(rows: readonly RunListEntry[]): string {
       .map((h) => `${h.variant} ${h.quality.toFixed(1)}${h.speedup === null ? '' : ` ${h.speedup.toFixed(2)}x`}`)
       .join(', '),
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [head, ...cells].map((c) => c.map((s, i) => (i < c.length - 1 ? s.padEnd(w[i]!) : s)).join('  ')).join('\n');
+  return textTable(head, cells);
+}
+
+/** One line per (run, variant): quality and speedup with their 95% intervals where the run has them (`27.30 [26.10, 28.40]`). */
+function compareTable(c: RunComparison): string {
+  const head = ['RUN', 'VARIANT', 'QUALITY', 'MS MEAN', 'SPEEDUP', 'FB %', 'RB %'];
+  const cells = c.rows.map((r) => [
+    r.runId,
+    r.variant,
+    `${r.qualityName} ${withInterval(r.quality.toFixed(2), r.qualityCI)}`,
+    r.meanMs.toFixed(1),
+    r.speedup === null ? '-' : withInterval(`${r.speedup.toFixed(2)}x`, r.speedupCI),
+    r.fallbackPct.toFixed(1),
+    r.rollbackPct.toFixed(1),
+  ]);
+  const table = textTable(head, cells, new Set([2, 3, 4, 5, 6]));
+  return c.rows.some((r) => r.qualityCI) ? `${table}\n[low, high]: 95% bootstrap intervals, paired over each run's sentences (docs/runs.md)` : table;
 }
 
 /** `bild-bench runs`: the results history (list, show, compare, export, delete). */
@@ -54,10 +75,7 @@ export const runsCommand: Command = {
         case 'compare': {
           if (ids.length < 1) throw new UserError(`runs compare takes run ids\nusage: ${runsCommand.usage}`);
           const c = await engine.compareRuns(ids);
-          const text = c.rows
-            .map((r) => `${r.runId}  ${r.variant.padEnd(14)} ${r.qualityName} ${r.quality.toFixed(2)}  ${r.meanMs.toFixed(1)} ms  ${r.speedup === null ? '-' : r.speedup.toFixed(2) + 'x'}`)
-            .join('\n');
-          print(c, text);
+          print(c, compareTable(c));
           return 0;
         }
         case 'export': {

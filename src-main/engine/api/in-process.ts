@@ -221,6 +221,8 @@ export class InProcessEngine implements EngineApi {
           qualityName: v.quality.primaryName,
           meanMs: v.latencyMs.mean,
           speedup: v.speedup,
+          qualityCI: v.qualityCI ?? null,
+          speedupCI: v.speedupCI ?? null,
           fallbackPct: v.fallbackPct,
           rollbackPct: v.rollbackPct,
         })),

@@ -382,8 +382,8 @@ export interface RunListEntry {
   split: string;
   sentences: number;
   plannedSentences: number;
-  /** Per variant: quality and speedup, for the history table. */
-  headline: { variant: string; quality: number; speedup: number | null }[];
+  /** Per variant: quality and speedup, for the history table; their 95% intervals, null for runs recorded without them. */
+  headline: { variant: string; quality: number; speedup: number | null; qualityCI: ConfidenceInterval | null; speedupCI: ConfidenceInterval | null }[];
   /** What `headline`'s quality is (BLEU, ROUGE-Lsum); null before any variant finished. */
   qualityName: string | null;
 }
@@ -406,6 +406,9 @@ export interface RunComparison {
     qualityName: string;
     meanMs: number;
     speedup: number | null;
+    /** 95% bootstrap intervals of quality and speedup (VariantSummary's); null for runs recorded without them, and speedup's without large. */
+    qualityCI: ConfidenceInterval | null;
+    speedupCI: ConfidenceInterval | null;
     fallbackPct: number;
     rollbackPct: number;
   }[];

@@ -42,7 +42,7 @@ export function listEntry(s: RunSummary): RunListEntry {
     split: s.environment?.dataset.split ?? s.spec.dataset.split ?? 'validation',
     sentences: s.sentences,
     plannedSentences: s.plannedSentences,
-    headline: s.summaries.map((v) => ({ variant: v.variant, quality: v.quality.primary, speedup: v.speedup })),
+    headline: s.summaries.map((v) => ({ variant: v.variant, quality: v.quality.primary, speedup: v.speedup, qualityCI: v.qualityCI ?? null, speedupCI: v.speedupCI ?? null })),
     qualityName: s.summaries[0]?.quality.primaryName ?? null,
   };
 }
