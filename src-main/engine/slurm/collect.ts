@@ -182,10 +182,10 @@ export async function collectSlurmJob(job: string, history: RunHistory, opts: Co
     },
   };
 
-  // Recorded as running first: a collect killed half-way is marked interrupted, not complete.
-  history.insert(summary);
   const files = new ResultFiles(outDir, runId, plan.variants);
   try {
+    // recorded as running first: a collect killed half-way is marked interrupted, not complete
+    history.insert(summary);
     for (const s of sentences) files.appendSentence(s, () => history.appendSentence(runId, s));
     summary.status = 'completed';
     files.writeSummary(summary);
@@ -193,7 +193,7 @@ export async function collectSlurmJob(job: string, history: RunHistory, opts: Co
     writeCollected(folder, { runId, partial: missing.length > 0, at: new Date().toISOString() });
   } catch (err) {
     try {
-      history.update({ ...summary, status: 'failed', error: (err as Error).message });
+      history.update({ ...summary, status: 'failed', error: (err as Error).message }); // a no-op when insert failed
       history.delete(runId);
     } catch {
       // the history refuses (its disk): the run stays, marked failed, with the error that matters below

@@ -1,8 +1,13 @@
 /** Resubmission: only the tasks that failed (or were never submitted, after --dry_run), as one new array. */
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-write';
+import { writingTo } from '../disk-errors';
 import { UserError } from '../errors';
-import { readJobSpec } from './job-folder';
+import { JOB_FILES, readJobSpec } from './job-folder';
+import { checkSlurmOptions } from './options';
+import { sbatchScript } from './sbatch-script';
 import { slurmJobStatus } from './status';
-import { submitTasks } from './submit';
+import { builtCli, submitTasks } from './submit';
 
 export interface Resubmitted {
   folder: string;
@@ -19,6 +24,14 @@ export async function resubmitSlurmJob(job: string): Promise<Resubmitted> {
     const c = status.counts;
     throw new UserError(`nothing to resubmit in ${status.folder}: ${c.done} done, ${c.running} running, ${c.pending} pending, none failed`);
   }
-  const jobId = await submitTasks(readJobSpec(status.folder), status.folder, tasks);
+  const spec = readJobSpec(status.folder);
+  // The script is written again from job.json, whose programs must be this installation's and
+  // whose options pass the same checks as at submission: an edited folder cannot run other code.
+  if (spec.node !== process.execPath || spec.cli !== builtCli())
+    throw new UserError(`job ${status.folder} was submitted from another installation (${spec.node} ${spec.cli}); resubmit it from there`);
+  checkSlurmOptions(spec.slurm);
+  const script = join(status.folder, JOB_FILES.script);
+  writingTo(script, () => writeFileAtomicSync(script, sbatchScript(spec, status.folder)));
+  const jobId = await submitTasks(spec, status.folder, tasks);
   return { folder: status.folder, jobId, tasks };
 }

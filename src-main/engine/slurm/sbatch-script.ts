@@ -24,7 +24,10 @@ export function sbatchScript(job: SlurmJobSpec, folder: string): string {
     '',
     '# Models, exports and data were fetched on the submitting host into these shared folders: tasks never download.',
     'export HF_HUB_OFFLINE=1',
-    ...Object.entries(job.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    ...Object.entries(job.env).map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new UserError(`env: '${k}' is not an environment variable name`);
+      return `export ${k}=${shellQuote(v)}`;
+    }),
     '',
     '# Decodes this task\'s slice (SLURM_ARRAY_TASK_ID) with every variant into tasks/<id>/.',
     `exec ${shellQuote(job.node)} ${shellQuote(job.cli)} slurm task ${shellQuote(folder)}`,

@@ -80,7 +80,7 @@ export async function submitTasks(job: SlurmJobSpec, folder: string, tasks: read
 }
 
 /** The built CLI the tasks run: bin/bild-bench.js loads out/main/cli.js. */
-function builtCli(): string {
+export function builtCli(): string {
   const root = appRoot();
   if (!existsSync(join(root, 'out', 'main', 'cli.js'))) throw new UserError(`the CLI is not built (no out/main/cli.js in ${root}): run \`npm run build\` there first; the Slurm tasks run it`);
   return join(root, 'bin', 'bild-bench.js');
