@@ -22,12 +22,19 @@ export function parseDtype(value: string | undefined): WeightDType {
 export const WEIGHT_OPTIONS: Options = { dtype: { type: 'string' }, block_size: { type: 'string' }, accuracy_level: { type: 'string' } };
 export const WEIGHT_USAGE = '[--dtype fp32|fp16|int8|q4 [--block_size 16|32|64|128|256] [--accuracy_level 0..4]]';
 
+/** --dtype (undefined when absent), --block_size and --accuracy_level as given; a run checks them against all its dtypes (runner/plan.ts). */
+export function parseWeightOptions(args: ParsedArgs): { dtype?: WeightDType; blockSize?: number; accuracyLevel?: number } {
+  const flagValue = stringOpt(args, 'dtype');
+  return {
+    dtype: flagValue === undefined ? undefined : parseDtype(flagValue),
+    blockSize: numberOpt(args, 'block_size', { integer: true }),
+    accuracyLevel: numberOpt(args, 'accuracy_level', { integer: true }),
+  };
+}
+
 /** --dtype (undefined when absent), --block_size and --accuracy_level, checked together: the last two apply to int8/q4 only. */
 export function weightOptions(args: ParsedArgs): { dtype?: WeightDType; blockSize?: number; accuracyLevel?: number } {
-  const flagValue = stringOpt(args, 'dtype');
-  const dtype = flagValue === undefined ? undefined : parseDtype(flagValue);
-  const blockSize = numberOpt(args, 'block_size', { integer: true });
-  const accuracyLevel = numberOpt(args, 'accuracy_level', { integer: true });
+  const { dtype, blockSize, accuracyLevel } = parseWeightOptions(args);
   weightFormat({ dtype, blockSize, accuracyLevel }, { dtype: '--dtype', blockSize: '--block_size', accuracyLevel: '--accuracy_level' });
   return { dtype, blockSize, accuracyLevel };
 }

@@ -12,14 +12,14 @@ describe('plans', () => {
   it('a pair runs all four methods by default, one model runs alone', () => {
     expect(planRun({ models: pair, dataset: { name: 'demo' } }).variants.map((v) => v.id)).toEqual(['large', 'small', 'bild', 'speculative']);
     const one = planRun({ models: { large: 'x' }, dataset: { name: 'demo' } });
-    expect(one.variants).toEqual([{ id: 'large', method: 'large' }]);
+    expect(one.variants).toEqual([{ id: 'large', method: 'large', dtypes: { large: 'fp32' } }]);
     expect(planRun({ models: pair, dataset: { name: 'demo' }, bild: { fallback: 0.4 } }).variants[2]!.bild).toEqual({ fallback: 0.4, rollback: 5 });
   });
 
   it('sweeps default to the paper grids per task', () => {
     const tr = planSweep({ models: pair, dataset: { name: 'demo' } });
     expect(tr.variants).toHaveLength(2 + 5 * 10);
-    expect(tr.variants[2]).toEqual({ id: 'bild@0.5/1', method: 'bild', bild: { fallback: 0.5, rollback: 1 } });
+    expect(tr.variants[2]).toEqual({ id: 'bild@0.5/1', method: 'bild', bild: { fallback: 0.5, rollback: 1 }, dtypes: { small: 'fp32', large: 'fp32' } });
     const sum = planSweep({ models: pair, dataset: { name: 'xsum' }, includeSmall: false });
     expect(sum.task).toBe('summarization');
     expect(sum.variants.map((v) => v.id).slice(0, 3)).toEqual(['large', 'bild@0.2/2', 'bild@0.2/3']);

@@ -1,8 +1,8 @@
-import type { ConfidenceInterval, EngineApi, EngineEvent, Method, RunSpec, RunSummary, VariantSummary } from '../../engine/api';
+import type { ConfidenceInterval, EngineApi, EngineEvent, MethodRef, RunSpec, RunSummary, VariantSummary } from '../../engine/api';
 import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
-import { bildOptions, parseEp, WEIGHT_OPTIONS, weightOptions } from '../options';
+import { bildOptions, parseEp, parseWeightOptions, WEIGHT_OPTIONS } from '../options';
 import { ProgressBar } from '../progress-bar';
 import { SLURM_OPTIONS, SLURM_USAGE, slurmOptionsOf, submitToSlurm } from '../slurm-submit';
 
@@ -33,6 +33,7 @@ export const COMMON_OPTIONS: Options = {
   ep: { type: 'string' },
   allow_cpu_fallback: { type: 'boolean' },
   ...WEIGHT_OPTIONS,
+  small_dtype: { type: 'string' },
   threads: { type: 'string' },
   warmup: { type: 'string' },
   repeats: { type: 'string' },
@@ -70,7 +71,8 @@ export function commonSpec(args: ParsedArgs): Omit<RunSpec, 'models' | 'methods'
     pipeline: flag(args, 'bild_pipeline') || undefined,
     ep: parseEp(stringOpt(args, 'ep')),
     allowCpuFallback: flag(args, 'allow_cpu_fallback') || undefined,
-    ...weightOptions(args),
+    ...parseWeightOptions(args), // checked against every dtype of the run by its plan
+    smallDtype: stringOpt(args, 'small_dtype') as RunSpec['smallDtype'], // checked by the plan, like --methods
     threads: numberOpt(args, 'threads', { min: 0, integer: true }),
     warmup: numberOpt(args, 'warmup', { min: 0, integer: true }),
     repeats: numberOpt(args, 'repeats', { min: 1, integer: true }),
@@ -88,11 +90,36 @@ export function withInterval(value: string, ci: ConfidenceInterval | null | unde
   return ci ? `${value} [${fmt(ci[0], digits)}, ${fmt(ci[1], digits)}]` : value;
 }
 
-/** A fixed-width table of the variant summaries, with a line saying what the intervals are. */
+/** `S q4 L fp32`: each role's dtype, small first. */
+function weightsCell(r: VariantSummary): string {
+  return (['small', 'large'] as const).flatMap((role) => (r.dtypes?.[role] ? [`${role === 'small' ? 'S' : 'L'} ${r.dtypes[role]}`] : [])).join(' ');
+}
+
+/** Lower-precision variants against their fp32 counterparts (VariantSummary.vsFp32), a line each; empty without any. */
+export function fp32Comparison(rows: readonly VariantSummary[]): string[] {
+  const compared = rows.filter((r) => r.vsFp32);
+  if (!compared.length) return [];
+  const signed = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(2);
+  return [
+    `Against fp32 on the same sentences (${rows[0]!.quality.primaryName} difference [95% paired bootstrap], identical outputs, same BiLD/speculative decisions per position):`,
+    ...compared.map((r) => {
+      const c = r.vsFp32!;
+      const decisions = c.decisionAgreement === null ? '' : `, decisions ${(100 * c.decisionAgreement).toFixed(2)}% of ${c.comparedPositions} positions`;
+      return `  ${r.variant} vs ${c.baseline}: ${signed(c.metricDelta)} [${signed(c.metricDeltaCI[0])}, ${signed(c.metricDeltaCI[1])}], identical ${(100 * c.identical).toFixed(1)}%${decisions}`;
+    }),
+  ];
+}
+
+/**
+ * A fixed-width table of the variant summaries, with a line saying what the intervals are; a
+ * WEIGHTS column (each role's dtype) where a variant is not fp32, and the comparisons with fp32.
+ */
 export function summaryTable(rows: readonly VariantSummary[]): string {
-  const head = ['VARIANT', rows[0]?.quality.primaryName ?? 'QUALITY', 'MS MEAN', 'MEDIAN', 'P90', 'P99', 'TOK/S', 'SPEEDUP', 'FB %', 'RB %', 'ACC LEN', 'SAME AS L'];
+  const weights = rows.some((r) => Object.values(r.dtypes ?? {}).some((d) => d !== 'fp32'));
+  const head = ['VARIANT', ...(weights ? ['WEIGHTS'] : []), rows[0]?.quality.primaryName ?? 'QUALITY', 'MS MEAN', 'MEDIAN', 'P90', 'P99', 'TOK/S', 'SPEEDUP', 'FB %', 'RB %', 'ACC LEN', 'SAME AS L'];
   const cells = rows.map((r) => [
     r.variant,
+    ...(weights ? [weightsCell(r)] : []),
     withInterval(fmt(r.quality.primary), r.qualityCI),
     fmt(r.latencyMs.mean, 1),
     fmt(r.latencyMs.median, 1),
@@ -108,8 +135,10 @@ export function summaryTable(rows: readonly VariantSummary[]): string {
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const table = [head, ...cells].map((c) => c.map((s, i) => (i === 0 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ')).join('\n');
   const b = rows[0]?.bootstrap;
-  if (!b) return table;
-  return `${table}\n[low, high]: ${Math.round(100 * b.confidence)}% bootstrap intervals, paired over sentences (${b.resamples} resamples, seed ${b.seed})`;
+  const notes = b ? [`[low, high]: ${Math.round(100 * b.confidence)}% bootstrap intervals, paired over sentences (${b.resamples} resamples, seed ${b.seed})`] : [];
+  if (weights) notes.push('WEIGHTS: the dtype of each model the variant uses (S small, L large); the exports are in summary.json, environment.models');
+  const comparison = fp32Comparison(rows);
+  return [table, ...notes, ...(comparison.length ? ['', ...comparison] : [])].join('\n');
 }
 
 /**
@@ -157,15 +186,16 @@ export async function runJob(
   }
 }
 
-function parseMethods(raw: string | undefined): Method[] | undefined {
-  return raw === undefined ? undefined : (raw.split(',').map((s) => s.trim()).filter(Boolean) as Method[]);
+/** Checked by the plan (unknown methods and dtypes are refused there, by name). */
+function parseMethods(raw: string | undefined): MethodRef[] | undefined {
+  return raw === undefined ? undefined : (raw.split(',').map((s) => s.trim()).filter(Boolean) as MethodRef[]);
 }
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'benchmark BiLD against baselines over a dataset (CSV, JSON, history)',
   usage:
-    `bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json] ${SLURM_USAGE}   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...`,
+    `bild-bench run --model bild --small S --large L --dataset_name D [--dataset_config C] [--split validation] [--source_lang de --target_lang en] [--source_field F --target_field F] [--bild_fallback FB] [--bild_rollback RB] [--bild_pipeline] [--limit N] [--max_length N] [--max_source_length N] [--methods large,small,bild,speculative (each optionally @fp32|fp16|int8|q4: large@q4, bild@q4)] [--repeats N] [--ep cpu|cuda|webgpu|dml|coreml [--allow_cpu_fallback]] [--dtype fp32|fp16|int8|q4 [--small_dtype D] [--block_size N] [--accuracy_level N]] [--out DIR] [--json] ${SLURM_USAGE}   |   bild-bench run --model <path|hub-id|catalog-name> --dataset_name D ...`,
   options: {
     ...COMMON_OPTIONS,
     ...SLURM_OPTIONS,

@@ -24,7 +24,7 @@ export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'BiLD over a fallback x rollback threshold grid: quality vs speedup and the Pareto front',
   usage:
-    `bild-bench sweep --small S --large L --dataset_name D [--fallbacks 0.5,0.6|0.5:0.9:0.1] [--rollbacks 1:10:1] [--no_small] [--repeats N] [--bild_pipeline] [--limit N] [--split S] [--ep cpu] [--dtype fp32|fp16|int8|q4 [--block_size N] [--accuracy_level N]] [--out DIR] [--json] ${SLURM_USAGE}  (default grid: the paper\'s, FB 0.5-0.9 x RB 1-10 for translation, FB 0.2-0.6 x RB 2-6 for summarization)`,
+    `bild-bench sweep --small S --large L --dataset_name D [--fallbacks 0.5,0.6|0.5:0.9:0.1] [--rollbacks 1:10:1] [--no_small] [--repeats N] [--bild_pipeline] [--limit N] [--split S] [--ep cpu] [--dtype fp32|fp16|int8|q4 [--small_dtype D] [--block_size N] [--accuracy_level N]] [--out DIR] [--json] ${SLURM_USAGE}  (default grid: the paper\'s, FB 0.5-0.9 x RB 1-10 for translation, FB 0.2-0.6 x RB 2-6 for summarization)`,
   options: {
     ...COMMON_OPTIONS,
     ...SLURM_OPTIONS,

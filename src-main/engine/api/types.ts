@@ -59,11 +59,21 @@ export interface BildThresholds {
   rollback: number;
 }
 
+/** A model role: BiLD's (and speculative decoding's) drafter and verifier; a method alone uses one. */
+export type ModelRole = 'small' | 'large';
+
+/**
+ * A run's method: the method at the run's dtypes, or `method@dtype`, the method with its own role's
+ * weights at that dtype (large's for large, bild and speculative; small's for small), so one run can
+ * compare `large` with `large@q4` on the same sentences.
+ */
+export type MethodRef = Method | `${Method}@${WeightDType}`;
+
 export interface RunSpec {
   /** Both for small/bild/speculative; a single-model baseline run sets only `large` (the model). */
   models: { small?: ModelRef; large?: ModelRef };
   /** Default: all four for a pair, ['large'] for one model. */
-  methods?: Method[];
+  methods?: MethodRef[];
   bild?: Partial<BildThresholds> & { maxSmall?: number };
   /** Speculative decoding's draft length. */
   draft?: number;
@@ -80,7 +90,13 @@ export interface RunSpec {
   ep?: ExecutionProvider;
   /** Run on CPU when `ep` is unavailable (default false: the run fails and says why). */
   allowCpuFallback?: boolean;
+  /** Weights of every role (default fp32); `method@dtype` methods override their own role's. */
   dtype?: WeightDType;
+  /**
+   * The small role's weights (default `dtype`): with the large checkpoint as the small model, a
+   * quantized copy of the large model drafts for it (BiLD without a trained small model).
+   */
+  smallDtype?: WeightDType;
   /** int8/q4 only: values per quantization block (16, 32, 64, 128 or 256; default 32). */
   blockSize?: number;
   /** int8/q4 only: onnxruntime MatMulNBits accuracy level 0..4 (default 4: int8 activations on CPU). */
@@ -115,6 +131,8 @@ export interface Variant {
   id: string;
   method: Method;
   bild?: BildThresholds;
+  /** The weight dtype of each role the method uses. Absent in runs recorded before it was (every role at environment.dtype). */
+  dtypes?: Partial<Record<ModelRole, WeightDType>>;
 }
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
@@ -220,10 +238,38 @@ export interface VariantSummary {
    * are noise. null when none did. Absent in runs recorded before it was.
    */
   sameOutputsAs?: string | null;
+  /** As the variant's `dtypes`. */
+  dtypes?: Partial<Record<ModelRole, WeightDType>>;
+  /**
+   * A variant whose own role (large's for large, bild and speculative; small's for small) is not
+   * fp32, against the run's variant with that role at fp32 and otherwise the same (method,
+   * thresholds, the other role's dtype); null when the run has none. Absent in runs recorded before it was.
+   */
+  vsFp32?: DtypeComparison | null;
+}
+
+/** A lower-precision variant against its fp32 counterpart on the same sentences (runner/dtype-compare.ts). */
+export interface DtypeComparison {
+  /** The fp32 counterpart's variant id. */
+  baseline: string;
+  /** quality.primary minus the baseline's, with its paired bootstrap interval (the same resamples as qualityCI). */
+  metricDelta: number;
+  metricDeltaCI: ConfidenceInterval;
+  /** Share (0–1) of sentences with the same output text as the baseline's. */
+  identical: number;
+  /**
+   * Traced methods (bild, speculative): the share (0–1) of output positions decided the same way,
+   * i.e. with the same trace origin letter (a kept small token, a fallback, a rollback's replacement,
+   * a forced large step), over the positions where both outputs exist and agree on every earlier
+   * token, pooled over sentences; null for untraced methods.
+   */
+  decisionAgreement: number | null;
+  /** The positions decisionAgreement is over. */
+  comparedPositions: number;
 }
 
 export interface ModelInfo {
-  role: 'small' | 'large';
+  role: ModelRole;
   /** As given: path, Hub id or catalog name. */
   ref: string;
   catalogName: string | null;
@@ -241,6 +287,8 @@ export interface ModelInfo {
   compute?: ComputeType;
   /** int8/q4 exports: how the projections and feed-forward layers are quantized. */
   quant?: QuantSpec;
+  /** The variants that use this export in this role (a run may load a role's model at several dtypes). Absent in runs recorded before it was. */
+  variants?: string[];
   /**
    * Intra-op threads of the model's sessions as resolved for this run (0: onnxruntime's default,
    * one per core): what its alone, sequential BiLD and speculative variants use. Pipelined BiLD
@@ -279,7 +327,9 @@ export interface Environment {
   cpu: { model: string; cores: number };
   gpu: string | null;
   os: { platform: string; release: string; arch: string };
+  /** One entry per export a role uses: a role whose model runs at two dtypes has two. */
   models: ModelInfo[];
+  /** The run's default dtype (RunSpec.dtype); each variant's are in its `dtypes`. */
   dtype: WeightDType;
   dataset: DatasetInfo;
   /** fallback/rollback: the run's BiLD thresholds; null in sweeps (see the variants). */

@@ -1,5 +1,5 @@
 /** The run's CSVs (columns documented in docs/runs.md): per sentence and variant, and per variant's summary. */
-import type { RunSummary, SentenceResult } from '../api/types';
+import type { RunSummary, SentenceResult, Variant, VariantSummary } from '../api/types';
 
 export const CSV_COLUMNS = [
   'run_id',
@@ -29,6 +29,9 @@ export const CSV_COLUMNS = [
   // schema 2: appended, so that readers of schema 1 find the columns above where they were
   'origins',
   'rolled_back',
+  // each role's weight dtype (empty for a role the method does not use, and in runs recorded before per-variant dtypes)
+  'small_dtype',
+  'large_dtype',
 ] as const;
 
 /** RFC 4180: quote fields with a comma, quote or line break; double inner quotes. */
@@ -42,11 +45,12 @@ export function csvHeader(): string {
   return CSV_COLUMNS.join(',') + '\n';
 }
 
-/** Rows (newline-terminated) of one sentence; thresholds come from the variants. */
-export function csvRows(runId: string, s: SentenceResult, thresholds: ReadonlyMap<string, { fallback: number; rollback: number } | undefined>): string {
+/** Rows (newline-terminated) of one sentence; thresholds and dtypes come from the variants (by id). */
+export function csvRows(runId: string, s: SentenceResult, variants: ReadonlyMap<string, Variant>): string {
   let out = '';
   for (const o of s.outputs) {
-    const t = thresholds.get(o.variant);
+    const v = variants.get(o.variant);
+    const t = v?.bild;
     const cells = [
       runId,
       s.position,
@@ -74,6 +78,8 @@ export function csvRows(runId: string, s: SentenceResult, thresholds: ReadonlyMa
       s.source,
       o.trace?.origin,
       o.trace?.rollbacks.map((r) => `${r.position}:${r.removed.length}`).join(' '),
+      v?.dtypes?.small,
+      v?.dtypes?.large,
     ];
     out += cells.map(csvField).join(',') + '\n';
   }
@@ -102,7 +108,22 @@ export const SUMMARY_CSV_COLUMNS = [
   'rollback_pct',
   'same_outputs_as',
   'deviations',
+  // per-variant weights and the comparison with the fp32 counterpart (VariantSummary.vsFp32); empty where none
+  'small_dtype',
+  'large_dtype',
+  'block_size',
+  'vs_fp32',
+  'metric_delta',
+  'metric_delta_low',
+  'metric_delta_high',
+  'identical_to_fp32',
+  'decision_agreement',
 ] as const;
+
+/** The block size of the variant's quantized exports (one per run), from the environment's models. */
+function blockSize(summary: RunSummary, v: VariantSummary): number | undefined {
+  return summary.environment?.models.find((m) => m.quant && v.dtypes?.[m.role] === m.dtype)?.quant?.blockSize;
+}
 
 /** The per-variant summary CSV (header included): summary.json's headline figures with their 95% intervals, empty where a run has none. */
 export function summaryCsv(summary: RunSummary): string {
@@ -131,6 +152,15 @@ export function summaryCsv(summary: RunSummary): string {
       v.rollbackPct,
       v.sameOutputsAs,
       deviations,
+      v.dtypes?.small,
+      v.dtypes?.large,
+      blockSize(summary, v),
+      v.vsFp32?.baseline,
+      v.vsFp32?.metricDelta,
+      v.vsFp32?.metricDeltaCI[0],
+      v.vsFp32?.metricDeltaCI[1],
+      v.vsFp32?.identical,
+      v.vsFp32?.decisionAgreement,
     ]
       .map(csvField)
       .join(','),

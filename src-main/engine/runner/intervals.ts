@@ -24,12 +24,16 @@ export interface VariantSeries {
   quality: QualitySeries;
   /** End-to-end ms per sentence. */
   ms: Float64Array;
+  /** Index of the variant whose quality this one's is compared with (its fp32 counterpart): the interval of the difference. */
+  baseline?: number;
 }
 
 export interface VariantIntervals {
   quality: ConfidenceInterval;
   /** null without a large-only baseline. */
   speedup: ConfidenceInterval | null;
+  /** With a `baseline`: this quality minus the baseline's, on the same resamples. */
+  qualityDelta?: ConfidenceInterval;
 }
 
 const bleuSums = new Float64Array(BLEU_WIDTH);
@@ -74,14 +78,22 @@ export function intervalsAt(
 ): VariantIntervals[] {
   const quality = variants.map((): number[] => []);
   const speedup = variants.map((): number[] => []);
+  const delta = variants.map((): number[] => []);
   for (const idx of resamples) {
     const large = largeMs ? sumAt(largeMs, idx) : 0;
     variants.forEach((v, j) => {
       quality[j]!.push(resampledQuality(v.quality, idx));
       if (largeMs) speedup[j]!.push(large / sumAt(v.ms, idx));
     });
+    variants.forEach((v, j) => {
+      if (v.baseline !== undefined) delta[j]!.push(quality[j]!.at(-1)! - quality[v.baseline]!.at(-1)!);
+    });
   }
-  return variants.map((_, j) => ({ quality: interval(quality[j]!, confidence), speedup: largeMs ? interval(speedup[j]!, confidence) : null }));
+  return variants.map((v, j) => ({
+    quality: interval(quality[j]!, confidence),
+    speedup: largeMs ? interval(speedup[j]!, confidence) : null,
+    ...(v.baseline !== undefined && { qualityDelta: interval(delta[j]!, confidence) }),
+  }));
 }
 
 /** The run's intervals: BOOTSTRAP's seeded resamples of its sentences, shared by every variant. */

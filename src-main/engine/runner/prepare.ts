@@ -4,6 +4,7 @@
  * unavailable provider, a bad pair or an empty dataset fails here, before any download, export or
  * model load.
  */
+import type { ModelRole, WeightDType } from '../api/types';
 import type { LoadedDataset } from '../data';
 import { UserError } from '../errors';
 import { checkSameTokenizer } from '../model';
@@ -11,8 +12,9 @@ import { resolveProvider } from '../runtime/providers';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/load-tokenizer';
 import type { ResolvedModelRef, RunnerDeps } from './deps';
 import type { RunPlan } from './plan';
+import { rolesOfMethod } from './variant-roles';
 
-export type Role = 'small' | 'large';
+export type Role = ModelRole;
 
 export interface PreparedRun {
   resolved: Partial<Record<Role, ResolvedModelRef>>;
@@ -22,7 +24,39 @@ export interface PreparedRun {
 }
 
 export function rolesOf(plan: RunPlan): Role[] {
-  return (['small', 'large'] as const).filter((r) => plan.variants.some((v) => (r === 'small' ? v.method !== 'large' : v.method !== 'small')));
+  return (['small', 'large'] as const).filter((r) => plan.variants.some((v) => rolesOfMethod(v.method).includes(r)));
+}
+
+/** A role's model at one dtype, and the variants that decode with it. */
+export interface RoleExport {
+  role: Role;
+  dtype: WeightDType;
+  variants: string[];
+}
+
+/** Every (role, dtype) the run's variants use, small before large, in the order of the variants that first use them. */
+export function exportsOf(plan: RunPlan): RoleExport[] {
+  const out: RoleExport[] = [];
+  for (const role of rolesOf(plan))
+    for (const v of plan.variants) {
+      const dtype = v.dtypes?.[role];
+      if (!dtype) continue;
+      const e = out.find((x) => x.role === role && x.dtype === dtype);
+      if (e) e.variants.push(v.id);
+      else out.push({ role, dtype, variants: [v.id] });
+    }
+  return out;
+}
+
+/** The large checkpoint drafting for itself at the same dtype: valid, but BiLD then costs more than large alone. */
+function warnSameExport(plan: RunPlan, smallFolder: string, largeFolder: string): void {
+  if (smallFolder !== largeFolder) return;
+  const same = plan.variants.filter((v) => v.dtypes?.small && v.dtypes.small === v.dtypes.large);
+  if (same.length)
+    console.warn(
+      `bild-bench: the small and the large model are the same checkpoint at the same dtype in ${same.map((v) => `'${v.id}'`).join(', ')} ` +
+        `(${same[0]!.dtypes!.small}): the drafter is as slow as the model it drafts for; a lower small dtype (--small_dtype q4) makes it a quantized drafter`,
+    );
 }
 
 export async function prepareRun(
@@ -44,6 +78,7 @@ export async function prepareRun(
     const [small, large] = await Promise.all([loadTokenizer(resolved.small.folder), loadTokenizer(resolved.large.folder)]);
     checkSameTokenizer({ checkpointDir: resolved.small.folder, tokenizer: small }, { checkpointDir: resolved.large.folder, tokenizer: large });
     Object.assign(tokenizers, { small, large });
+    warnSameExport(plan, resolved.small.folder, resolved.large.folder);
   }
   progress('dataset', plan.spec.dataset.name);
   const dataset = await deps.loadDataset(plan.dataset, { hub: { signal } });

@@ -31,8 +31,8 @@ export function writeSummaryCsv(dir: string, summary: RunSummary): string {
 
 /** Writes a whole CSV at once (re-exports from the history). */
 export function writeSentencesCsv(dir: string, runId: string, variants: readonly Variant[], sentences: readonly SentenceResult[]): string {
-  const th = new Map(variants.map((v) => [v.id, v.bild]));
-  return writeWhole(join(dir, RESULT_FILES.csv), csvHeader() + sentences.map((s) => csvRows(runId, s, th)).join(''));
+  const byId = new Map(variants.map((v) => [v.id, v]));
+  return writeWhole(join(dir, RESULT_FILES.csv), csvHeader() + sentences.map((s) => csvRows(runId, s, byId)).join(''));
 }
 
 /**
@@ -83,7 +83,7 @@ class RecordFile {
 export class ResultFiles {
   private readonly csv: RecordFile;
   private readonly jsonl: RecordFile;
-  private readonly thresholds: Map<string, Variant['bild']>;
+  private readonly variants: Map<string, Variant>;
 
   constructor(
     readonly dir: string,
@@ -91,7 +91,7 @@ export class ResultFiles {
     variants: readonly Variant[],
   ) {
     writingTo(dir, () => mkdirSync(dir, { recursive: true }));
-    this.thresholds = new Map(variants.map((v) => [v.id, v.bild]));
+    this.variants = new Map(variants.map((v) => [v.id, v]));
     const csv = new RecordFile(join(dir, RESULT_FILES.csv));
     let jsonl: RecordFile | undefined;
     try {
@@ -111,7 +111,7 @@ export class ResultFiles {
    * elsewhere (the history) and, when that throws, the sentence is taken out of the files again.
    */
   appendSentence(s: SentenceResult, commit: () => void = () => undefined): void {
-    const rows = csvRows(this.runId, s, this.thresholds);
+    const rows = csvRows(this.runId, s, this.variants);
     const line = JSON.stringify(s) + '\n';
     const at = [this.csv.length, this.jsonl.length] as const;
     try {

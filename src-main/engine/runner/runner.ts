@@ -4,7 +4,7 @@
  * finished sentence. A cancel stops at the next decoder step; the sentence in flight is dropped
  * and the result over the finished ones is written with status "cancelled".
  */
-import type { EngineEvent, ModelInfo, ProgressStage, RunStatus, RunSummary, SentenceResult, VariantOutput } from '../api/types';
+import type { EngineEvent, ModelInfo, ProgressStage, RunStatus, RunSummary, SentenceResult, Variant, VariantOutput, WeightDType } from '../api/types';
 import { RESULT_SCHEMA_VERSION } from '../api/types';
 import type { Example } from '../data';
 import { generate, type GenerateParams, type Models, type SentenceOutput } from '../decoding/generate';
@@ -15,7 +15,7 @@ import { captureEnvironment, datasetInfo, modelInfo } from './environment';
 import { HistoryDiskError, type RunHistory } from './history';
 import { sweepResult } from './pareto';
 import type { RunPlan } from './plan';
-import { prepareRun, rolesOf } from './prepare';
+import { exportsOf, prepareRun, type Role } from './prepare';
 import { repeated } from './repeats';
 import { ResultFiles } from './result-files';
 import { sentenceMetric } from './sentence-metric';
@@ -67,39 +67,51 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
     ctx.emit({ type: 'progress', runId, stage, done, total, message });
 
   const { resolved, tokenizers, dataset } = await prepareRun(plan, ctx.deps, signal, (stage, msg) => progress(stage, 0, 1, msg));
-  const models: Models = {};
+  // each (checkpoint, dtype) is loaded once: `large` and `bild` share large's fp32 export, a small
+  // role that is the large checkpoint at the same dtype shares it too
+  const loaded = new Map<string, LoadedModel>();
+  const exports = exportsOf(plan);
+  const modelOf = (role: Role, dtype: WeightDType): LoadedModel => loaded.get(`${resolved[role]!.folder}\0${dtype}`)!;
   try {
-    for (const role of rolesOf(plan)) {
+    for (const { role, dtype } of exports) {
       const folder = resolved[role]!.folder;
-      progress('load', 0, 1, `${role} model ${folder}`);
-      models[role] = await ctx.deps.loadModel(folder, {
-        ep: plan.ep,
-        allowCpuFallback: plan.allowCpuFallback,
-        dtype: plan.dtype,
-        blockSize: plan.quant?.blockSize,
-        accuracyLevel: plan.quant?.accuracyLevel,
-        threads: plan.threads,
-        maxLength: plan.maxLength,
-        tokenizer: tokenizers[role],
-        signal,
-        onProgress: (_stage, done, total) => progress('export', done, total, `exporting the ${role} model to ONNX`),
-      });
+      const key = `${folder}\0${dtype}`;
+      if (loaded.has(key)) continue;
+      const format = plan.formats[dtype]!;
+      progress('load', 0, 1, `${role} model ${folder} (${dtype})`);
+      loaded.set(
+        key,
+        await ctx.deps.loadModel(folder, {
+          ep: plan.ep,
+          allowCpuFallback: plan.allowCpuFallback,
+          dtype,
+          blockSize: format.quant?.blockSize,
+          accuracyLevel: format.quant?.accuracyLevel,
+          threads: plan.threads,
+          maxLength: plan.maxLength,
+          tokenizer: tokenizers[role],
+          signal,
+          onProgress: (_stage, done, total) => progress('export', done, total, `exporting the ${role} model to ONNX (${dtype})`),
+        }),
+      );
     }
-    return await measure(plan, ctx, models, dataset.examples, async (startedAt) => {
+    const byVariant = new Map(plan.variants.map((v) => [v.id, { small: v.dtypes!.small && modelOf('small', v.dtypes!.small), large: v.dtypes!.large && modelOf('large', v.dtypes!.large) }]));
+    return await measure(plan, ctx, (v) => byVariant.get(v.id)!, dataset.examples, async (startedAt) => {
       const infos: ModelInfo[] = [];
-      for (const role of rolesOf(plan)) infos.push(await modelInfo(role, plan.models[role]!, resolved[role]!, models[role] as LoadedModel));
-      const loaded = Object.values(models) as LoadedModel[];
-      return captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt, { ep: loaded[0]?.ep ?? plan.ep, fallback: loaded.find((m) => m.epFallback)?.epFallback });
+      for (const e of exports)
+        infos.push({ ...(await modelInfo(e.role, plan.models[e.role]!, resolved[e.role]!, modelOf(e.role, e.dtype))), variants: e.variants });
+      const models = [...loaded.values()];
+      return captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt, { ep: models[0]?.ep ?? plan.ep, fallback: models.find((m) => m.epFallback)?.epFallback });
     });
   } finally {
-    for (const m of Object.values(models) as LoadedModel[]) await m.runtime.release();
+    for (const m of loaded.values()) await m.runtime.release();
   }
 }
 
 async function measure(
   plan: RunPlan,
   ctx: RunContext,
-  models: Models,
+  modelsOf: (v: Variant) => Models,
   examples: readonly Example[],
   environmentAt: (startedAt: string) => Promise<RunSummary['environment']>,
 ): Promise<RunSummary> {
@@ -166,9 +178,10 @@ async function measure(
   let failure: unknown;
   try {
     // Warm-up: first calls pay for allocations and kernel selection; not timed, not recorded.
-    const methods = [...new Set(plan.variants.map((v) => v.method))];
+    // One variant per method and set of exports (a sweep's BiLD cells share theirs).
+    const warm = plan.variants.filter((v, i) => plan.variants.findIndex((w) => w.method === v.method && JSON.stringify(w.dtypes) === JSON.stringify(v.dtypes)) === i);
     for (let w = 0; w < plan.warmup; w++) {
-      for (const m of methods) await generate(m, models, examples[w % examples.length]!.source, params(plan.variants.find((v) => v.method === m)!.bild));
+      for (const v of warm) await generate(v.method, modelsOf(v), examples[w % examples.length]!.source, params(v.bild));
       ctx.emit({ type: 'progress', runId, stage: 'warmup', done: w + 1, total: plan.warmup, message: 'warming up' });
     }
     const largeVariant = plan.variants.find((v) => v.method === 'large');
@@ -178,7 +191,7 @@ async function measure(
       const raw: SentenceOutput[] = [];
       let gen = 0; // every decoding's own time, each repeat included; the runner's overhead is the rest
       const decode = async (v: (typeof plan.variants)[number]): Promise<SentenceOutput> => {
-        const o = await generate(v.method, models, ex.source, params(v.bild));
+        const o = await generate(v.method, modelsOf(v), ex.source, params(v.bild));
         gen += o.totalMs;
         return o;
       };

@@ -34,3 +34,8 @@ export function sameOutputsAs(variants: readonly Variant[], outputs: readonly (r
     return variants[twin]!.id;
   });
 }
+
+/** Share (0–1) of sentences on which two variants wrote the same output text. */
+export function sameTextShare(a: readonly VariantOutput[], b: readonly VariantOutput[]): number {
+  return a.length ? a.filter((x, i) => x.text === b[i]!.text).length / a.length : NaN;
+}

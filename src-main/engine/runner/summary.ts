@@ -1,6 +1,7 @@
 /** Per-variant summary statistics of a run's finished sentences (docs/runs.md defines each one). */
-import type { LatencyStats, QualityScores, SentenceResult, Task, Variant, VariantOutput, VariantSummary } from '../api/types';
+import type { DtypeComparison, LatencyStats, QualityScores, SentenceResult, Task, Variant, VariantOutput, VariantSummary } from '../api/types';
 import { bleuFromStats, bleuSegmentStats, corpusRouge, percentile } from '../metrics';
+import { dtypeComparison, fp32Counterparts } from './dtype-compare';
 import { BOOTSTRAP, pairedIntervals, type QualitySeries, type VariantIntervals } from './intervals';
 import { sameOutputsAs } from './same-outputs';
 
@@ -43,6 +44,7 @@ interface Measured {
   quality: QualityScores;
   intervals: VariantIntervals;
   sameOutputsAs: string | null;
+  vsFp32: DtypeComparison | null;
 }
 
 function summarizeOne(v: Variant, outs: readonly VariantOutput[], largeMeanMs: number | null, m: Measured): VariantSummary {
@@ -82,6 +84,7 @@ function summarizeOne(v: Variant, outs: readonly VariantOutput[], largeMeanMs: n
     speedupCI: m.intervals.speedup,
     bootstrap: BOOTSTRAP,
     sameOutputsAs: m.sameOutputsAs,
+    ...(v.dtypes && { dtypes: v.dtypes, vsFp32: m.vsFp32 }),
   };
 }
 
@@ -94,12 +97,19 @@ export function summarizeVariants(task: Task, variants: readonly Variant[], sent
   const quality = outs.map((o) => corpusQuality(task, o.map((x) => x.text), refs));
   const largeAt = variants.findIndex((v) => v.method === 'large');
   const largeMs = largeAt < 0 ? null : msOf(outs[largeAt]!);
+  const fp32 = fp32Counterparts(variants);
   const intervals = pairedIntervals(
-    quality.map((q, j) => ({ quality: q.series, ms: msOf(outs[j]!) })),
+    quality.map((q, j) => ({ quality: q.series, ms: msOf(outs[j]!), baseline: fp32[j] })),
     largeMs,
     sentences.length,
   );
   const same = sameOutputsAs(variants, outs);
   const largeMeanMs = largeMs ? mean(Array.from(largeMs)) : null;
-  return variants.map((v, j) => summarizeOne(v, outs[j]!, largeMeanMs, { quality: quality[j]!.scores, intervals: intervals[j]!, sameOutputsAs: same[j]! }));
+  const vsFp32 = (j: number, c: number | undefined): DtypeComparison | null =>
+    c === undefined
+      ? null
+      : dtypeComparison({ id: variants[c]!.id, outputs: outs[c]!, quality: quality[c]!.scores.primary }, { outputs: outs[j]!, quality: quality[j]!.scores.primary }, intervals[j]!.qualityDelta!);
+  return variants.map((v, j) =>
+    summarizeOne(v, outs[j]!, largeMeanMs, { quality: quality[j]!.scores, intervals: intervals[j]!, sameOutputsAs: same[j]!, vsFp32: vsFp32(j, fp32[j]) }),
+  );
 }
