@@ -53,11 +53,13 @@ const ci = (c: [number, number] | null | undefined, digits: number): string => (
 const widths = (): Promise<number[]> => page.locator('canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().width));
 
 describe('charts researchers read (issue #14)', () => {
+  let runSummary: RunSummary;
   let sweepSummary: RunSummary;
 
   it('a run: latency CDF per method, metric axis 0–100, intervals in the summary, the scatter', async () => {
     await configure(6);
     const { summary } = await runToEnd('run-button');
+    runSummary = summary;
     const table = page.getByTestId('summary-table');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
     for (const v of summary.summaries) {
@@ -115,7 +117,7 @@ describe('charts researchers read (issue #14)', () => {
     }
   });
 
-  it("History exports the sweep's summary CSV: every grid point with summary.json's intervals", async () => {
+  it("History exports the sweep's summary CSV with summary.json's intervals, and compares runs with intervals", async () => {
     await page.getByTestId('tab-history').click();
     const row = page.locator(`[data-testid="history-table"] tr[data-run="${sweepSummary.runId}"]`);
     const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('export-summary-csv').click()]);
@@ -131,6 +133,16 @@ describe('charts researchers read (issue #14)', () => {
       expect([r[col('metric_low')], r[col('metric_high')]]).toEqual(v.qualityCI!.map((x) => csvField(x)));
       expect([r[col('speedup_low')], r[col('speedup_high')]]).toEqual(v.speedupCI!.map((x) => csvField(x)));
     });
+
+    // the comparison of the run and the sweep shows each figure's interval
+    for (const id of [runSummary.runId, sweepSummary.runId]) await page.locator(`[data-testid="history-table"] tr[data-run="${id}"] input[type="checkbox"]`).check();
+    await page.getByTestId('compare-button').click();
+    const compared = page.getByTestId('comparison').locator('tbody tr');
+    await expect.poll(() => compared.count()).toBe(runSummary.summaries.length + sweepSummary.summaries.length);
+    const bild = runSummary.summaries.find((v) => v.variant === 'bild')!;
+    const bildRow = compared.nth(runSummary.summaries.indexOf(bild));
+    expect(await bildRow.locator('[data-col="quality"]').textContent()).toContain(ci(bild.qualityCI, 2));
+    expect(await bildRow.locator('[data-col="speedup"]').textContent()).toContain(ci(bild.speedupCI, 2));
   });
 
   it('charts narrow with the window after a run', async () => {
