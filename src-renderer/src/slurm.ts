@@ -21,8 +21,8 @@ export const slurm = reactive({
   form: { shards: 2, partition: '', gres: '', time: '', cpusPerTask: '', arrayParallel: '' } as SlurmForm,
   /** The submission fetching and exporting models now (its id, for a cancel), or null. */
   submitting: null as string | null,
-  /** The latest job written, and whether it was only exported. */
-  last: null as (SubmittedJob & { exported: boolean }) | null,
+  /** The latest job written, from the Run or the Sweep view. */
+  last: null as (SubmittedJob & { kind: 'run' | 'sweep' }) | null,
   /** Bumped after a submission, so the jobs list reloads. */
   jobsTick: 0,
 });
@@ -46,7 +46,7 @@ export async function submitToSlurm(kind: 'run' | 'sweep', spec: RunSpec | Sweep
   store.notice = null;
   try {
     const job = await call('submitSlurm', { kind, spec, slurm: slurmOptions(slurm.form, exportOnly), submissionId });
-    slurm.last = { ...job, exported: exportOnly };
+    slurm.last = { ...job, kind };
     slurm.jobsTick++;
   } catch (err) {
     showError(err);

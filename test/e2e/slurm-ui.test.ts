@@ -104,6 +104,39 @@ describe.skipIf(!conf)('Slurm from the app', () => {
     expect(head).toEqual([...CSV_COLUMNS]);
     expect(rows).toHaveLength(SENTENCES * run.summary.variants.length);
   });
+
+  it('submits a sweep from the Sweep view; collected, the History shows its FB × RB grid', async () => {
+    await fillRollbackDemo(page, SENTENCES);
+    await page.getByTestId('tab-sweep').click();
+    await page.getByTestId('sweep-fb').fill('0.5, 0.9');
+    await page.getByTestId('sweep-rb').fill('2');
+    await page.getByTestId('slurm-section').locator('summary').click();
+    await page.getByTestId('slurm-submit').click();
+    const folder = (await page.getByTestId('slurm-result').getAttribute('data-folder', { timeout: 120_000 }))!;
+    await page.getByTestId('tab-cluster').click();
+    await page.locator(`[data-testid="slurm-job-status"][data-folder="${folder}"]`).waitFor();
+    expect(await settledTaskStates(page)).toEqual(['done', 'done']);
+    await page.getByTestId('slurm-collect').click();
+    const runId = (await page.getByTestId('slurm-collected').getAttribute('data-run'))!;
+    const run = await api<RunDetail>(page, 'getRun', [runId]);
+    expect([run.summary.kind, run.summary.sweep!.points.map((p) => p.variant)]).toEqual(['sweep', ['large', 'small', 'bild@0.5/2', 'bild@0.9/2']]);
+    await page.getByTestId('tab-history').click();
+    await page.locator(`tr[data-run="${runId}"]`).getByTestId('open-run').click();
+    await page.locator(`[data-testid="opened-run"][data-run="${runId}"] [data-testid="sweep-grid"]`).waitFor();
+  });
+
+  it('Resubmit failed submits the tasks of a job folder written without submitting', async () => {
+    const spec = { models: { small: 'demo/tiny', large: 'demo/large' }, methods: ['large', 'bild'], bild: { fallback: 0.8, rollback: 2 }, dataset: { name: 'demo', split: 'test', limit: 4 } };
+    const job = await api<SubmittedJob>(page, 'submitSlurm', [{ kind: 'run', spec, slurm: { shards: 2, dryRun: true } }]);
+    await page.getByTestId('tab-cluster').click();
+    await page.getByTestId('slurm-refresh').click();
+    await page.locator(`[data-testid="slurm-job"][data-folder="${job.folder}"]`).click();
+    await page.locator(`[data-testid="slurm-job-status"][data-folder="${job.folder}"]`).waitFor();
+    expect(await page.locator('[data-testid="slurm-task"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['unsubmitted', 'unsubmitted']);
+    await page.getByTestId('slurm-resubmit').click();
+    expect(await settledTaskStates(page)).toEqual(['done', 'done']);
+    expect(await page.getByTestId('slurm-resubmit').isDisabled()).toBe(true);
+  });
 });
 
 describe('Slurm from the app without sbatch', () => {
