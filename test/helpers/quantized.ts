@@ -5,20 +5,20 @@ import type { LoadedModel } from '../../src-main/engine/model';
 import { releaseSource } from '../../src-main/engine/runtime/t5-runtime';
 
 /**
- * Block 32, accuracy level 4, along the fp32 model's greedy path: the largest logit difference over
+ * Block 32, accuracy level 4 (the head at 8 bits), along the fp32 model's greedy path: the largest logit difference over
  * the whole vocabulary (|logits| reach ~110 on toy-t5-large) and the largest difference in the
  * log-probability of the fp32 greedy token. Measured on the first 40 demo test sentences on CPU
  * (bounds about 2x that):
- *   toy-t5-large q4: logits 12.4, log-probability 0.087;  int8: 1.09, 0.0035
- *   toy-t5-small q4: logits 8.9, log-probability 0.070;   int8: 1.35, 0.017
- * On the first 100 demo sentences the log-probability differences reach 0.43 (large q4) and 2.4
- * (small q4, one near tie): docs/performance.md "Quantized weights".
+ *   toy-t5-large q4: logits 12.2, log-probability 0.081;  int8: 1.26, 0.0075
+ *   toy-t5-small q4: logits 9.0, log-probability 0.078;   int8: 1.35, 0.010
+ * On the first 100 demo sentences the log-probability differences reach 0.51 (large q4), 2.4
+ * (small q4, a near tie) and 0.69 (small int8): docs/performance.md "Quantized weights".
  */
 export const Q_TOL: Record<string, { logit: number; logprob: number }> = {
   'large-q4': { logit: 20, logprob: 0.2 },
-  'large-int8': { logit: 2, logprob: 0.01 },
+  'large-int8': { logit: 2.5, logprob: 0.02 },
   'small-q4': { logit: 15, logprob: 0.15 },
-  'small-int8': { logit: 2.5, logprob: 0.04 },
+  'small-int8': { logit: 2.5, logprob: 0.03 },
 };
 /** Share of sentences whose greedy output equals the fp32 model's (measured: 1.0 on these 40; on 100, q4 0.98-1.0, int8 0.99-1.0). */
 export const AGREEMENT_FLOOR: Record<'q4' | 'int8', number> = { q4: 0.9, int8: 0.95 };

@@ -30,7 +30,18 @@ export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
 export const DEFAULT_BLOCK_SIZE = 32;
 /** int8 activations: the CPU provider's fastest kernels; see docs/performance.md "Quantized weights" for the measured cost. */
 export const DEFAULT_ACCURACY_LEVEL = 4;
+// int8 is MatMulNBits with bits 8: onnxruntime-node 1.30 runs it on CPU and WebGPU. On CPU it is
+// fast only at accuracy level 4 (integer dot products); at level 0 it dequantizes on the fly and
+// was 3-10x slower than fp32 (docs/performance.md "Quantized weights").
 const QUANT_BITS: Partial<Record<WeightDType, QuantBits>> = { int8: 8, q4: 4 };
+/**
+ * The decoding head of a quantized export is quantized to 8 bits whatever the dtype: it is a large
+ * share of the bytes read per token (T5's 32k-row vocabulary, mT5's 250k). On the demo pair 8 bits
+ * kept every greedy output an fp32 head gave and moved the largest log-probability deviation by at
+ * most 0.1, where 4 bits doubled toy-t5-large q4's (0.43 -> 0.91) and changed two more outputs of
+ * 100 on toy-t5-small (docs/performance.md "Quantized weights").
+ */
+export const HEAD_BITS: QuantBits = 8;
 
 /** What is written: the dtype, and for int8/q4 the quantization. */
 export interface WeightFormat {
@@ -70,8 +81,8 @@ export function quantDeviation(q: QuantSpec): string {
   return (
     `weights of the projections and feed-forward layers are quantized to ${q.bits} bits in blocks of ${q.blockSize} ` +
     `(symmetric, one float32 scale per block; onnxruntime MatMulNBits, accuracy level ${q.accuracyLevel}` +
-    `${q.accuracyLevel === 4 ? ': activations quantized to int8 per block on CPU' : ''}); embeddings, norms, position biases ` +
-    'and the decoding head stay float32; outputs differ from the fp32 model; docs/engine.md'
+    `${q.accuracyLevel === 4 ? ': activations quantized to int8 per block on CPU' : ''}), the decoding head to ${HEAD_BITS} bits; ` +
+    'embeddings, norms and position biases stay float32; outputs differ from the fp32 model; docs/engine.md'
   );
 }
 
@@ -120,9 +131,9 @@ function* asBytes(values: Values, fp16: boolean): Iterable<Uint8Array> {
  *   linear weights  [in, out]   (PyTorch's [out, in] transposed, for MatMul)
  *   position bias   [1, H, B]   (+ a -1e9 column in the decoder: the causal mask bucket)
  *   embedding       [V, d]      (Gather), head [d, V] (MatMul; a transposed copy when tied)
- * With a quantized format the linears except the head are stored for MatMulNBits instead: PyTorch's
- * [out, in] quantized block-wise along `in` (quantize-blocks.ts), codes then scales; other
- * tensors stay float32.
+ * With a quantized format the linears are stored for MatMulNBits instead (the head at HEAD_BITS):
+ * PyTorch's [out, in] quantized block-wise along `in` (quantize-blocks.ts), codes then scales;
+ * other tensors stay float32.
  */
 export async function writeT5Weights(
   reader: CheckpointReader,
@@ -166,19 +177,20 @@ export async function writeT5Weights(
   const direct = (key: string, name: string, dims: number[]) => jobs.push([key, async () => store(dims, whole(await read(name, dims)))]);
   /**
    * One or more PyTorch [out, in] linears, stacked along `out` ([N, K]) and stored as [K, N], or
-   * quantized when the format says so and `quantizable` (every linear but the decoding head).
+   * quantized when the format says so, to `bits` (default: the format's).
    */
-  const linear = (key: string, names: string[], rows: number, inn: number, quantizable = true) =>
+  const linear = (key: string, names: string[], rows: number, inn: number, bits = quant?.bits) =>
     jobs.push([
       key,
       async () => {
         const n = rows * names.length;
         const w = concatRows(await Promise.all(names.map((name) => read(name, [rows, inn]))));
-        if (!quant || !quantizable) return store([inn, n], transposed(w, n, inn));
-        const q = quantizeBlocks(w, n, inn, quant.bits, quant.blockSize);
+        if (!quant || bits === undefined) return store([inn, n], transposed(w, n, inn));
+        const spec = { ...quant, bits };
+        const q = quantizeBlocks(w, n, inn, bits, quant.blockSize);
         const ref = out.append([q.data]);
         const scales = out.append([narrow('F32', q.scales)]);
-        return { ref, dims: [n, q.blocks, (quant.blockSize * quant.bits) / 8], dataType: DT.UINT8, quant: { ...quant, n, k: inn, scales } };
+        return { ref, dims: [n, q.blocks, (quant.blockSize * bits) / 8], dataType: DT.UINT8, quant: { ...spec, n, k: inn, scales } };
       },
     ]);
   const relBias = (key: string, name: string, maskColumn: boolean) =>
@@ -197,7 +209,7 @@ export async function writeT5Weights(
   const { dModel: d, dFf: ff, numBuckets: B, numHeads: H } = cfg;
   direct('embed', 'shared.weight', [cfg.vocabSize, d]);
   // The head is lm_head.weight when the checkpoint has it (it may be a tied copy), else the embedding.
-  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d, false);
+  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d, quant && HEAD_BITS);
   const ffWeights = (key: string, prefix: string) => {
     const wi = cfg.ffProj === 'relu' ? ['wi'] : ['wi_0', 'wi_1'];
     linear(`${key}.wi`, wi.map((w) => `${prefix}.DenseReluDense.${w}.weight`), ff, d);
