@@ -1,6 +1,6 @@
 import { RunHistory } from '../../engine/runner/history';
 import { UserError } from '../../engine/errors';
-import { collectSlurmJob, resubmitSlurmJob, runSlurmTask, slurmJobStatus, type SlurmJobStatus } from '../../engine/slurm';
+import { collectSlurmJob, resubmitSlurmJob, runSlurmTask, slurmJobStatus, taskList, type SlurmJobStatus } from '../../engine/slurm';
 import { flag, numberOpt, type Command } from '../command';
 import { summaryTable } from './run';
 
@@ -41,7 +41,7 @@ export const slurmCommand: Command = {
     }
     if (sub === 'resubmit') {
       const r = await resubmitSlurmJob(job);
-      process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : `submitted Slurm job ${r.jobId}: tasks ${r.tasks.join(', ')} of ${r.folder}\n`);
+      process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : `submitted Slurm job ${r.jobId}: ${taskList(r.tasks)} of ${r.folder}\n`);
       return 0;
     }
     if (sub === 'task') {
@@ -56,8 +56,8 @@ export const slurmCommand: Command = {
       else {
         const s = c.summary;
         const lines = [summaryTable(s.summaries), '', `collected ${s.sentences} of ${s.plannedSentences} sentences from ${s.slurm!.collectedTasks.length} tasks into run ${c.runId}`];
-        if (c.partial) lines.push(`partial: tasks ${c.missingTasks.join(', ')} are missing`);
-        for (const n of s.environment!.nodes ?? []) lines.push(`node ${n.hostname}: ${n.cpu.model}${n.gpu ? `, ${n.gpu}` : ''} (tasks ${n.tasks.join(', ')}; ${n.sentences} sentences)`);
+        if (c.partial) lines.push(`partial: ${taskList(c.missingTasks)} missing`);
+        for (const n of s.environment!.nodes ?? []) lines.push(`node ${n.hostname}: ${n.cpu.model}${n.gpu ? `, ${n.gpu}` : ''} (${taskList(n.tasks)}; ${n.sentences} sentences)`);
         if (s.environment!.nodesWarning) lines.push(`warning: ${s.environment!.nodesWarning}`);
         lines.push(`results: ${s.outDir}`);
         process.stdout.write(lines.join('\n') + '\n');

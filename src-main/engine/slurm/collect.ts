@@ -17,7 +17,7 @@ import { RESULT_FILES, ResultFiles } from '../runner/result-files';
 import { summarizeVariants } from '../runner/summary';
 import { findJobFolder, readCollected, readJobSpec, readSubmissions, readTaskDone, taskDir, writeCollected } from './job-folder';
 import { planOf } from './submit';
-import type { SlurmJobSpec, TaskDone } from './types';
+import { taskList, type SlurmJobSpec, type TaskDone } from './types';
 
 export interface CollectOptions {
   /** Collect the done tasks even when others are not (the run is marked partial). */
@@ -145,7 +145,7 @@ export async function collectSlurmJob(job: string, history: RunHistory, opts: Co
   }
   if (tasks.length === 0) throw new UserError(`no task of ${folder} is done yet (bild-bench slurm status ${folder})`);
   if (missing.length && !opts.partial)
-    throw new UserError(`tasks ${missing.join(', ')} of ${folder} are not done (bild-bench slurm status ${folder}); --partial collects the ${tasks.length} done ones`);
+    throw new UserError(`${taskList(missing)} of ${folder} ${missing.length === 1 ? 'is' : 'are'} not done (bild-bench slurm status ${folder}); --partial collects the done ${taskList(tasks.map((t) => t.done.task))}`);
 
   const plan = planOf(spec);
   const sentences = tasks.flatMap((t) => t.sentences).map((s, position) => ({ ...s, position }));

@@ -96,3 +96,6 @@ export interface SlurmJobStatus {
   counts: Record<TaskState, number>;
   collected: Collected | null;
 }
+
+/** `task 3` or `tasks 1, 4`, as a message names them. */
+export const taskList = (tasks: readonly number[]): string => `${tasks.length === 1 ? 'task' : 'tasks'} ${tasks.join(', ')}`;
