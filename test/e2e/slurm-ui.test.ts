@@ -26,10 +26,15 @@ async function api<T>(page: Page, method: string, args: unknown[]): Promise<T> {
   return reply.result;
 }
 
+async function openSlurmSection(page: Page): Promise<void> {
+  const section = page.getByTestId('slurm-section');
+  if (!(await section.evaluate((d) => (d as HTMLDetailsElement).open))) await section.locator('summary').click();
+}
+
 /** The Run view's Slurm section, opened, for `limit` sentences of the rollback demo in `shards` tasks. */
 async function fillSlurmRun(page: Page, shards: number): Promise<void> {
   await fillRollbackDemo(page, SENTENCES);
-  await page.getByTestId('slurm-section').locator('summary').click();
+  await openSlurmSection(page);
   await page.getByTestId('slurm-shards').fill(String(shards));
   await page.getByTestId('slurm-parallel').fill(String(shards));
 }
@@ -110,7 +115,7 @@ describe.skipIf(!conf)('Slurm from the app', () => {
     await page.getByTestId('tab-sweep').click();
     await page.getByTestId('sweep-fb').fill('0.5, 0.9');
     await page.getByTestId('sweep-rb').fill('2');
-    await page.getByTestId('slurm-section').locator('summary').click();
+    await openSlurmSection(page);
     await page.getByTestId('slurm-submit').click();
     const folder = (await page.getByTestId('slurm-result').getAttribute('data-folder', { timeout: 120_000 }))!;
     await page.getByTestId('tab-cluster').click();
@@ -123,6 +128,18 @@ describe.skipIf(!conf)('Slurm from the app', () => {
     await page.getByTestId('tab-history').click();
     await page.locator(`tr[data-run="${runId}"]`).getByTestId('open-run').click();
     await page.locator(`[data-testid="opened-run"][data-run="${runId}"] [data-testid="sweep-grid"]`).waitFor();
+  });
+
+  it("shows Slurm's refusal of an unknown partition in one line and leaves no job folder", async () => {
+    const before = await api<unknown[]>(page, 'listSlurmJobs', []);
+    await fillSlurmRun(page, 2);
+    await page.getByTestId('slurm-partition').fill('no-such-partition');
+    await page.getByTestId('slurm-submit').click();
+    const notice = page.getByTestId('notice');
+    await notice.waitFor({ timeout: 120_000 });
+    expect(await notice.textContent()).toMatch(/sbatch refused the job: .*partition/i);
+    expect(await api<unknown[]>(page, 'listSlurmJobs', [])).toEqual(before);
+    await page.getByTestId('slurm-partition').fill('');
   });
 
   it('Resubmit failed submits the tasks of a job folder written without submitting', async () => {
