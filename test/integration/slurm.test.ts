@@ -175,6 +175,16 @@ describe.skipIf(!conf)('Slurm job arrays', () => {
       expect(existsSync(join(home, 'never'))).toBe(false);
     });
 
+    it('a job folder that holds files is refused before anything is fetched or written', () => {
+      const busy = mkdtempSync(join(home, 'busy-'));
+      writeFileSync(join(busy, 'notes.txt'), 'mine');
+      const r = cli(...SWEEP, '--slurm', '--shards', '2', '--job_dir', busy);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/job_dir: '.*busy-.*' is not empty; give a new or empty folder/);
+      expect(r.stderr).not.toContain('exporting');
+      expect(readdirSync(busy)).toEqual(['notes.txt']);
+    });
+
     it('status of a folder that is no job', () => {
       const r = cli('slurm', 'status', home);
       expect(r.code).toBe(2);

@@ -50,12 +50,16 @@ export function findJobFolder(job: string): string {
   throw new UserError(`'${job}' is not a Slurm job folder (no ${JOB_FILES.spec} in it, nor in ${join(defaultJobsRoot(), job)})`);
 }
 
-/** Makes a new, empty job folder; refuses a non-empty one (a job's files must not mix with others). */
+/** Refuses a job folder that is a file or holds files (a job's files must not mix with others). */
+export function checkNewJobFolder(folder: string): void {
+  if (!existsSync(folder)) return;
+  if (!statSync(folder).isDirectory()) throw new UserError(`job_dir: '${folder}' is a file, not a folder`);
+  if (readdirSync(folder).length > 0) throw new UserError(`job_dir: '${folder}' is not empty; give a new or empty folder`);
+}
+
+/** Makes a new, empty job folder (checked again: it may have changed while the models downloaded). */
 export function createJobFolder(folder: string): void {
-  if (existsSync(folder)) {
-    if (!statSync(folder).isDirectory()) throw new UserError(`job_dir: '${folder}' is a file, not a folder`);
-    if (readdirSync(folder).length > 0) throw new UserError(`job_dir: '${folder}' is not empty; give a new or empty folder`);
-  }
+  checkNewJobFolder(folder);
   writingTo(folder, () => mkdirSync(logsDir(folder), { recursive: true }));
 }
 

@@ -17,7 +17,7 @@ import { appHome, appRoot, appVersion } from '../paths';
 import { defaultDeps, type RunnerDeps } from '../runner/deps';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { prepareRun, rolesOf } from '../runner/prepare';
-import { createJobFolder, defaultJobsRoot, JOB_FILES, logPattern, addSubmission, writeJobSpec } from './job-folder';
+import { checkNewJobFolder, createJobFolder, defaultJobsRoot, JOB_FILES, logPattern, addSubmission, writeJobSpec } from './job-folder';
 import { checkSlurmOptions } from './options';
 import { sbatchScript } from './sbatch-script';
 import { examplesFingerprint, sliceShards } from './shards';
@@ -93,10 +93,13 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
   const cli = builtCli();
   const signal = ctx.signal ?? new AbortController().signal;
   const say = ctx.onProgress ?? (() => undefined);
+  const name = newRunId();
+  const folder = resolve(slurm.jobDir ?? join(defaultJobsRoot(), `job-${name}`));
+  checkNewJobFolder(folder); // before the downloads and exports
   const deps = await runnerDeps(ctx.deps);
 
   // The execution provider is the compute nodes' to check (a login node seldom has their GPUs).
-  const { resolved, dataset } = await prepareRun({ ...plan, ep: 'cpu', allowCpuFallback: true }, deps, signal, (_stage, m) => say(m));
+  const { resolved, dataset } = await prepareRun({ ...plan, ep: 'cpu', allowCpuFallback: true }, deps, signal, (stage, m) => say(`${stage}: ${m}`));
   const examples = dataset.examples;
   const shards = sliceShards(examples.length, slurm.shards);
   const smallest = Math.min(...shards.map((s) => s.end - s.start));
@@ -106,8 +109,6 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
     await ensureExported(resolved[role]!.folder, { dtype: plan.dtype, compute: computeTypeFor(plan.ep, plan.dtype), signal });
   }
 
-  const name = newRunId();
-  const folder = resolve(slurm.jobDir ?? join(defaultJobsRoot(), `job-${name}`));
   const job: SlurmJobSpec = {
     format: 'bild-bench-slurm-job',
     version: SLURM_JOB_FORMAT,
