@@ -28,7 +28,7 @@ async function api<T>(page: Page, method: string, args: unknown[]): Promise<T> {
 
 async function openSlurmSection(page: Page): Promise<void> {
   const section = page.getByTestId('slurm-section');
-  if (!(await section.evaluate((d) => (d as HTMLDetailsElement).open))) await section.locator('summary').click();
+  if ((await section.getAttribute('open')) === null) await section.locator('summary').click();
 }
 
 /** The Run view's Slurm section, opened, for `limit` sentences of the rollback demo in `shards` tasks. */
@@ -39,17 +39,15 @@ async function fillSlurmRun(page: Page, shards: number): Promise<void> {
   await page.getByTestId('slurm-parallel').fill(String(shards));
 }
 
-/** The tasks' states as the Cluster view shows them, once none is pending or running. */
+/** The tasks' states as the Cluster view shows them, once none is pending or running (it refreshes them itself). */
 async function settledTaskStates(page: Page): Promise<string[]> {
-  await page.waitForFunction(
-    (n) => {
-      const states = [...document.querySelectorAll('[data-testid="slurm-task"]')].map((r) => r.getAttribute('data-state'));
-      return states.length === n && states.every((s) => s === 'done' || s === 'failed');
-    },
-    2,
-    { timeout: 300_000 },
-  );
-  return page.locator('[data-testid="slurm-task"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')!));
+  const states = () => page.locator('[data-testid="slurm-task"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')!));
+  const settled = async () => {
+    const now = await states();
+    return now.length === 2 && now.every((s) => s === 'done' || s === 'failed');
+  };
+  await expect.poll(settled, { timeout: 300_000, interval: 500 }).toBe(true);
+  return states();
 }
 
 const taskSentences = (folder: string, task: number): SentenceResult[] =>
