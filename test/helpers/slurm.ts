@@ -3,20 +3,23 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './paths';
 
+const SCRIPT = join(ROOT, 'scripts', 'slurm-local.sh');
+
 /**
- * The SLURM_CONF of a running Slurm: the environment's (.ci/run starts one), else one this test
- * starts with scripts/slurm-local.sh where Slurm is installed; null without Slurm (the tests skip),
- * but under CI=true a missing Slurm fails instead.
+ * A running Slurm: the environment's SLURM_CONF (.ci/run starts one), else one started here with
+ * scripts/slurm-local.sh where Slurm is installed (`stop` ends it, and only it); null without
+ * Slurm (the tests skip), but under CI=true a missing Slurm fails instead.
  */
-export function localSlurm(): string | null {
+export function localSlurm(): { conf: string; stop(): void } | null {
   const given = process.env.SLURM_CONF;
-  if (given && spawnSync('scontrol', ['ping'], { env: process.env, encoding: 'utf8' }).status === 0) return given;
+  if (given && spawnSync('scontrol', ['ping'], { env: process.env, encoding: 'utf8' }).status === 0) return { conf: given, stop: () => undefined };
   const installed = spawnSync('sh', ['-c', 'command -v sbatch && command -v slurmctld'], { encoding: 'utf8' }).status === 0;
   if (!installed) {
     if (process.env.CI === 'true') throw new Error('CI=true but Slurm is not installed (bash scripts/install-test-deps.sh installs it)');
     return null;
   }
-  return execFileSync('bash', [join(ROOT, 'scripts', 'slurm-local.sh'), 'start'], { encoding: 'utf8' }).trim();
+  const conf = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8' }).trim();
+  return { conf, stop: () => execFileSync('bash', [SCRIPT, 'stop']) };
 }
 
 /** Slurm tasks run the built CLI (bin/bild-bench.js -> out/main/cli.js). */

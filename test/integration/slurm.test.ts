@@ -12,9 +12,13 @@ import { runCli } from '../helpers/cli';
 import { MODELS } from '../helpers/paths';
 import { localSlurm, pollUntil, requireBuiltCli } from '../helpers/slurm';
 
-const conf = localSlurm();
+const slurm = localSlurm();
+const conf = slurm?.conf;
 const home = mkdtempSync(join(tmpdir(), 'bild-slurm-'));
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(home, { recursive: true, force: true });
+  slurm?.stop();
+});
 const env = { BILD_BENCH_HOME: home, ...(conf ? { SLURM_CONF: conf } : {}) };
 const cli = (...args: string[]) => runCli(args, env);
 // demo/tiny drafts for demo/large: fallbacks and rollbacks happen, so decision counts are compared for real
