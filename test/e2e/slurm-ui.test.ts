@@ -14,9 +14,12 @@ import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/br
 import { localSlurm, requireBuiltCli } from '../helpers/slurm';
 
 const SENTENCES = 6;
-const conf = localSlurm();
+const slurm = localSlurm();
 const dir = mkdtempSync(join(tmpdir(), 'bild-e2e-slurm-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  slurm?.stop();
+});
 
 /** An API call with the page's cookie, as the page would make it. */
 async function api<T>(page: Page, method: string, args: unknown[]): Promise<T> {
@@ -59,13 +62,13 @@ const taskSentences = (folder: string, task: number): SentenceResult[] =>
 /** What a sentence's decodings must keep from the tasks to the history. */
 const decoded = (s: SentenceResult) => [s.exampleIndex, s.source, s.outputs.map((o) => [o.variant, o.text, o.tokens, o.fallbacks, o.rollbacks])];
 
-describe.skipIf(!conf)('Slurm from the app', () => {
+describe.skipIf(!slurm)('Slurm from the app', () => {
   let browserApp: BrowserApp | undefined;
   let page: Page;
 
   beforeAll(async () => {
     requireBuiltCli();
-    ({ page } = browserApp = await openBrowserApp({ home: join(dir, 'home'), env: { SLURM_CONF: conf! } }));
+    ({ page } = browserApp = await openBrowserApp({ home: join(dir, 'home'), env: { SLURM_CONF: slurm!.conf } }));
   });
   afterAll(async () => browserApp?.close());
 
