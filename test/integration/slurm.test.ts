@@ -122,7 +122,18 @@ describe.skipIf(!conf)('Slurm job arrays', () => {
     const subs = JSON.parse(readFileSync(join(folder, 'submissions.json'), 'utf8')) as Submission[];
     expect(subs.map((s) => s.tasks)).toEqual([[0, 1], [1]]);
     await pollUntil('the resubmitted task', () => (squeueEmpty(resubmitted.jobId) ? true : undefined));
+    // as if task 1 had run on a second node with another CPU (this Slurm has one node)
+    const rewrite = <T>(file: string, change: (x: T) => void): void => {
+      const path = join(folder, 'tasks', '1', file);
+      const x = JSON.parse(readFileSync(path, 'utf8')) as T;
+      change(x);
+      writeFileSync(path, JSON.stringify(x));
+    };
+    rewrite<{ hostname: string }>('done.json', (d) => void (d.hostname = 'node-b'));
+    rewrite<RunSummary>('summary.json', (r) => void (r.environment!.cpu.model = 'Other CPU'));
     const complete = json<RunSummary>(cli('slurm', 'collect', folder, '--json'));
+    expect(complete.environment!.nodes!.map((n) => [n.tasks, n.sentences, n.cpu.model === 'Other CPU'])).toEqual([[[0], 12, false], [[1], 12, true]]);
+    expect(complete.environment!.nodesWarning).toMatch(/different hardware \(CPUs .* \/ Other CPU\)/);
     expect(complete.slurm).toMatchObject({ partial: false, collectedTasks: [0, 1], jobIds: [jobId, resubmitted.jobId] });
     expect(complete.sentences).toBe(24);
     expect(jsonl(join(complete.outDir!, 'sentences.jsonl')).map((s) => s.exampleIndex)).toEqual(Array.from({ length: 24 }, (_, i) => i));
