@@ -4,7 +4,7 @@
  * outputs (summary.ts), never averaged over shards; speedups come from per-sentence timings, each
  * sentence's methods having run on one node. The environment lists every node.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterNode, Environment, RunSummary, SentenceResult } from '../api/types';
 import { newRunId } from '../api/in-process';
@@ -182,6 +182,7 @@ export async function collectSlurmJob(job: string, history: RunHistory, opts: Co
     },
   };
 
+  const made = !existsSync(outDir);
   const files = new ResultFiles(outDir, runId, plan.variants);
   try {
     // recorded as running first: a collect killed half-way is marked interrupted, not complete
@@ -198,7 +199,9 @@ export async function collectSlurmJob(job: string, history: RunHistory, opts: Co
     } catch {
       // the history refuses (its disk): the run stays, marked failed, with the error that matters below
     }
-    rmSync(outDir, { recursive: true, force: true });
+    // what this collect wrote goes; a --out folder that held other files keeps them
+    if (made) rmSync(outDir, { recursive: true, force: true });
+    else for (const f of Object.values(RESULT_FILES)) rmSync(join(outDir, f), { force: true });
     throw err;
   } finally {
     files.close();
