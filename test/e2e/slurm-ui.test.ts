@@ -4,7 +4,7 @@
 // tasks wrote; and, without sbatch on PATH, the Slurm section's export action writing the job
 // folder. Needs `npm run build` first (the renderer, and the CLI the tasks run).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,10 @@ describe.skipIf(!slurm)('Slurm from the app', () => {
     const opened = page.locator(`[data-testid="opened-run"][data-run="${runId}"]`);
     await expect.poll(() => opened.locator('[data-testid="sentence-row"]').count()).toBe(SENTENCES);
     expect(await opened.locator('canvas').count()).toBeGreaterThan(0);
+    const origin = opened.getByTestId('slurm-origin');
+    expect(await origin.getAttribute('data-partial')).toBe('false');
+    expect(await origin.textContent()).toContain(`(2 of 2 tasks) in ${folder}`);
+    expect(await origin.locator('li').allTextContents()).toEqual([expect.stringMatching(new RegExp(`^${hostname()}: .*\\(tasks 0, 1; 6 sentences\\)$`))]);
     const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('export-csv').click()]);
     const csv = join(dir, 'sentences.csv');
     await download.saveAs(csv);
