@@ -49,11 +49,11 @@ function jobFolder(job: string): string[] {
 
 /** Paths the engine would open (or, for a Slurm job folder, write) for this request (its arguments' shapes already checked). */
 export function requestPaths(method: RequestMethod, args: readonly unknown[]): string[] {
-  const spec = requestSpec(method, args);
   if (method === 'submitSlurm') {
-    const jobDir = (args[0] as SlurmSubmitRequest).slurm.jobDir;
-    return [...specPaths(spec!), ...(jobDir === undefined ? [] : [resolve(jobDir)])];
+    const { spec, slurm } = args[0] as SlurmSubmitRequest;
+    return [...specPaths(spec), ...(slurm.jobDir === undefined ? [] : [resolve(slurm.jobDir)])];
   }
+  const spec = requestSpec(method, args);
   if (spec) return specPaths(spec);
   if (method === 'startDownload') return [modelFolder(args[0] as string)].filter((p): p is string => p !== undefined);
   if (method === 'slurmStatus' || method === 'resubmitSlurm' || method === 'collectSlurm') return jobFolder(args[0] as string);
