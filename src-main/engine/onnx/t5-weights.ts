@@ -15,7 +15,7 @@ export interface StoredWeight {
   quant?: QuantSpec & { n: number; k: number; scales: ExternalRef };
 }
 export type WeightTable = Map<string, StoredWeight>;
-/** int8 and q4: the projections and feed-forward layers quantized block-wise (quantize-blocks.ts), the rest fp32. */
+/** int8 and q4: the projections and feed-forward layers quantized block-wise (quantize-blocks.ts), the head to HEAD_BITS, the rest fp32. */
 export type WeightDType = 'fp32' | 'fp16' | 'int8' | 'q4';
 export const WEIGHT_DTYPES: readonly WeightDType[] = ['fp32', 'fp16', 'int8', 'q4'];
 
@@ -32,7 +32,7 @@ export const DEFAULT_BLOCK_SIZE = 32;
 export const DEFAULT_ACCURACY_LEVEL = 4;
 // int8 is MatMulNBits with bits 8: onnxruntime-node 1.30 runs it on CPU and WebGPU. On CPU it is
 // fast only at accuracy level 4 (integer dot products); at level 0 it dequantizes on the fly and
-// was 3-10x slower than fp32 (docs/performance.md "Quantized weights").
+// was 3-11x slower than fp32 (docs/performance.md "Quantized weights").
 const QUANT_BITS: Partial<Record<WeightDType, QuantBits>> = { int8: 8, q4: 4 };
 /**
  * The decoding head of a quantized export is quantized to 8 bits whatever the dtype: it is a large
