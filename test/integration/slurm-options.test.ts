@@ -1,7 +1,7 @@
 // The Slurm job's pure parts, without a Slurm: option bounds (as the CLI parses them), shard
 // slicing, the array list and the generated script.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import { checkSlurmOptions } from '../../src-main/engine/slurm/options';
 import { sbatchScript, shellQuote } from '../../src-main/engine/slurm/sbatch-script';
 import { sliceShards } from '../../src-main/engine/slurm/shards';
 import { arraySpec } from '../../src-main/engine/slurm/submit';
-import type { SlurmJobSpec } from '../../src-main/engine/slurm';
+import { listSlurmJobs, SLURM_JOB_FORMAT, type SlurmJobSpec } from '../../src-main/engine/slurm';
+import { writeJobSpec } from '../../src-main/engine/slurm/job-folder';
+import { appVersion } from '../../src-main/engine/paths';
 
 const options = (...argv: string[]) => checkSlurmOptions(slurmOptionsOf(parseCommandArgs(sweepCommand, ['--small', 'S', '--large', 'L', '--dataset_name', 'demo', ...argv]))!);
 
@@ -97,5 +99,37 @@ describe('the sbatch script', () => {
     const r = spawnSync('bash', [script], { encoding: 'utf8' });
     expect(r.stdout).toBe(`${join(dir, "it's $HOME `x`")} slurm task ${dir}\n`);
     expect(() => shellQuote('a\nb')).toThrow(/cannot span lines/);
+  });
+});
+
+describe('listing job folders', () => {
+  const root = mkdtempSync(join(tmpdir(), 'bild-slurm-jobs-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('lists the jobs under the root, newest first, and says why an unusable one cannot be used', () => {
+    const job = (name: string, version = SLURM_JOB_FORMAT): SlurmJobSpec => ({
+      format: 'bild-bench-slurm-job',
+      version,
+      appVersion: appVersion(),
+      name,
+      createdAt: '2026-12-06T08:00:00.000Z',
+      kind: 'sweep',
+      spec: { models: { small: 'demo/small', large: 'demo/large' }, dataset: { name: 'demo' } },
+      dataset: { id: 'toy-de-en', split: 'validation', examples: 30, fingerprint: 'x' },
+      shards: sliceShards(30, 3),
+      slurm: { shards: 3 },
+      node: process.execPath,
+      cli: 'bin/bild-bench.js',
+      env: {},
+    });
+    for (const [folder, spec] of [['job-1', job('1')], ['job-2', job('2', SLURM_JOB_FORMAT + 1)]] as const) {
+      mkdirSync(join(root, folder));
+      writeJobSpec(join(root, folder), spec);
+    }
+    mkdirSync(join(root, 'not-a-job'));
+    const jobs = listSlurmJobs(root);
+    expect(jobs.map((j) => [j.folder, j.name, j.shards])).toEqual([[join(root, 'job-2'), null, null], [join(root, 'job-1'), '1', 3]]);
+    expect(jobs[0]!.error).toMatch(/job format \d+\); this is bild-bench/);
+    expect(listSlurmJobs(join(root, 'missing'))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { RunHistory } from '../../engine/runner/history';
 import { UserError } from '../../engine/errors';
-import { collectSlurmJob, resubmitSlurmJob, runSlurmTask, slurmJobStatus, taskList, type SlurmJobStatus } from '../../engine/slurm';
+import { collectSlurmJob, listSlurmJobs, resubmitSlurmJob, runSlurmTask, slurmJobStatus, taskList, type SlurmJobStatus } from '../../engine/slurm';
 import { flag, numberOpt, type Command } from '../command';
 import { summaryTable } from './run';
 
@@ -15,13 +15,13 @@ function statusTable(s: SlurmJobStatus): string {
   return [`${s.kind} ${s.name} in ${s.folder} (Slurm job ${s.jobIds.join(', ') || 'not submitted'})`, ...table, [counts, collected].filter(Boolean).join('; ')].join('\n');
 }
 
-const SUBCOMMANDS = ['status', 'resubmit', 'collect', 'task'] as const;
+const SUBCOMMANDS = ['list', 'status', 'resubmit', 'collect', 'task'] as const;
 
 export const slurmCommand: Command = {
   name: 'slurm',
   summary: 'Slurm jobs of `run --slurm` / `sweep --slurm`: status, resubmit, collect into the history',
   usage:
-    'bild-bench slurm status <job-folder> [--json]  |  bild-bench slurm resubmit <job-folder>  |  bild-bench slurm collect <job-folder> [--partial] [--json]   (`slurm task <job-folder> [--task K]` is what each array task runs)',
+    'bild-bench slurm list [--json]  |  bild-bench slurm status <job-folder> [--json]  |  bild-bench slurm resubmit <job-folder>  |  bild-bench slurm collect <job-folder> [--partial] [--json]   (`slurm task <job-folder> [--task K]` is what each array task runs)',
   options: {
     partial: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -31,9 +31,16 @@ export const slurmCommand: Command = {
   async run(args) {
     const [sub, job, ...extra] = args.positionals;
     if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UserError(`slurm: give one of ${SUBCOMMANDS.join(', ')} (got ${sub ? `'${sub}'` : 'none'})`);
+    const json = flag(args, 'json');
+    if (sub === 'list') {
+      if (job) throw new UserError(`slurm list: unexpected argument '${job}'`);
+      const jobs = listSlurmJobs();
+      const text = jobs.map((j) => `${j.folder}  ${j.error ?? `${j.kind}, ${j.sentences} sentences in ${j.shards} tasks, ${j.createdAt}${j.collected ? `, collected as run ${j.collected.runId}` : ''}`}`);
+      process.stdout.write((json ? JSON.stringify(jobs, null, 2) : text.join('\n') || 'no Slurm jobs yet') + '\n');
+      return 0;
+    }
     if (!job) throw new UserError(`slurm ${sub}: give the job folder`);
     if (extra.length) throw new UserError(`slurm ${sub}: unexpected argument '${extra[0]}'`);
-    const json = flag(args, 'json');
     if (sub === 'status') {
       const s = await slurmJobStatus(job);
       process.stdout.write((json ? JSON.stringify(s, null, 2) : statusTable(s)) + '\n');

@@ -10,6 +10,7 @@ export { slurmJobStatus } from './status';
 export { resubmitSlurmJob, type Resubmitted } from './resubmit';
 export { collectSlurmJob, type CollectedJob, type CollectOptions } from './collect';
 export { findJobFolder, defaultJobsRoot } from './job-folder';
+export { listSlurmJobs, type SlurmJobEntry } from './list-jobs';
 export { findOnPath } from './slurm-commands';
 export { sbatchScript } from './sbatch-script';
 export { sliceShards, MAX_SHARDS } from './shards';
