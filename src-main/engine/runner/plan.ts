@@ -109,7 +109,7 @@ function formatsOf(spec: RunSpec | SweepSpec, variants: readonly Variant[]): Run
   const used = [...new Set(variants.flatMap((v) => Object.values(v.dtypes!)))];
   const formats: RunPlan['formats'] = {};
   for (const dtype of used) {
-    const quantized = dtype === 'int8' || dtype === 'q4';
+    const quantized = weightFormat({ dtype }).quant !== undefined;
     formats[dtype] = quantized ? weightFormat({ dtype, blockSize: spec.blockSize, accuracyLevel: spec.accuracyLevel }, names) : { dtype };
   }
   if (!used.some((d) => formats[d]!.quant))
