@@ -140,6 +140,7 @@ function addRow(r: Omit<Row, 'msPerToken' | 'meanMsPerToken' | 'floorMsPerToken'
   rows.push({ ...r, msPerToken: m.best, meanMsPerToken: m.mean, tokens: d.tokens, smallCalls: d.smallCalls, largeCalls: d.largeCalls, floorMsPerToken: floor, xOfFloor: m.best / floor });
   const x = rows.at(-1)!;
   log(`  ${x.engine} ${x.method} ${x.models}: ${x.msPerToken.toFixed(2)} ms/token, ${(x.bytesPerToken / MB).toFixed(1)} MB/token, ${x.xOfFloor.toFixed(2)}x of floor`);
+  report(false);
 }
 
 async function greedyRows(shape: string): Promise<void> {
@@ -283,6 +284,45 @@ function gitCommit(): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/** Prints (final) and writes results.json and results.csv: after every row, so an interrupted run keeps what it measured. */
+function report(final: boolean): void {
+  fillRatios();
+  const bw = bestBandwidth(bandwidth);
+  const head = [
+    `bench:scale, ${started.toISOString()}, commit ${gitCommit() ?? 'unknown'}`,
+    `${describeMachine()}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} ${final ? 'at the end' : 'now'}`,
+    `memory bandwidth (STREAM-like copy of ${bandwidth.bytes >> 20} MiB, read + written, best of ${bandwidth.trials}): ${(bandwidth.oneThread / GB).toFixed(1)} GB/s on one thread, ${(bandwidth.allCores / GB).toFixed(1)} GB/s on ${bandwidth.cores} cores; floor = bytes per token / ${(bw / GB).toFixed(1)} GB/s`,
+    `encode ${srcLen} tokens, decode ${steps} (EOS ignored), ms/token of the fastest of ${repeats} decodings after 1 warm-up (and their mean), ratios from the fastest, CPU provider; int8/q4: the exporter's defaults (MatMulNBits, block size ${DEFAULT_BLOCK_SIZE}, accuracy level ${DEFAULT_ACCURACY_LEVEL}); transformers.js: generate() greedy, fp32 only (its int8/q4 layouts are not written by this project, so those rows are not measured)`,
+  ];
+  const goals = targets();
+  if (final) {
+    const table = [`| ${COLUMNS.map(([c]) => c).join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${COLUMNS.map(([, f]) => f(r) ?? '').join(' | ')} |`)];
+    process.stdout.write(`${[...head, '', ...table, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
+  }
+  mkdirSync(outDir, { recursive: true });
+  const environment = { machine: describeMachine(), date: started.toISOString(), commit: gitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
+  const settings = { shapes, dtypes, srcLen, steps, repeats, cache };
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, complete: final, rows, targets: goals, notes }, null, 2)}\n`);
+  // every row carries the machine, the date and the bandwidth, so a CSV alone says where it was measured
+  const envCells = [environment.machine, environment.date, fmt(bw / GB, 1)];
+  const csv = [
+    [...COLUMNS.map(([c]) => c), 'machine', 'date', 'bandwidth_gb_s'].join(','),
+    ...rows.map((r) => [...COLUMNS.map(([, f]) => f(r)), ...envCells].map(csvField).join(',')),
+  ];
+  writeFileSync(join(outDir, 'results.csv'), `${csv.join('\n')}\n`);
+  if (final) log(`wrote ${join(outDir, 'results.json')} and results.csv`);
+}
+
+/** Runs one group of rows; a failure (out of memory, a refused export) is noted and the next group still runs. */
+async function attempt(what: string, part: () => Promise<void>): Promise<void> {
+  try {
+    await part();
+  } catch (err) {
+    notes.push(`${what}: failed: ${(err as Error).message.split('\n')[0]}`);
+    log(`  ${notes.at(-1)}`);
+  }
+}
+
 const load0 = loadavg();
 log(`bench:scale: shapes ${shapes.join(',')}, dtypes ${dtypes.join(',')}, src ${srcLen}, steps ${steps}, repeats ${repeats}; cache ${cache}`);
 const skipped = await prepareCheckpoints();
@@ -291,35 +331,12 @@ bandwidth = await measureBandwidth();
 for (const shape of shapes) {
   if (skipped.has(shape)) continue;
   log(`${shape}:`);
-  await greedyRows(shape);
+  await attempt(`${shape} greedy`, () => greedyRows(shape));
   const drafter = SCALE_SHAPES[shape]!.drafter;
   if (!drafter) continue;
-  if (!skipped.has(drafter)) for (const d of dtypes) await bildRows(shape, { shape: drafter, dtype: d }, d);
+  if (!skipped.has(drafter)) for (const d of dtypes) await attempt(`${shape} BiLD-like, ${drafter}@${d} drafting`, () => bildRows(shape, { shape: drafter, dtype: d }, d));
   // the large shape at a lower dtype drafting for itself at fp32
-  if (dtypes.includes('fp32')) for (const d of dtypes.filter((x) => x !== 'fp32' && x !== 'fp16')) await bildRows(shape, { shape, dtype: d }, 'fp32');
+  if (dtypes.includes('fp32'))
+    for (const d of dtypes.filter((x) => x !== 'fp32' && x !== 'fp16')) await attempt(`${shape} BiLD-like, ${shape}@${d} drafting`, () => bildRows(shape, { shape, dtype: d }, 'fp32'));
 }
-fillRatios();
-
-const bw = bestBandwidth(bandwidth);
-const head = [
-  `bench:scale, ${started.toISOString()}, commit ${gitCommit() ?? 'unknown'}`,
-  `${describeMachine()}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`,
-  `memory bandwidth (STREAM-like copy of ${bandwidth.bytes >> 20} MiB, read + written, best of ${bandwidth.trials}): ${(bandwidth.oneThread / GB).toFixed(1)} GB/s on one thread, ${(bandwidth.allCores / GB).toFixed(1)} GB/s on ${bandwidth.cores} cores; floor = bytes per token / ${(bw / GB).toFixed(1)} GB/s`,
-  `encode ${srcLen} tokens, decode ${steps} (EOS ignored), ms/token of the fastest of ${repeats} decodings after 1 warm-up (and their mean), ratios from the fastest, CPU provider; int8/q4: the exporter's defaults (MatMulNBits, block size ${DEFAULT_BLOCK_SIZE}, accuracy level ${DEFAULT_ACCURACY_LEVEL}); transformers.js: generate() greedy, fp32 only (its int8/q4 layouts are not written by this project, so those rows are not measured)`,
-];
-const table = [`| ${COLUMNS.map(([c]) => c).join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${COLUMNS.map(([, f]) => f(r) ?? '').join(' | ')} |`)];
-const goals = targets();
-process.stdout.write(`${[...head, '', ...table, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
-
-mkdirSync(outDir, { recursive: true });
-const environment = { machine: describeMachine(), date: started.toISOString(), commit: gitCommit(), loadAverageStart: load0, loadAverageEnd: loadavg(), bandwidth };
-const settings = { shapes, dtypes, srcLen, steps, repeats, cache };
-writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, rows, targets: goals, notes }, null, 2)}\n`);
-// every row carries the machine, the date and the bandwidth, so a CSV alone says where it was measured
-const envCells = [environment.machine, environment.date, fmt(bw / GB, 1)];
-const csv = [
-  [...COLUMNS.map(([c]) => c), 'machine', 'date', 'bandwidth_gb_s'].join(','),
-  ...rows.map((r) => [...COLUMNS.map(([, f]) => f(r)), ...envCells].map(csvField).join(',')),
-];
-writeFileSync(join(outDir, 'results.csv'), `${csv.join('\n')}\n`);
-log(`wrote ${join(outDir, 'results.json')} and results.csv`);
+report(true);
