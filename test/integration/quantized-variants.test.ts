@@ -12,6 +12,7 @@ import { corpusBleu, percentile } from '../../src-main/engine/metrics';
 import { seededResamples } from '../../src-main/engine/metrics/bootstrap';
 import { quantDeviation } from '../../src-main/engine/onnx/t5-weights';
 import { csvField, parseCsv, SUMMARY_CSV_COLUMNS, CSV_COLUMNS } from '../../src-main/engine/runner/csv';
+import { fp32Counterparts } from '../../src-main/engine/runner/dtype-compare';
 import { planRun, planSweep } from '../../src-main/engine/runner/plan';
 import { argsRefusal } from '../../src-main/host/validate-args';
 import { runCli } from '../helpers/cli';
@@ -195,6 +196,10 @@ describe('bad specs are refused by name', () => {
     expect(() => plan({ smallDtype: 'q4', methods: ['large', 'large@q4'] })).toThrow(/^small_dtype: the run uses no small model \(methods large, large@q4\)$/);
     expect(() => plan({ methods: ['large', 'bild'], blockSize: 64 })).toThrow(/^block_size applies only to the quantized dtypes/);
     expect(() => planSweep({ models: pair, dataset: { name: data }, smallDtype: 'int8', accuracyLevel: 7 })).toThrow(/^accuracy_level: 7/);
+    // the spelling: both explicit, the q4 one compared with the fp32 one
+    const explicit = planRun({ models: pair, dataset: { name: data }, methods: ['large@fp32', 'large@q4'] }).variants;
+    expect(explicit.map((v) => [v.id, v.dtypes])).toEqual([['large@fp32', { large: 'fp32' }], ['large@q4', { large: 'q4' }]]);
+    expect(fp32Counterparts(explicit)).toEqual([undefined, 0]);
     // the block size of a run at fp32 applies to its q4 variants
     const p = planRun({ models: pair, dataset: { name: data }, methods: ['large', 'large@q4'], blockSize: 64 });
     expect(p.formats).toEqual({ fp32: { dtype: 'fp32' }, q4: { dtype: 'q4', quant: { bits: 4, blockSize: 64, accuracyLevel: 4 } } });
