@@ -110,4 +110,11 @@ describe('options', () => {
     expect(e.deviations).toContain(quantDeviation(quant));
     expect(quantDeviation(quant)).toMatch(/quantized to 4 bits in blocks of 64.*outputs differ from the fp32 model/);
   }, 240_000);
+
+  it('generate with --dtype int8 says so on stderr', () => {
+    const r = runCli(['generate', '--model', modelDir('toy-t5-small'), '--dtype', 'int8', '--accuracy_level', '0', '--text', 'Das Haus ist klein.'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`note: ${quantDeviation({ bits: 8, blockSize: 32, accuracyLevel: 0 })}`);
+  }, 240_000);
 });
