@@ -247,13 +247,14 @@ describe.skipIf(!webgpu.available || f16Reason !== undefined)('bild-bench run --
   }, 300_000);
 });
 
-describe.skipIf(!webgpu.available)('q4 on webgpu', () => {
+describe.skipIf(!webgpu.available)('q4 and int8 on webgpu', () => {
   const m: Record<string, LoadedModel> = {};
   beforeAll(async () => {
     for (const size of ['small', 'large'] as const) {
       m[`fp32-${size}`] = await loadModel(modelDir(`toy-t5-${size}`), { ep: 'cpu' });
       m[`q4-${size}`] = await loadModel(modelDir(`toy-t5-${size}`), { ep: 'webgpu', dtype: 'q4' });
     }
+    m['int8-small'] = await loadModel(modelDir('toy-t5-small'), { ep: 'webgpu', dtype: 'int8' });
   }, 300_000);
   afterAll(async () => {
     for (const x of Object.values(m)) await x.runtime.release();
@@ -278,5 +279,12 @@ describe.skipIf(!webgpu.available)('q4 on webgpu', () => {
       expect(d.logprob).toBeLessThan(Q_TOL[`${size}-q4`]!.logprob);
       expect(d.identical).toBeGreaterThanOrEqual(AGREEMENT_FLOOR.q4);
     }
+  }, 300_000);
+
+  it('runs int8 (MatMulNBits with 8 bits) within the int8 tolerances', async () => {
+    const d = await deviationFromFp32(m['fp32-small']!, m['int8-small']!, sentences);
+    expect(d.logit).toBeLessThan(Q_TOL['small-int8']!.logit);
+    expect(d.logprob).toBeLessThan(Q_TOL['small-int8']!.logprob);
+    expect(d.identical).toBeGreaterThanOrEqual(AGREEMENT_FLOOR.int8);
   }, 300_000);
 });
