@@ -1,9 +1,11 @@
 // Slurm from the app, in Chromium against a real single-node Slurm (scripts/slurm-local.sh): a
 // BiLD run on the demo pair submitted from the Run view in 2 shards, its tasks followed to done in
 // the Cluster view, collected, then opened and exported from the History with the outputs the
-// tasks wrote; and, without sbatch on PATH, the Slurm section's export action writing the job
+// tasks wrote; a sweep; a task cancelled with scancel, a partial collect, Resubmit failed and the
+// whole collect; and, without sbatch on PATH, the Slurm section's export action writing the job
 // folder. Needs `npm run build` first (the renderer, and the CLI the tasks run).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, SentenceResult, SubmittedJob } from '../../src-main/engine/api/types';
 import { CSV_COLUMNS, parseCsv } from '../../src-main/engine/runner/csv';
 import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
-import { localSlurm, requireBuiltCli } from '../helpers/slurm';
+import { localSlurm, pollUntil, requireBuiltCli } from '../helpers/slurm';
 
 const SENTENCES = 6;
 const slurm = localSlurm();
@@ -145,6 +147,44 @@ describe.skipIf(!slurm)('Slurm from the app', () => {
     expect(await notice.textContent()).toMatch(/sbatch refused the job: .*partition/i);
     expect(await api<unknown[]>(page, 'listSlurmJobs', [])).toEqual(before);
     await page.getByTestId('slurm-partition').fill('');
+  });
+
+  it('a task cancelled mid-way shows failed with its reason; a partial collect, Resubmit failed, and the whole job collected after the partial run is deleted', async () => {
+    const spec = { models: { small: 'demo/tiny', large: 'demo/large' }, methods: ['large', 'bild'], dataset: { name: 'demo', split: 'test', limit: 40 }, repeats: 3, threads: 1 };
+    const job = await api<SubmittedJob>(page, 'submitSlurm', [{ kind: 'run', spec, slurm: { shards: 2, arrayParallel: 2 } }]);
+    const written = (task: number): number => {
+      const path = join(job.folder, 'tasks', String(task), 'sentences.jsonl');
+      return existsSync(path) ? readFileSync(path, 'utf8').split('\n').length - 1 : 0;
+    };
+    await pollUntil('task 1 to decode its first sentences', () => (written(1) >= 1 ? true : undefined), 240_000, 100);
+    expect(spawnSync('scancel', [`${job.jobId}_1`], { env: { ...process.env, SLURM_CONF: slurm!.conf } }).status).toBe(0);
+
+    await page.getByTestId('tab-cluster').click();
+    await page.getByTestId('slurm-refresh').click();
+    await page.locator(`[data-testid="slurm-job"][data-folder="${job.folder}"]`).click();
+    await page.locator(`[data-testid="slurm-job-status"][data-folder="${job.folder}"]`).waitFor();
+    expect(await settledTaskStates(page)).toEqual(['done', 'failed']);
+    expect(await page.locator('[data-testid="slurm-task"][data-task="1"] .reason').textContent()).toMatch(/CANCELLED/);
+
+    page.once('dialog', (d) => void d.accept()); // "only 1 of 2 tasks are done: collect them as a partial run?"
+    await page.getByTestId('slurm-collect').click();
+    const collected = page.locator('[data-testid="slurm-collected"]');
+    await collected.waitFor();
+    expect(await collected.textContent()).toContain('Collected (partial)');
+    const partialRun = (await collected.getAttribute('data-run'))!;
+    expect((await api<RunDetail>(page, 'getRun', [partialRun])).summary.slurm).toMatchObject({ partial: true, collectedTasks: [0], missingTasks: [1] });
+
+    await page.getByTestId('slurm-resubmit').click();
+    await page.locator(`[data-testid="slurm-task"][data-task="1"]:not([data-job="${job.jobId}"])`).waitFor(); // under the new Slurm job
+    expect(await settledTaskStates(page)).toEqual(['done', 'done']);
+    expect(await page.getByTestId('slurm-collect').isDisabled()).toBe(true); // its partial run is still in the history
+    await api(page, 'deleteRun', [partialRun]);
+    await page.getByTestId('slurm-refresh').click();
+    await page.getByTestId('slurm-collect').click();
+    await page.locator(`[data-testid="slurm-collected"]:not([data-run="${partialRun}"])`).waitFor();
+    const whole = (await page.getByTestId('slurm-collected').getAttribute('data-run'))!;
+    const run = await api<RunDetail>(page, 'getRun', [whole]);
+    expect([run.summary.slurm!.partial, run.summary.slurm!.collectedTasks, run.sentences.length]).toEqual([false, [0, 1], 40]);
   });
 
   it('Resubmit failed submits the tasks of a job folder written without submitting', async () => {

@@ -13,6 +13,7 @@ import { executeRun } from '../runner/runner';
 import type { EngineApi } from './engine-api';
 import type {
   ActiveJob,
+  Collected,
   DatasetCatalogEntry,
   EngineEvent,
   EngineEventListener,
@@ -301,12 +302,28 @@ export class InProcessEngine implements EngineApi {
   }
 
   async listSlurmJobs(): Promise<SlurmJobEntry[]> {
-    return (await import('./slurm-jobs')).listSlurmJobs();
+    return (await import('./slurm-jobs')).listSlurmJobs().map((j) => this.stillCollected(j));
   }
 
   async slurmStatus(job: string): Promise<SlurmJobStatus> {
     const [{ slurmJobStatus }, { slurmJobFolder }] = await Promise.all([import('../slurm'), import('./slurm-jobs')]);
-    return slurmJobStatus(slurmJobFolder(job));
+    return this.stillCollected(await slurmJobStatus(slurmJobFolder(job)));
+  }
+
+  /** A job's collect record, dropped once its run is deleted from the history: collect then takes the job again. */
+  private stillCollected<T extends { collected: Collected | null }>(job: T): T {
+    const c = job.collected;
+    if (!c || this.opts.historyPath === null) return job;
+    const kept = this.read((h) => {
+      try {
+        h.summary(c.runId);
+        return true;
+      } catch (err) {
+        if (err instanceof UserError) return false; // no such run
+        throw err;
+      }
+    });
+    return kept ? job : { ...job, collected: null };
   }
 
   async resubmitSlurm(job: string): Promise<Resubmitted> {
