@@ -19,7 +19,7 @@ const SUBCOMMANDS = ['list', 'status', 'resubmit', 'collect', 'task'] as const;
 
 export const slurmCommand: Command = {
   name: 'slurm',
-  summary: 'Slurm jobs of `run --slurm` / `sweep --slurm`: status, resubmit, collect into the history',
+  summary: 'Slurm jobs of `run --slurm` / `sweep --slurm`: list, status, resubmit, collect into the history',
   usage:
     'bild-bench slurm list [--json]  |  bild-bench slurm status <job-folder> [--json]  |  bild-bench slurm resubmit <job-folder>  |  bild-bench slurm collect <job-folder> [--partial] [--json]   (`slurm task <job-folder> [--task K]` is what each array task runs)',
   options: {
