@@ -29,7 +29,7 @@ export function findOnPath(tool: string, path = process.env.PATH ?? ''): string 
 
 export function requireTool(tool: SlurmTool): void {
   if (!findOnPath(tool))
-    throw new UserError(`${tool} is not on PATH: run this on a Slurm login node (or use --dry_run to write the job folder and submit it elsewhere)`);
+    throw new UserError(`${tool} is not on PATH: run this on a Slurm login node${tool === 'sbatch' ? ' (or use --dry_run to write the job folder and submit it elsewhere)' : ''}`);
 }
 
 interface ToolResult {
