@@ -22,6 +22,7 @@
 // those in float32 avoids both the overflow and the clamp.
 import type { T5Config } from '../checkpoint/config';
 import { DT, GraphBuilder } from './graph-builder';
+import { blockCount } from './quantize-blocks';
 import type { WeightTable } from './t5-weights';
 
 /** Bucket id the decoder uses for "key after query": its bias column is -1e9 (causal mask). */
@@ -77,7 +78,7 @@ function linear(c: Ctx, x: string, key: string, type = c.ct): string {
   if (!q) return c.g.op('MatMul', [x, W(c, key, type)]);
   if (type !== DT.FLOAT) throw new Error(`exporter bug: quantized weight '${key}' needs float32 compute`);
   const codes = c.g.external(key, w.dataType, w.dims, w.ref);
-  const scales = c.g.external(`${key}.scales`, DT.FLOAT, [q.scales.length / 4], q.scales);
+  const scales = c.g.external(`${key}.scales`, DT.FLOAT, [q.n * blockCount(q.k, q.blockSize)], q.scales);
   const attrs = { K: q.k, N: q.n, bits: q.bits, block_size: q.blockSize, accuracy_level: q.accuracyLevel };
   return c.g.opN('MatMulNBits', [x, codes, scales], 1, attrs, 'com.microsoft')[0]!;
 }
