@@ -122,14 +122,16 @@ describe('listing job folders', () => {
       cli: 'bin/bild-bench.js',
       env: {},
     });
-    for (const [folder, spec] of [['job-1', job('1')], ['job-2', job('2', SLURM_JOB_FORMAT + 1)]] as const) {
+    const overlapping = { ...job('0'), shards: [{ start: 0, end: 20 }, { start: 10, end: 30 }] };
+    for (const [folder, spec] of [['job-0', overlapping], ['job-1', job('1')], ['job-2', job('2', SLURM_JOB_FORMAT + 1)]] as const) {
       mkdirSync(join(root, folder));
       writeJobSpec(join(root, folder), spec);
     }
     mkdirSync(join(root, 'not-a-job'));
     const jobs = listSlurmJobs(root);
-    expect(jobs.map((j) => [j.folder, j.name, j.shards])).toEqual([[join(root, 'job-2'), null, null], [join(root, 'job-1'), '1', 3]]);
+    expect(jobs.map((j) => [j.folder, j.name, j.shards])).toEqual([[join(root, 'job-2'), null, null], [join(root, 'job-1'), '1', 3], [join(root, 'job-0'), null, null]]);
     expect(jobs[0]!.error).toMatch(/job format \d+\); this is bild-bench/);
+    expect(jobs[2]!.error).toMatch(/job\.json: its shards do not split its 30 sentences as bild-bench does/);
     expect(listSlurmJobs(join(root, 'missing'))).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { writingTo } from '../disk-errors';
 import { UserError } from '../errors';
 import { appHome, appVersion } from '../paths';
 import { RESULT_FILES } from '../runner/result-files';
+import { MAX_SHARDS, sliceShards } from './shards';
 import { SLURM_JOB_FORMAT, type Collected, type SlurmJobSpec, type Submission, type TaskDone } from './types';
 
 export const JOB_FILES = { spec: 'job.json', script: 'job.sbatch', submissions: 'submissions.json', collected: 'collected.json', done: 'done.json' } as const;
@@ -76,6 +77,11 @@ export function readJobSpec(folder: string): SlurmJobSpec {
     throw new UserError(
       `${path} was written by bild-bench ${String(spec.appVersion)} (job format ${String(spec.version)}); this is bild-bench ${appVersion()} (job format ${SLURM_JOB_FORMAT}): submit the job again with this version, or use the version that wrote it`,
     );
+  // an edited job.json must not make tasks overlap, miss sentences or number in the millions
+  const n = spec.dataset?.examples;
+  const k = Array.isArray(spec.shards) ? spec.shards.length : 0;
+  if (!Number.isInteger(n) || k < 1 || k > MAX_SHARDS || k > n! || JSON.stringify(spec.shards) !== JSON.stringify(sliceShards(n!, k)))
+    throw new UserError(`${path}: its shards do not split its ${String(n)} sentences as bild-bench does (an edited job spec)`);
   return spec as SlurmJobSpec;
 }
 
