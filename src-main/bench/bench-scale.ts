@@ -154,10 +154,13 @@ async function greedyRows(shape: string): Promise<void> {
     } finally {
       await rt.release();
     }
+    // right after this engine's fp32 row, so that the two compared rows see the machine alike
+    if (dtype === 'fp32') await tjsGreedyRow(shape, e);
   }
-  const fp32 = exported.get(key(shape, 'fp32'));
-  if (!fp32) return;
-  // transformers.js: this project writes its fp32 layout only
+}
+
+/** transformers.js generate() over the same fp32 weights (this project writes its fp32 layout only). */
+async function tjsGreedyRow(shape: string, fp32: Exported): Promise<void> {
   const tjsDir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`);
   if (!existsSync(join(tjsDir, TRANSFORMERS_JS_FILES.decoder))) await exportTransformersJs(checkpointDir(cache, shape), tjsDir);
   const tjs = await loadTjs(tjsDir);
