@@ -106,7 +106,7 @@ describe('Slurm requests from the page', () => {
     expect(job).toMatchObject({ jobId: null, sentences: 4, shards: [{ start: 0, end: 2 }, { start: 2, end: 4 }] });
     expect(job.folder.startsWith(join(home, 'slurm') + '/')).toBe(true);
     expect(readFileSync(join(job.folder, 'job.sbatch'), 'utf8')).toContain('#SBATCH --partition=debug\n#SBATCH --time=10:00\n');
-    expect(await jobs()).toEqual([expect.objectContaining({ folder: job.folder, name: job.name, kind: 'run', sentences: 4, shards: 2, jobIds: [], collected: null })]);
+    expect(await jobs()).toEqual([expect.objectContaining({ folder: job.folder, name: job.name, kind: 'run', sentences: 4, shards: 2, collected: null, error: null })]);
     const status = (await postApi(app, 'slurmStatus', [job.folder])).body.result as SlurmJobStatus;
     expect(status.tasks.map((t) => [t.state, t.sentencesDone, t.sentences])).toEqual([['unsubmitted', 0, 2], ['unsubmitted', 0, 2]]);
     // a link in the jobs root is not followed: what it points to is not the app's to read

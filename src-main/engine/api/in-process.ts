@@ -302,7 +302,7 @@ export class InProcessEngine implements EngineApi {
   }
 
   async listSlurmJobs(): Promise<SlurmJobEntry[]> {
-    return (await import('./slurm-jobs')).listSlurmJobs().map((j) => this.stillCollected(j));
+    return (await import('./slurm-jobs')).appSlurmJobs().map((j) => this.stillCollected(j));
   }
 
   async slurmStatus(job: string): Promise<SlurmJobStatus> {

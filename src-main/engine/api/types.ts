@@ -18,6 +18,7 @@ export type { ExecutionProvider, Method, QuantSpec, Task, WeightDType };
 export type { Collected, SlurmJobStatus, SlurmOptions, TaskState, TaskStatus } from '../slurm/types';
 export type { SubmittedJob } from '../slurm/submit';
 export type { Resubmitted } from '../slurm/resubmit';
+export type { SlurmJobEntry } from '../slurm/list-jobs';
 
 /** Version of summary.json, the run JSON and the CSV columns; bumped on incompatible changes. */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -542,21 +543,4 @@ export interface SlurmSubmitRequest {
   slurm: SlurmOptions;
   /** Names the submission for cancelSlurmSubmit: it fetches and exports the models first, which can take long. */
   submissionId?: string;
-}
-
-/** A job folder under the jobs root, as listed (its tasks' states come from slurmStatus). */
-export interface SlurmJobEntry {
-  folder: string;
-  name: string;
-  kind: 'run' | 'sweep' | null;
-  createdAt: string | null;
-  models: { small?: ModelRef; large?: ModelRef } | null;
-  dataset: string | null;
-  sentences: number | null;
-  shards: number | null;
-  /** Every sbatch call's job id (none: a dry run not yet submitted). */
-  jobIds: string[];
-  collected: { runId: string; partial: boolean; at: string } | null;
-  /** Why the folder cannot be used here (another version wrote it, unreadable); null when fine. */
-  problem: string | null;
 }
