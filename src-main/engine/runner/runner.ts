@@ -71,12 +71,13 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
   // role that is the large checkpoint at the same dtype shares it too
   const loaded = new Map<string, LoadedModel>();
   const exports = exportsOf(plan);
-  const modelOf = (role: Role, dtype: WeightDType): LoadedModel => loaded.get(`${resolved[role]!.folder}\0${dtype}`)!;
+  const keyOf = (role: Role, dtype: WeightDType): string => `${resolved[role]!.folder}\0${dtype}`;
+  const modelOf = (role: Role, dtype: WeightDType): LoadedModel => loaded.get(keyOf(role, dtype))!;
   try {
     for (const { role, dtype } of exports) {
-      const folder = resolved[role]!.folder;
-      const key = `${folder}\0${dtype}`;
+      const key = keyOf(role, dtype);
       if (loaded.has(key)) continue;
+      const folder = resolved[role]!.folder;
       const format = plan.formats[dtype]!;
       progress('load', 0, 1, `${role} model ${folder} (${dtype})`);
       loaded.set(
@@ -95,7 +96,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
         }),
       );
     }
-    const byVariant = new Map(plan.variants.map((v) => [v.id, { small: v.dtypes!.small && modelOf('small', v.dtypes!.small), large: v.dtypes!.large && modelOf('large', v.dtypes!.large) }]));
+    const modelsOf = ({ dtypes }: Variant): Models => ({ small: dtypes!.small && modelOf('small', dtypes!.small), large: dtypes!.large && modelOf('large', dtypes!.large) });
+    const byVariant = new Map(plan.variants.map((v) => [v.id, modelsOf(v)]));
     return await measure(plan, ctx, (v) => byVariant.get(v.id)!, dataset.examples, async (startedAt) => {
       const infos: ModelInfo[] = [];
       for (const e of exports)
