@@ -1,7 +1,7 @@
 // Runs and sweeps as Slurm job arrays on a real single-node Slurm (scripts/slurm-local.sh): submit,
 // status, scancel, resubmit and collect through the CLI, compared with the same sweep run locally.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,18 @@ describe.skipIf(!conf)('Slurm job arrays', () => {
     const status = json<SlurmJobStatus>(cli('slurm', 'status', folder, '--json'));
     expect(status.tasks.map((t) => [t.state, t.sentencesDone, t.sentences])).toEqual([['done', 10, 10], ['done', 10, 10], ['done', 10, 10]]);
 
+    // a copy whose task 2 lost its last sentence: failed in status (so resubmit reruns it), refused by collect
+    const damaged = join(home, 'damaged-job');
+    cpSync(folder, damaged, { recursive: true });
+    const jsonlOf2 = join(damaged, 'tasks', '2', 'sentences.jsonl');
+    writeFileSync(jsonlOf2, readFileSync(jsonlOf2, 'utf8').split('\n').slice(0, 9).join('\n') + '\n');
+    const damagedStatus = json<SlurmJobStatus>(cli('slurm', 'status', damaged, '--json'));
+    expect(damagedStatus.tasks.map((t) => t.state)).toEqual(['done', 'done', 'failed']);
+    expect(damagedStatus.tasks[2]!.reason).toBe('marked done but its folder holds 9 of its 10 sentences');
+    const refused = cli('slurm', 'collect', damaged);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/task 2: its folder .* holds 9 of its 10 sentences although it is marked done/);
+
     const collected = json<RunSummary>(cli('slurm', 'collect', folder, '--json'));
     expect(collected.kind).toBe('sweep');
     expect(collected.status).toBe('completed');
@@ -77,6 +89,7 @@ describe.skipIf(!conf)('Slurm job arrays', () => {
     expect(collected.sweep!.points.map((p) => p.variant)).toEqual(local.sweep!.points.map((p) => p.variant));
 
     const runs = json<RunListEntry[]>(cli('runs', 'list', '--json'));
+    expect(runs.filter((r) => r.kind === 'sweep').map((r) => r.runId).sort()).toEqual([local.runId, collected.runId].sort()); // the refused collect left none
     expect(runs.find((r) => r.runId === collected.runId)).toMatchObject({ kind: 'sweep', status: 'completed', sentences: 30, plannedSentences: 30 });
     const exported = json<{ files: string[] }>(cli('runs', 'export', collected.runId, '--out', join(home, 'export'), '--json'));
     const csv = exported.files.find((f) => f.endsWith('sentences.csv'))!;

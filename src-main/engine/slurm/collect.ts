@@ -15,7 +15,7 @@ import type { RunHistory } from '../runner/history';
 import { sweepResult } from '../runner/pareto';
 import { RESULT_FILES, ResultFiles } from '../runner/result-files';
 import { summarizeVariants } from '../runner/summary';
-import { findJobFolder, readCollected, readJobSpec, readSubmissions, readTaskDone, taskDir, writeCollected } from './job-folder';
+import { findJobFolder, readCollected, readJobSpec, readSubmissions, readTaskDone, sentencesWritten, taskDir, writeCollected } from './job-folder';
 import { planOf } from './submit';
 import { taskList, type SlurmJobSpec, type TaskDone } from './types';
 
@@ -54,13 +54,16 @@ function readTask(folder: string, job: SlurmJobSpec, task: number, done: TaskDon
       throw new UserError(`task ${task}: ${join(dir, name)} is not valid JSON (a damaged task folder: resubmit it)`);
     }
   };
+  const want = shard.end - shard.start;
+  const written = sentencesWritten(folder, task); // counted before a damaged, oversized file is read whole
+  if (written !== want || done.sentences !== want)
+    throw new UserError(`task ${task}: its folder ${dir} holds ${written} of its ${want} sentences although it is marked done: resubmit it`);
   const summary = parse<RunSummary>(RESULT_FILES.summary, read(RESULT_FILES.summary));
   const sentences = read(RESULT_FILES.jsonl)
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => parse<SentenceResult>(RESULT_FILES.jsonl, l));
-  const want = shard.end - shard.start;
-  if (summary.status !== 'completed' || sentences.length !== want || done.sentences !== want)
+  if (summary.status !== 'completed' || sentences.length !== want)
     throw new UserError(`task ${task}: its folder ${dir} holds ${sentences.length} of its ${want} sentences (${summary.status}) although it is marked done: resubmit it`);
   return { done, summary, sentences };
 }

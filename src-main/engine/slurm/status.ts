@@ -57,7 +57,8 @@ async function taskStatus(folder: string, task: number, sentences: number, sub: 
   const base = { task, jobId: sub?.jobId ?? null, sentences, sentencesDone: sentencesWritten(folder, task) };
   // done.json is read after squeue answered: a task that finished in between is done, not failed
   const done = readTaskDone(folder, task);
-  if (done) return { ...base, state: 'done', reason: null, node: done.hostname, sentencesDone: done.sentences };
+  if (done && base.sentencesDone === sentences) return { ...base, state: 'done', reason: null, node: done.hostname };
+  if (done) return { ...base, state: 'failed', reason: `marked done but its folder holds ${base.sentencesDone} of its ${sentences} sentences`, node: done.hostname };
   if (!sub) return { ...base, state: 'unsubmitted', reason: 'never submitted (a --dry_run job: `bild-bench slurm resubmit` submits it)', node: null };
   if (live) {
     const state = LIVE[live.state] ?? 'running';
