@@ -68,10 +68,15 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
     expect(row.msPerToken).toBeGreaterThan(0);
     expect(row.xOfFloor).toBeGreaterThan(0);
   }
-  // every step reads the whole head [d, V] (4 bytes a weight in fp32); q4 packs the linears
-  const { vocabSize, dModel } = SCALE_SHAPES.tiny!.config;
-  expect(fp32.bytesPerToken).toBeGreaterThan(4 * vocabSize * dModel);
-  expect(q4.bytesPerToken).toBeLessThan(fp32.bytesPerToken);
+  // fp32: a decoder step reads every decoder linear (self Q|K|V and O, cross Q and O, the
+  // feed-forward), its norms and the head, 4 bytes each; the encoder (its linears, norms and the
+  // cross-attention K|V of every decoder layer) once per 4 tokens; the embedding is only gathered from
+  const c = SCALE_SHAPES.tiny!.config;
+  const inner = c.numHeads * c.dKv;
+  const decoder = c.numDecoderLayers * (6 * c.dModel * inner + 2 * c.dModel * c.dFf + 3 * c.dModel) + c.dModel + c.dModel * c.vocabSize;
+  const encoder = c.numLayers * (4 * c.dModel * inner + 2 * c.dModel * c.dFf + 2 * c.dModel) + c.dModel + c.numDecoderLayers * 2 * c.dModel * inner;
+  expect(fp32.bytesPerToken).toBe(4 * (decoder + encoder / 4));
+  expect(q4.bytesPerToken).toBeLessThan(fp32.bytesPerToken / 2); // 4-bit codes and a scale per block
 
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
