@@ -9,13 +9,14 @@
 // measured in the same run ("x of floor"). Prints a Markdown table and the issue's targets;
 // writes results.json and results.csv (with the machine) to --out.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { autoThreads } from '../engine/model';
 import { EXPORT_FILES, EXPORTER_VERSION, ensureExported } from '../engine/onnx/export-t5';
 import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, WEIGHT_DTYPES, type WeightDType } from '../engine/onnx/t5-weights';
+import { externalDataOf } from '../engine/onnx/export-files';
 import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../engine/onnx/transformersjs-export';
 import { appHome, appRoot } from '../engine/paths';
 import { csvField } from '../engine/runner/csv';
@@ -23,7 +24,7 @@ import { T5Runtime } from '../engine/runtime/t5-runtime';
 import { describeMachine } from './machine';
 import { bestBandwidth, measureBandwidth, type Bandwidth } from './memory-bandwidth';
 import { checkpointDir, ensureCheckpoint, exportBytesEstimate, freeBytes, hasCheckpoint, parameterCount, SCALE_SHAPES } from './scale-shapes';
-import { bildLikeFixed, fixedSource, greedyFixed, loadTjs, msPerToken, type Decoding } from './scale-timing';
+import { bildLikeFixed, fixedSource, greedyFixed, interleavedMsPerToken, loadTjs, msPerToken, type Decoding, type Timing } from './scale-timing';
 import { graphWeightBytesPerRun } from './weight-bytes';
 
 const DEFAULT_SHAPES = 't5-small,t5-base,t5-large,mt5-small';
@@ -97,6 +98,8 @@ interface Row {
   /** Greedy rows: transformers.js ms/token at the same shape and dtype over this row's. */
   speedupVsTjs?: number;
 }
+/** What a row says before it is timed. */
+type RowSpec = Omit<Row, 'msPerToken' | 'meanMsPerToken' | 'floorMsPerToken' | 'xOfFloor' | 'tokens' | 'smallCalls' | 'largeCalls'>;
 const rows: Row[] = [];
 const notes: string[] = [];
 
@@ -134,7 +137,7 @@ const loadRuntime = async (e: Exported, threads?: number): Promise<T5Runtime> =>
 let bandwidth: Bandwidth;
 const floorMs = (bytes: number): number => (bytes / bestBandwidth(bandwidth)) * 1000;
 
-function addRow(r: Omit<Row, 'msPerToken' | 'meanMsPerToken' | 'floorMsPerToken' | 'xOfFloor' | 'tokens' | 'smallCalls' | 'largeCalls'>, m: { best: number; mean: number; last: Decoding }): void {
+function addRow(r: RowSpec, m: Timing): void {
   const d = m.last;
   const floor = floorMs(r.bytesPerToken);
   rows.push({ ...r, msPerToken: m.best, meanMsPerToken: m.mean, tokens: d.tokens, smallCalls: d.smallCalls, largeCalls: d.largeCalls, floorMsPerToken: floor, xOfFloor: m.best / floor });
@@ -143,34 +146,62 @@ function addRow(r: Omit<Row, 'msPerToken' | 'meanMsPerToken' | 'floorMsPerToken'
   report(false);
 }
 
+/** A greedy row's decoder, not loaded yet. */
+interface Contender {
+  row: RowSpec;
+  /** Bytes of its weight files (what loading it costs in memory). */
+  fileBytes: number;
+  load(): Promise<{ decode: () => Promise<Decoding>; release: () => Promise<void> }>;
+}
+
+/**
+ * Greedy rows of one shape: this engine at each dtype and transformers.js at fp32. Loaded together
+ * and timed taking turns when their weights fit in half the free memory (machine noise then hits
+ * every row alike: the ratios between them are what the targets compare); else one after another.
+ */
 async function greedyRows(shape: string): Promise<void> {
+  const contenders: Contender[] = [];
   for (const dtype of dtypes) {
     const e = await exportOf(shape, dtype);
     if (!e) continue;
-    const rt = await loadRuntime(e);
-    try {
-      const m = await msPerToken(() => greedyFixed(rt, src, steps), steps, repeats);
-      addRow({ shape, dtype, engine: 'bild-bench', method: 'greedy', models: key(shape, dtype), bytesPerToken: e.decBytes + e.encBytes / steps }, m);
-    } finally {
-      await rt.release();
-    }
-    // right after this engine's fp32 row, so that the two compared rows see the machine alike
-    if (dtype === 'fp32') await tjsGreedyRow(shape, e);
+    contenders.push({
+      row: { shape, dtype, engine: 'bild-bench', method: 'greedy', models: key(shape, dtype), bytesPerToken: e.decBytes + e.encBytes / steps },
+      fileBytes: statSync(join(e.dir, EXPORT_FILES.weights)).size,
+      load: async () => {
+        const rt = await loadRuntime(e);
+        return { decode: () => greedyFixed(rt, src, steps), release: () => rt.release() };
+      },
+    });
+    if (dtype === 'fp32') contenders.push(await tjsContender(shape, e));
   }
+  const fits = 2 * contenders.reduce((n, c) => n + c.fileBytes, 0) < freemem();
+  const groups = fits ? [contenders] : contenders.map((c) => [c]);
+  for (const group of groups) {
+    const loaded: Awaited<ReturnType<Contender['load']>>[] = [];
+    try {
+      for (const c of group) loaded.push(await c.load());
+      const timings = await interleavedMsPerToken(loaded.map((l) => l.decode), steps, repeats);
+      group.forEach((c, i) => addRow(c.row, timings[i]!));
+    } finally {
+      for (const l of loaded) await l.release();
+    }
+  }
+  if (!fits) notes.push(`${shape}: greedy rows timed one after another (together they need more than half the free memory)`);
 }
 
 /** transformers.js generate() over the same fp32 weights (this project writes its fp32 layout only). */
-async function tjsGreedyRow(shape: string, fp32: Exported): Promise<void> {
-  const tjsDir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`);
-  if (!existsSync(join(tjsDir, TRANSFORMERS_JS_FILES.decoder))) await exportTransformersJs(checkpointDir(cache, shape), tjsDir);
-  const tjs = await loadTjs(tjsDir);
-  try {
-    const m = await msPerToken(() => tjs.greedy(src, steps), steps, repeats);
+async function tjsContender(shape: string, fp32: Exported): Promise<Contender> {
+  const dir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`);
+  if (!existsSync(join(dir, TRANSFORMERS_JS_FILES.decoder))) await exportTransformersJs(checkpointDir(cache, shape), dir);
+  return {
     // the same weights per token as this engine's fp32 export (cross-attention K/V once per source in both)
-    addRow({ shape, dtype: 'fp32', engine: 'transformers.js', method: 'greedy', models: key(shape, 'fp32'), bytesPerToken: fp32.decBytes + fp32.encBytes / steps }, m);
-  } finally {
-    await tjs.dispose();
-  }
+    row: { shape, dtype: 'fp32', engine: 'transformers.js', method: 'greedy', models: key(shape, 'fp32'), bytesPerToken: fp32.decBytes + fp32.encBytes / steps },
+    fileBytes: Object.values(TRANSFORMERS_JS_FILES).reduce((n, f) => n + statSync(join(dir, externalDataOf(f))).size, 0),
+    load: async () => {
+      const tjs = await loadTjs(dir);
+      return { decode: () => tjs.greedy(src, steps), release: () => tjs.dispose() };
+    },
+  };
 }
 
 /** BiLD-like rows of a large shape with one drafter, sequential then pipelined. */

@@ -96,18 +96,31 @@ export async function loadTjs(dir: string): Promise<TjsModel> {
   };
 }
 
-/**
- * ms per token of the fastest of `repeats` decodings after one warm-up (on a shared machine the
- * fastest is the one least disturbed by other work), and the mean; refuses a decoding that fell
- * short of `steps` tokens.
- */
-export async function msPerToken(decode: () => Promise<Decoding>, steps: number, repeats: number): Promise<{ best: number; mean: number; last: Decoding }> {
-  let last = await decode();
-  const ms: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    last = await decode();
-    if (last.tokens !== steps) throw new Error(`decoded ${last.tokens} tokens, not ${steps}`);
-    ms.push(last.ms / steps);
-  }
-  return { best: Math.min(...ms), mean: ms.reduce((a, b) => a + b, 0) / repeats, last };
+/** ms per token of a decoder's fastest decoding (every ratio uses it), their mean, and its last decoding. */
+export interface Timing {
+  best: number;
+  mean: number;
+  last: Decoding;
 }
+
+/**
+ * Times decoders taking turns, one decoding each per round, after one warm-up each: machine noise
+ * (other work on a shared machine) then hits them alike. The fastest of `repeats` decodings is the
+ * one least disturbed. Refuses a decoding that fell short of `steps` tokens.
+ */
+export async function interleavedMsPerToken(decoders: (() => Promise<Decoding>)[], steps: number, repeats: number): Promise<Timing[]> {
+  const ms: number[][] = decoders.map(() => []);
+  const last: Decoding[] = [];
+  for (let r = -1; r < repeats; r++)
+    for (const [i, decode] of decoders.entries()) {
+      const d = await decode();
+      if (d.tokens !== steps) throw new Error(`decoded ${d.tokens} tokens, not ${steps}`);
+      last[i] = d;
+      if (r >= 0) ms[i]!.push(d.ms / steps);
+    }
+  return ms.map((xs, i) => ({ best: Math.min(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length, last: last[i]! }));
+}
+
+/** One decoder's timing (interleavedMsPerToken alone). */
+export const msPerToken = async (decode: () => Promise<Decoding>, steps: number, repeats: number): Promise<Timing> =>
+  (await interleavedMsPerToken([decode], steps, repeats))[0]!;
