@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private single-node Slurm (slurmctld + slurmd on this host, munge authentication, no systemd)
 # for the Slurm tests. `start` is idempotent and prints the SLURM_CONF path to export for sbatch,
-# squeue, scontrol and scancel; `stop` ends the daemons it started. Needs root (SlurmUser=root).
+# squeue, scontrol and scancel; `status` prints it and succeeds only while that Slurm answers;
+# `stop` ends the daemons `start` started. Needs root (SlurmUser=root).
 #   SLURM_LOCAL_DIR: where the configuration, state, logs and pid files go (default /tmp/bild-bench-slurm)
 set -euo pipefail
 dir="${SLURM_LOCAL_DIR:-/tmp/bild-bench-slurm}"
@@ -18,7 +19,7 @@ start() {
     [ -f /etc/munge/munge.key ] || { mkdir -p /etc/munge && dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null && chmod 400 /etc/munge/munge.key; }
     munged --force
   fi
-  if alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" && SLURM_CONF="$conf" scontrol ping >/dev/null 2>&1; then
+  if status >/dev/null; then
     echo "$conf"
     return
   fi
@@ -68,6 +69,10 @@ EOF
   exit 1
 }
 
+status() {
+  alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" && SLURM_CONF="$conf" scontrol ping >/dev/null 2>&1 && echo "$conf"
+}
+
 stop() {
   for d in slurmd slurmctld; do
     if alive "$dir/$d.pid"; then
@@ -82,6 +87,7 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  status) status ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|status|stop" >&2; exit 2 ;;
 esac

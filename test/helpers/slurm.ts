@@ -6,9 +6,10 @@ import { ROOT } from './paths';
 const SCRIPT = join(ROOT, 'scripts', 'slurm-local.sh');
 
 /**
- * A running Slurm: the environment's SLURM_CONF (.ci/run starts one), else one started here with
- * scripts/slurm-local.sh where Slurm is installed (`stop` ends it, and only it); null without
- * Slurm (the tests skip), but under CI=true a missing Slurm fails instead.
+ * A running Slurm: the environment's SLURM_CONF (.ci/run starts one), else scripts/slurm-local.sh's
+ * where Slurm is installed; `stop` ends it only where this call started it (one found running
+ * may serve another test file). null without Slurm (the tests skip), but under CI=true a missing
+ * Slurm fails instead.
  */
 export function localSlurm(): { conf: string; stop(): void } | null {
   const given = process.env.SLURM_CONF;
@@ -18,8 +19,9 @@ export function localSlurm(): { conf: string; stop(): void } | null {
     if (process.env.CI === 'true') throw new Error('CI=true but Slurm is not installed (bash scripts/install-test-deps.sh installs it)');
     return null;
   }
+  const wasRunning = spawnSync('bash', [SCRIPT, 'status']).status === 0;
   const conf = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8' }).trim();
-  return { conf, stop: () => execFileSync('bash', [SCRIPT, 'stop']) };
+  return { conf, stop: () => void (wasRunning || execFileSync('bash', [SCRIPT, 'stop'])) };
 }
 
 /** Slurm tasks run the built CLI (bin/bild-bench.js -> out/main/cli.js). */
