@@ -1,4 +1,4 @@
-// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --steps 64 --src 32 --repeats 3 --cache DIR --out DIR]
+// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
 // Real-size speed on this machine's CPU (issue #17): random-weight checkpoints shaped like
 // T5-small/base/large and mT5-small/large (scale-shapes.ts), exported by this project at each
 // dtype and, for fp32, to transformers.js's layout. Rows: greedy ms/token (encode --src tokens,
@@ -7,7 +7,8 @@
 // sequential and pipelined, with the paper's small model or the large shape at a lower dtype as
 // the drafter. Each row's weight bytes read per token against a STREAM-like copy bandwidth
 // measured in the same run ("x of floor"). Prints a Markdown table and the issue's targets;
-// writes results.json and results.csv (with the machine) to --out.
+// writes results.json and results.csv (with the machine) to --out. --prepare: write the
+// checkpoints and exports only (then time on a quiet machine).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, freemem, loadavg } from 'node:os';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '3' },
     cache: { type: 'string', default: join(appHome(), 'bench-scale') },
     out: { type: 'string' },
+    prepare: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -189,10 +191,16 @@ async function greedyRows(shape: string): Promise<void> {
   if (!fits) notes.push(`${shape}: greedy rows timed one after another (together they need more than half the free memory)`);
 }
 
-/** transformers.js generate() over the same fp32 weights (this project writes its fp32 layout only). */
-async function tjsContender(shape: string, fp32: Exported): Promise<Contender> {
+/** This project's transformers.js layout of the shape (fp32), written unless cached. */
+async function ensureTjsExport(shape: string): Promise<string> {
   const dir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`);
   if (!existsSync(join(dir, TRANSFORMERS_JS_FILES.decoder))) await exportTransformersJs(checkpointDir(cache, shape), dir);
+  return dir;
+}
+
+/** transformers.js generate() over the same fp32 weights (this project writes its fp32 layout only). */
+async function tjsContender(shape: string, fp32: Exported): Promise<Contender> {
+  const dir = await ensureTjsExport(shape);
   return {
     // the same weights per token as this engine's fp32 export (cross-attention K/V once per source in both)
     row: { shape, dtype: 'fp32', engine: 'transformers.js', method: 'greedy', models: key(shape, 'fp32'), bytesPerToken: fp32.decBytes + fp32.encBytes / steps },
@@ -362,6 +370,13 @@ async function attempt(what: string, part: () => Promise<void>): Promise<void> {
 const load0 = loadavg();
 log(`bench:scale: shapes ${shapes.join(',')}, dtypes ${dtypes.join(',')}, src ${srcLen}, steps ${steps}, repeats ${repeats}; cache ${cache}`);
 const skipped = await prepareCheckpoints();
+if (values.prepare) {
+  // --prepare: checkpoints and exports only, so that a later run on a quiet machine only measures
+  for (const shape of neededShapes().filter((x) => !skipped.has(x)))
+    for (const dtype of dtypes) if ((await exportOf(shape, dtype)) && dtype === 'fp32') await ensureTjsExport(shape);
+  log(`prepared ${cache}`);
+  process.exit(0);
+}
 log('memory bandwidth (STREAM-like copy; again at the end)...');
 bandwidth = await measureBandwidth();
 for (const shape of shapes) {

@@ -3,7 +3,7 @@
 // rows follow the 10 + 11 call pattern, quantized weights read fewer bytes, and the files appear.
 // Times are printed by the bench, never asserted here.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -82,10 +82,13 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
   expect(csv).toHaveLength(res.rows.length + 1);
 
-  // a rerun reuses the checkpoints it wrote
-  const again = bench(['--shapes', 'tiny-small', '--dtypes', 'fp32', '--steps', '2', '--repeats', '1', '--out', join(home, 'again')]);
+  // a rerun reuses the checkpoints it wrote; --prepare exports and times nothing
+  const again = bench(['--shapes', 'tiny-small', '--dtypes', 'fp32,int8', '--prepare', '--out', join(home, 'again')]);
   expect(again.code, again.stderr).toBe(0);
   expect(again.stderr).toMatch(/^tiny-small: .*checkpoint cached/m);
+  expect(again.stderr).toMatch(/^prepared /m);
+  expect(again.stdout).toBe('');
+  expect(existsSync(join(home, 'again'))).toBe(false);
 }, 600_000);
 
 it('refuses options out of bounds with exit code 2 and the option named', () => {
