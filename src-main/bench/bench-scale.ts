@@ -108,10 +108,13 @@ const notes: string[] = [];
 /** An exported model of the cache: its folder and the weight bytes one encoder and one decoder run read. */
 interface Exported {
   dir: string;
+  /** Bytes of its weights file. */
+  weightBytes: number;
   encBytes: number;
   decBytes: number;
 }
-const exported = new Map<string, Exported>();
+/** undefined: the export failed (noted once). */
+const exported = new Map<string, Exported | undefined>();
 const key = (shape: string, dtype: string): string => `${shape}@${dtype}`;
 
 /** This project's export of `shape` at `dtype` (cached by ensureExported under the cache folder); undefined when the exporter refuses the dtype. */
@@ -120,10 +123,16 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
   if (exported.has(k)) return exported.get(k);
   try {
     const e = await ensureExported(checkpointDir(cache, shape), { dtype, cacheRoot: join(cache, 'onnx') });
-    const x = { dir: e.dir, encBytes: graphWeightBytesPerRun(join(e.dir, EXPORT_FILES.encoder)), decBytes: graphWeightBytesPerRun(join(e.dir, EXPORT_FILES.decoder)) };
+    const x = {
+      dir: e.dir,
+      weightBytes: e.manifest.weightBytes,
+      encBytes: graphWeightBytesPerRun(join(e.dir, EXPORT_FILES.encoder)),
+      decBytes: graphWeightBytesPerRun(join(e.dir, EXPORT_FILES.decoder)),
+    };
     exported.set(k, x);
     return x;
   } catch (err) {
+    exported.set(k, undefined);
     // one shape or dtype failing (a full disk, a quantizer refusing a shape) leaves the others to run
     notes.push(`${k}: not measured, the export failed: ${(err as Error).message.split('\n')[0]}`);
     log(`  ${notes.at(-1)}`);
@@ -131,10 +140,8 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
   }
 }
 
-const loadRuntime = async (e: Exported, threads?: number): Promise<T5Runtime> => {
-  const manifest = JSON.parse(readFileSync(join(e.dir, EXPORT_FILES.manifest), 'utf8')) as { weightBytes: number };
-  return T5Runtime.load(e.dir, { threads: threads ?? autoThreads(manifest.weightBytes) });
-};
+const loadRuntime = (e: Exported, threads?: number): Promise<T5Runtime> =>
+  T5Runtime.load(e.dir, { threads: threads ?? autoThreads(e.weightBytes), maxLength: steps + 1 });
 
 let bandwidth: Bandwidth;
 const floorMs = (bytes: number): number => (bytes / bestBandwidth(bandwidth)) * 1000;
@@ -168,7 +175,7 @@ async function greedyRows(shape: string): Promise<void> {
     if (!e) continue;
     contenders.push({
       row: { shape, dtype, engine: 'bild-bench', method: 'greedy', models: key(shape, dtype), bytesPerToken: e.decBytes + e.encBytes / steps },
-      fileBytes: statSync(join(e.dir, EXPORT_FILES.weights)).size,
+      fileBytes: e.weightBytes,
       load: async () => {
         const rt = await loadRuntime(e);
         return { decode: () => greedyFixed(rt, src, steps), release: () => rt.release() };
