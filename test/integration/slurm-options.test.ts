@@ -11,7 +11,7 @@ import { slurmOptionsOf } from '../../src-main/cli/slurm-submit';
 import { checkSlurmOptions } from '../../src-main/engine/slurm/options';
 import { sbatchScript, shellQuote } from '../../src-main/engine/slurm/sbatch-script';
 import { sliceShards } from '../../src-main/engine/slurm/shards';
-import { arraySpec } from '../../src-main/engine/slurm/submit';
+import { arraySpec, nodeModeEnv } from '../../src-main/engine/slurm/submit';
 import { listSlurmJobs, SLURM_JOB_FORMAT, type SlurmJobSpec } from '../../src-main/engine/slurm';
 import { writeJobSpec } from '../../src-main/engine/slurm/job-folder';
 import { appVersion } from '../../src-main/engine/paths';
@@ -99,6 +99,21 @@ describe('the sbatch script', () => {
     const r = spawnSync('bash', [script], { encoding: 'utf8' });
     expect(r.stdout).toBe(`${join(dir, "it's $HOME `x`")} slurm task ${dir}\n`);
     expect(() => shellQuote('a\nb')).toThrow(/cannot span lines/);
+  });
+
+  it("runs the desktop app's Electron binary as plain Node in the tasks", () => {
+    // a stand-in for the Electron binary that says whether it was asked to act as Node
+    const electron = join(dir, 'electron');
+    writeFileSync(electron, '#!/bin/sh\necho "as-node=${ELECTRON_RUN_AS_NODE:-no}"\n', { mode: 0o755 });
+    const job = (versions: NodeJS.ProcessVersions) =>
+      ({ appVersion: '0.1.0', name: 'n', kind: 'run', dataset: { examples: 2 }, shards: sliceShards(2, 1), slurm: { shards: 1 }, node: electron, cli: 'cli.js', env: nodeModeEnv(versions) }) as unknown as SlurmJobSpec;
+    const run = (versions: NodeJS.ProcessVersions) => {
+      const script = join(dir, 'electron.sbatch');
+      writeFileSync(script, sbatchScript(job(versions), dir));
+      return spawnSync('bash', [script], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '' } }).stdout;
+    };
+    expect(run({ ...process.versions, electron: '45.5.0' })).toBe('as-node=1\n');
+    expect(run({ ...process.versions, electron: undefined } as unknown as NodeJS.ProcessVersions)).toBe('as-node=no\n');
   });
 });
 

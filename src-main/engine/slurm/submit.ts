@@ -56,6 +56,14 @@ export async function runnerDeps(given: Partial<RunnerDeps> = {}): Promise<Runne
 }
 
 /** `0-2,5,7-8` for the tasks, `%K` appended to run at most K at once. */
+/**
+ * In the desktop app the engine runs inside Electron, whose binary is process.execPath: tasks run
+ * it as plain Node (ELECTRON_RUN_AS_NODE), as the CLI would run under Node.
+ */
+export function nodeModeEnv(versions: NodeJS.ProcessVersions = process.versions): Record<string, string> {
+  return versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
+}
+
 export function arraySpec(tasks: readonly number[], parallel?: number): string {
   const parts: string[] = [];
   for (let i = 0; i < tasks.length; ) {
@@ -122,7 +130,7 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
     slurm: { shards: slurm.shards, partition: slurm.partition, gres: slurm.gres, time: slurm.time, cpusPerTask: slurm.cpusPerTask, arrayParallel: slurm.arrayParallel, sbatchArgs: slurm.sbatchArgs },
     node: process.execPath,
     cli,
-    env: { BILD_BENCH_HOME: resolve(appHome()), HF_HUB_CACHE: resolve(defaultHubCacheDir()) },
+    env: { BILD_BENCH_HOME: resolve(appHome()), HF_HUB_CACHE: resolve(defaultHubCacheDir()), ...nodeModeEnv() },
   };
   const tasks = shards.map((_, k) => k);
   const command = ['sbatch', '--parsable', ...sbatchArgs(job, folder, tasks), join(folder, JOB_FILES.script)];
