@@ -16,7 +16,7 @@ import { ensureExported } from '../onnx/export-t5';
 import { appHome, appRoot, appVersion } from '../paths';
 import { defaultDeps, type RunnerDeps } from '../runner/deps';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
-import { prepareRun, rolesOf } from '../runner/prepare';
+import { exportsOf, prepareRun } from '../runner/prepare';
 import { checkNewJobFolder, createJobFolder, defaultJobsRoot, JOB_FILES, logPattern, addSubmission, writeJobSpec } from './job-folder';
 import { checkSlurmOptions } from './options';
 import { sbatchScript } from './sbatch-script';
@@ -112,9 +112,10 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
   const shards = sliceShards(examples.length, slurm.shards);
   const smallest = Math.min(...shards.map((s) => s.end - s.start));
   if (plan.warmup > smallest) throw new UserError(`warmup: ${plan.warmup} is above the bound of the smallest shard's ${smallest} sentences (lower --warmup or --shards)`);
-  for (const role of rolesOf(plan)) {
-    say(`exporting the ${role} model to ONNX (once, for every task)`);
-    await ensureExported(resolved[role]!.folder, { dtype: plan.dtype, compute: computeTypeFor(plan.ep, plan.dtype), signal });
+  for (const { role, dtype } of exportsOf(plan)) {
+    const quant = plan.formats[dtype]!.quant;
+    say(`exporting the ${role} model to ONNX at ${dtype} (once, for every task)`);
+    await ensureExported(resolved[role]!.folder, { dtype, blockSize: quant?.blockSize, accuracyLevel: quant?.accuracyLevel, compute: computeTypeFor(plan.ep, dtype), signal });
   }
 
   const job: SlurmJobSpec = {
