@@ -114,6 +114,7 @@ describe('a run with large, large@q4, bild and bild@q4', () => {
     ]);
     expect(env.models[1]!.checkpointHash).toBe(env.models[2]!.checkpointHash);
     expect(env.deviations).toContain(quantDeviation({ bits: 4, blockSize: 32, accuracyLevel: 4 }));
+    expect(env.warnings).toBeUndefined();
   });
 
   it('compares every quantized variant with its fp32 counterpart as recomputed from sentences.jsonl', () => {
@@ -177,6 +178,7 @@ describe('a run with large, large@q4, bild and bild@q4', () => {
     expect(outputsOf(sentences, 'small').map((o) => o.text)).toEqual(outputsOf(result.sentences, 'large@q4').map((o) => o.text));
     // bild@q4 drafts with the very model it verifies with: allowed, and said to be pointless
     expect(warnings.filter((m) => m.includes('same checkpoint at the same dtype'))).toEqual([expect.stringContaining("'bild@q4' (q4)")]);
+    expect(env.warnings).toEqual([warnings.find((m) => m.includes('same checkpoint'))!.replace(/^bild-bench: /, '')]);
     expect(byVariant(summary, 'bild').vsFp32).toBeNull(); // no BiLD with both roles at fp32 here
     expectComparison(summary, sentences, 'bild@q4', 'bild', true);
   }, 300_000);

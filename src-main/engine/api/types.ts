@@ -349,6 +349,8 @@ export interface Environment {
   nodes?: ClusterNode[];
   /** Set when the nodes' CPU or GPU models differ (their timings do not compare across tasks). */
   nodesWarning?: string | null;
+  /** A set-up that is valid but hardly meant (the small role the large model at the same dtype); absent when none. */
+  warnings?: string[];
 }
 
 export interface ClusterNode {

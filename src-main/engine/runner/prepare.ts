@@ -21,6 +21,8 @@ export interface PreparedRun {
   /** A pair's tokenizers, already compared: loading the models reuses them. */
   tokenizers: Partial<Record<Role, Tokenizer>>;
   dataset: LoadedDataset;
+  /** Valid but hardly meant (environment.warnings). */
+  warnings: string[];
 }
 
 export function rolesOf(plan: RunPlan): Role[] {
@@ -49,14 +51,13 @@ export function exportsOf(plan: RunPlan): RoleExport[] {
 }
 
 /** The large checkpoint drafting for itself at the same dtype: valid, but BiLD then costs more than large alone. */
-function warnSameExport(plan: RunPlan, smallFolder: string, largeFolder: string): void {
-  if (smallFolder !== largeFolder) return;
+function sameExportWarning(plan: RunPlan, smallFolder: string, largeFolder: string): string | undefined {
   const same = plan.variants.filter((v) => v.dtypes?.small && v.dtypes.small === v.dtypes.large);
-  if (same.length)
-    console.warn(
-      `bild-bench: the small and the large model are the same checkpoint at the same dtype in ${same.map((v) => `'${v.id}'`).join(', ')} ` +
-        `(${same[0]!.dtypes!.small}): the drafter is as slow as the model it drafts for; a lower small dtype (--small_dtype q4) makes it a quantized drafter`,
-    );
+  if (smallFolder !== largeFolder || !same.length) return undefined;
+  return (
+    `the small and the large model are the same checkpoint at the same dtype in ${same.map((v) => `'${v.id}'`).join(', ')} ` +
+    `(${same[0]!.dtypes!.small}): the drafter is as slow as the model it drafts for; a lower small dtype (--small_dtype q4) makes it a quantized drafter`
+  );
 }
 
 export async function prepareRun(
@@ -74,16 +75,18 @@ export async function prepareRun(
     signal.throwIfAborted();
   }
   const tokenizers: PreparedRun['tokenizers'] = {};
+  const warnings: string[] = [];
   if (resolved.small && resolved.large) {
     const [small, large] = await Promise.all([loadTokenizer(resolved.small.folder), loadTokenizer(resolved.large.folder)]);
     checkSameTokenizer({ checkpointDir: resolved.small.folder, tokenizer: small }, { checkpointDir: resolved.large.folder, tokenizer: large });
     Object.assign(tokenizers, { small, large });
-    warnSameExport(plan, resolved.small.folder, resolved.large.folder);
+    const same = sameExportWarning(plan, resolved.small.folder, resolved.large.folder);
+    if (same) warnings.push(same);
   }
   progress('dataset', plan.spec.dataset.name);
   const dataset = await deps.loadDataset(plan.dataset, { hub: { signal } });
   if (dataset.examples.length === 0) throw new UserError(`dataset ${dataset.id} (${dataset.split}) has no examples`);
   if (plan.warmup > dataset.examples.length)
     throw new UserError(`warmup: ${plan.warmup} is above the bound of the run's ${dataset.examples.length} examples (dataset ${dataset.id}, ${dataset.split})`);
-  return { resolved, tokenizers, dataset };
+  return { resolved, tokenizers, dataset, warnings };
 }

@@ -66,7 +66,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
   const progress = (stage: ProgressStage, done: number, total: number, message: string): void =>
     ctx.emit({ type: 'progress', runId, stage, done, total, message });
 
-  const { resolved, tokenizers, dataset } = await prepareRun(plan, ctx.deps, signal, (stage, msg) => progress(stage, 0, 1, msg));
+  const { resolved, tokenizers, dataset, warnings } = await prepareRun(plan, ctx.deps, signal, (stage, msg) => progress(stage, 0, 1, msg));
+  for (const w of warnings) console.warn(`bild-bench: ${w}`);
   // each (checkpoint, dtype) is loaded once: `large` and `bild` share large's fp32 export, a small
   // role that is the large checkpoint at the same dtype shares it too
   const loaded = new Map<string, LoadedModel>();
@@ -103,7 +104,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunSum
       for (const e of exports)
         infos.push({ ...(await modelInfo(e.role, plan.models[e.role]!, resolved[e.role]!, modelOf(e.role, e.dtype))), variants: e.variants });
       const models = [...loaded.values()];
-      return captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt, { ep: models[0]?.ep ?? plan.ep, fallback: models.find((m) => m.epFallback)?.epFallback });
+      const environment = captureEnvironment(plan, infos, datasetInfo(dataset, plan), startedAt, { ep: models[0]?.ep ?? plan.ep, fallback: models.find((m) => m.epFallback)?.epFallback });
+      return warnings.length ? { ...environment, warnings } : environment;
     });
   } finally {
     for (const m of loaded.values()) await m.runtime.release();
