@@ -1,7 +1,7 @@
 import { UserError } from '../engine/errors';
 import { numberOpt, stringOpt, type Options, type ParsedArgs } from './command';
 import { LIMITS } from '../engine/limits';
-import { WEIGHT_DTYPES, weightFormat, type WeightDType } from '../engine/onnx/t5-weights';
+import { BLOCK_SIZES, MAX_ACCURACY_LEVEL, parseWeightDType, WEIGHT_DTYPES, weightFormat, type WeightDType } from '../engine/onnx/t5-weights';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../engine/runtime/execution-provider';
 
 
@@ -13,14 +13,12 @@ export function parseEp(value: string | undefined): ExecutionProvider {
 
 /** --dtype: fp32 (default), fp16, int8 or q4. */
 export function parseDtype(value: string | undefined): WeightDType {
-  if (value === undefined) return 'fp32';
-  if ((WEIGHT_DTYPES as readonly string[]).includes(value)) return value as WeightDType;
-  throw new UserError(`--dtype: '${value}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+  return value === undefined ? 'fp32' : parseWeightDType('--dtype', value);
 }
 
 /** The weight flags of every command that exports: --dtype and, for int8/q4, the quantization's. */
 export const WEIGHT_OPTIONS: Options = { dtype: { type: 'string' }, block_size: { type: 'string' }, accuracy_level: { type: 'string' } };
-export const WEIGHT_USAGE = '[--dtype fp32|fp16|int8|q4 [--block_size 16|32|64|128|256] [--accuracy_level 0..4]]';
+export const WEIGHT_USAGE = `[--dtype ${WEIGHT_DTYPES.join('|')} [--block_size ${BLOCK_SIZES.join('|')}] [--accuracy_level 0..${MAX_ACCURACY_LEVEL}]]`;
 
 /** --dtype (undefined when absent), --block_size and --accuracy_level as given; a run checks them against all its dtypes (runner/plan.ts). */
 export function parseWeightOptions(args: ParsedArgs): { dtype?: WeightDType; blockSize?: number; accuracyLevel?: number } {

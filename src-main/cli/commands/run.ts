@@ -4,6 +4,7 @@ import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command, type Options, type ParsedArgs } from '../command';
 import { bildOptions, parseEp, parseWeightOptions, WEIGHT_OPTIONS } from '../options';
 import { ProgressBar } from '../progress-bar';
+import { textTable } from '../text-table';
 import { SLURM_OPTIONS, SLURM_USAGE, slurmOptionsOf, submitToSlurm } from '../slurm-submit';
 
 /** Flags shared by `run` and `sweep`, named as in the official BiLD scripts where they exist. */
@@ -132,8 +133,7 @@ export function summaryTable(rows: readonly VariantSummary[]): string {
     fmt(r.meanAcceptedLength),
     r.identicalToLarge === null ? '-' : `${(100 * r.identicalToLarge).toFixed(0)}%`,
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const table = [head, ...cells].map((c) => c.map((s, i) => (i === 0 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ')).join('\n');
+  const table = textTable(head, cells, new Set(head.map((_, i) => i).slice(1))); // numbers right-aligned
   const b = rows[0]?.bootstrap;
   const notes = b ? [`[low, high]: ${Math.round(100 * b.confidence)}% bootstrap intervals, paired over sentences (${b.resamples} resamples, seed ${b.seed})`] : [];
   if (weights) notes.push('WEIGHTS: the dtype of each model the variant uses (S small, L large); the exports are in summary.json, environment.models');

@@ -3,12 +3,7 @@ import { createInProcessEngine } from '../../engine/api';
 import { UserError } from '../../engine/errors';
 import { flag, numberOpt, stringOpt, type Command } from '../command';
 import { summaryTable, withInterval } from './run';
-
-/** Columns padded to their widest cell; `right`: the columns aligned right (numbers). The last column is not padded. */
-function textTable(head: readonly string[], cells: readonly string[][], right: ReadonlySet<number> = new Set()): string {
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [head, ...cells].map((c) => c.map((s, i) => (right.has(i) ? s.padStart(w[i]!) : i < c.length - 1 ? s.padEnd(w[i]!) : s)).join('  ')).join('\n');
-}
+import { textTable } from '../text-table';
 
 function listTable(rows: readonly RunListEntry[]): string {
   const head = ['RUN', 'KIND', 'STATUS', 'STARTED', 'DATASET', 'SENTENCES', 'HEADLINE'];

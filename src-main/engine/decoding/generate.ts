@@ -9,6 +9,7 @@ import type { DecodeCounts } from './counters';
 import { greedyDecode } from './greedy';
 import { withPieces } from './trace';
 import { SPECULATIVE_DEFAULT_DRAFT, speculativeDecode } from './speculative';
+import { rolesOfMethod } from '../runner/variant-roles';
 
 export const METHODS = ['large', 'small', 'bild', 'speculative'] as const;
 export type Method = (typeof METHODS)[number];
@@ -61,7 +62,7 @@ function checkPipeline(models: Models, bild: BildParams): void {
 /** Tokenizes, encodes (with every model the method uses), decodes and detokenizes one source. */
 export async function generate(method: Method, models: Models, source: string, params: GenerateParams = {}): Promise<SentenceOutput> {
   const maxLength = params.maxLength ?? BILD_DEFAULTS.maxLength;
-  const roles: ('small' | 'large')[] = method === 'small' ? ['small'] : method === 'large' ? ['large'] : ['small', 'large'];
+  const roles = rolesOfMethod(method);
   const used = roles.map((r) => need(models, r, method));
   const bild = { ...BILD_DEFAULTS, ...params.bild, maxSmall: params.bild?.maxSmall ?? BILD_DEFAULTS.maxSmall, maxLength };
   const pipelined = method === 'bild' && params.pipeline === true;

@@ -19,6 +19,12 @@ export type WeightTable = Map<string, StoredWeight>;
 export type WeightDType = 'fp32' | 'fp16' | 'int8' | 'q4';
 export const WEIGHT_DTYPES: readonly WeightDType[] = ['fp32', 'fp16', 'int8', 'q4'];
 
+/** `value` as a dtype; refused naming `option` (a CLI flag, an API field, a method ref). The one dtype check. */
+export function parseWeightDType(option: string, value: unknown): WeightDType {
+  if (!(WEIGHT_DTYPES as readonly unknown[]).includes(value)) throw new UserError(`${option}: '${String(value)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+  return value as WeightDType;
+}
+
 /** How quantized linears are stored and multiplied (onnxruntime's MatMulNBits attributes). */
 export interface QuantSpec {
   bits: QuantBits;
@@ -27,6 +33,8 @@ export interface QuantSpec {
   accuracyLevel: number;
 }
 export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
+/** MatMulNBits accepts accuracy levels 0..MAX_ACCURACY_LEVEL. */
+export const MAX_ACCURACY_LEVEL = 4;
 export const DEFAULT_BLOCK_SIZE = 32;
 /** int8 activations: the CPU provider's fastest kernels; see docs/performance.md "Quantized weights" for the measured cost. */
 export const DEFAULT_ACCURACY_LEVEL = 4;
@@ -57,8 +65,7 @@ export function weightFormat(
   opts: { dtype?: WeightDType; blockSize?: number; accuracyLevel?: number },
   names: { dtype: string; blockSize: string; accuracyLevel: string } = { dtype: 'dtype', blockSize: 'blockSize', accuracyLevel: 'accuracyLevel' },
 ): WeightFormat {
-  const dtype = opts.dtype ?? 'fp32';
-  if (!WEIGHT_DTYPES.includes(dtype)) throw new UserError(`${names.dtype}: '${String(dtype)}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
+  const dtype = opts.dtype === undefined ? 'fp32' : parseWeightDType(names.dtype, opts.dtype);
   const bits = QUANT_BITS[dtype];
   if (bits === undefined) {
     for (const k of ['blockSize', 'accuracyLevel'] as const)
@@ -68,8 +75,8 @@ export function weightFormat(
   const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
   if (!BLOCK_SIZES.includes(blockSize)) throw new UserError(`${names.blockSize}: ${String(blockSize)} is not one of ${BLOCK_SIZES.join(', ')}`);
   const accuracyLevel = opts.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL;
-  if (!Number.isInteger(accuracyLevel) || accuracyLevel < 0 || accuracyLevel > 4)
-    throw new UserError(`${names.accuracyLevel}: ${String(accuracyLevel)} is not an integer from 0 to 4`);
+  if (!Number.isInteger(accuracyLevel) || accuracyLevel < 0 || accuracyLevel > MAX_ACCURACY_LEVEL)
+    throw new UserError(`${names.accuracyLevel}: ${String(accuracyLevel)} is not an integer from 0 to ${MAX_ACCURACY_LEVEL}`);
   return { dtype, quant: { bits, blockSize, accuracyLevel } };
 }
 

@@ -3,7 +3,7 @@
  * network and no model, so bad requests fail at once with a message that names the option.
  */
 import type { BildThresholds, ExecutionProvider, Method, ModelRole, RunSpec, SweepSpec, Task, Variant, WeightDType } from '../api/types';
-import { WEIGHT_DTYPES, weightFormat, type WeightFormat } from '../onnx/t5-weights';
+import { parseWeightDType, WEIGHT_DTYPES, weightFormat, type WeightFormat } from '../onnx/t5-weights';
 import type { DatasetSpec } from '../data';
 import { BILD_DEFAULTS, checkBildParams } from '../decoding/bild';
 import { DEFAULT_REPEATS, DEFAULT_WARMUP } from '../run-defaults';
@@ -55,16 +55,8 @@ function int(name: string, v: number | undefined, min: number, dflt: number, max
   return v;
 }
 
-function needsSmall(m: Method): boolean {
-  return m !== 'large';
-}
-function needsLarge(m: Method): boolean {
-  return m !== 'small';
-}
-
 function checkDtype(name: string, v: string | undefined): WeightDType | undefined {
-  if (v !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(v)) throw new UserError(`${name}: '${v}' is not one of ${WEIGHT_DTYPES.join(', ')}`);
-  return v as WeightDType | undefined;
+  return v === undefined ? undefined : parseWeightDType(name, v);
 }
 
 /** `method` or `method@dtype`, checked. */
@@ -125,9 +117,10 @@ function roleDtypes(spec: RunSpec | SweepSpec): Record<ModelRole, WeightDType> {
 
 function checkModels(models: RunSpec['models'], methods: readonly Method[]): void {
   for (const m of methods) {
-    if (needsSmall(m) && !models.small)
-      throw new UserError(`method '${m}' needs a small model (--small)${m === 'small' ? '' : ' and a large model (--large)'}`);
-    if (needsLarge(m) && !models.large) throw new UserError(`method '${m}' needs a large model (--large)`);
+    const roles = rolesOfMethod(m);
+    if (roles.includes('small') && !models.small)
+      throw new UserError(`method '${m}' needs a small model (--small)${roles.includes('large') ? ' and a large model (--large)' : ''}`);
+    if (roles.includes('large') && !models.large) throw new UserError(`method '${m}' needs a large model (--large)`);
   }
 }
 
