@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { readT5Config } from './checkpoint/config';
 import { UserError } from './errors';
 import { ensureExported, type ExportedModel } from './onnx/export-t5';
-import type { WeightDType } from './onnx/t5-weights';
+import { t5Parameters, type WeightDType } from './onnx/t5-weights';
 import { T5Runtime } from './runtime/t5-runtime';
 import type { ComputeType } from './onnx/t5-graphs';
 import { resolveProvider } from './runtime/providers';
@@ -54,7 +54,9 @@ export function computeTypeFor(ep: ExecutionProvider, dtype: WeightDType | undef
 /**
  * Intra-op threads when the caller does not choose: a model whose weights fit in a core's cache
  * runs fastest on one thread (synchronising threads costs more than its whole step); larger
- * models use every core (onnxruntime's default, 0). Measured with npm run bench:bild.
+ * models use every core (onnxruntime's default, 0). Measured with npm run bench:bild. loadModel
+ * passes the checkpoint's fp32 size whatever the export's dtype, so every export of a checkpoint
+ * gets the same threads and `large` vs `large@q4` compares dtypes, not thread counts.
  */
 export function autoThreads(weightBytes: number): number {
   return weightBytes < 16 << 20 ? 1 : 0;
@@ -86,7 +88,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions & { tokenize
   });
   const runtime = await T5Runtime.load(exported.dir, {
     ep: provider.ep,
-    threads: opts.threads ?? autoThreads(exported.manifest.weightBytes),
+    threads: opts.threads ?? autoThreads(4 * t5Parameters(exported.manifest.config)),
     maxLength: opts.maxLength,
     vocabLimit: tokenizer.length,
   });

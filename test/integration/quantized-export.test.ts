@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary, WeightDType } from '../../src-main/engine/api';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model';
 import { ensureExported, exportT5 } from '../../src-main/engine/onnx/export-t5';
-import { quantDeviation, type QuantSpec } from '../../src-main/engine/onnx/t5-weights';
+import { quantDeviation, t5Parameters, type QuantSpec } from '../../src-main/engine/onnx/t5-weights';
 import { runCli } from '../helpers/cli';
 import { demoTestSentences } from '../helpers/demo';
 import { scratch } from '../helpers/export';
@@ -53,12 +53,16 @@ describe('quantized exports on CPU', () => {
       expect(m.exported.manifest.dtype).toBe(dtype);
     }
     expect(dirs.size).toBe(3);
-    expect(models['large-q4']!.exported.manifest.quant).toEqual({ bits: 4, blockSize: 32, accuracyLevel: 4 });
-    expect(models['large-int8']!.exported.manifest.quant).toEqual({ bits: 8, blockSize: 32, accuracyLevel: 4 });
+    expect(models['large-q4']!.exported.manifest.quant).toEqual({ bits: 4, blockSize: 32, accuracyLevel: 4, headBits: 8 });
+    expect(models['large-int8']!.exported.manifest.quant).toEqual({ bits: 8, blockSize: 32, accuracyLevel: 4, headBits: 8 });
     expect(models['large-fp32']!.exported.manifest.quant).toBeUndefined();
     // the projections dominate: 4 and 8 bits (+ a 4-byte scale per 32 values) against 32
     expect(bytes.q4! / bytes.fp32!).toBeLessThan(0.25);
     expect(bytes.int8! / bytes.fp32!).toBeLessThan(0.35);
+    // t5Parameters counts what the fp32 export stores (within the writer's 64-byte alignment)
+    const fp32Bytes = 4 * t5Parameters(models['large-fp32']!.exported.manifest.config);
+    expect(bytes.fp32! - fp32Bytes).toBeGreaterThanOrEqual(0);
+    expect(bytes.fp32! - fp32Bytes).toBeLessThan(0.001 * fp32Bytes);
 
     const large = modelDir('toy-t5-large');
     const again = await ensureExported(large, { dtype: 'q4' });
@@ -69,6 +73,22 @@ describe('quantized exports on CPU', () => {
       expect(other.manifest.quant).toMatchObject(opts);
       dirs.add(other.dir);
     }
+  }, 120_000);
+
+  it('gives every export of a checkpoint the same automatic threads (chosen from its fp32 size, not the file)', async () => {
+    for (const size of SIZES) {
+      const threads: number[] = [];
+      for (const dtype of DTYPES) {
+        const m = await loadModel(modelDir(`toy-t5-${size}`), { dtype }); // cached exports: no threads given
+        threads.push(m.runtime.threads);
+        await m.runtime.release();
+      }
+      expect(new Set(threads).size, `toy-t5-${size}: ${threads.join(', ')}`).toBe(1);
+    }
+    // the pair spans the 16 MB boundary at fp32, so the check above can tell the two rules apart
+    expect(4 * t5Parameters(models['small-fp32']!.exported.manifest.config)).toBeLessThan(16 << 20);
+    expect(4 * t5Parameters(models['large-fp32']!.exported.manifest.config)).toBeGreaterThan(16 << 20);
+    expect(models['large-q4']!.exported.manifest.weightBytes).toBeLessThan(16 << 20);
   }, 120_000);
 });
 
@@ -105,7 +125,7 @@ describe('options', () => {
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
     const e = s.environment!;
     expect(e.dtype).toBe('q4');
-    const quant: QuantSpec = { bits: 4, blockSize: 64, accuracyLevel: 4 };
+    const quant: QuantSpec = { bits: 4, blockSize: 64, accuracyLevel: 4, headBits: 8 };
     expect(e.models.map((m) => [m.dtype, m.quant])).toEqual([['q4', quant]]);
     expect(e.deviations).toContain(quantDeviation(quant));
     expect(quantDeviation(quant)).toMatch(/quantized to 4 bits in blocks of 64.*outputs differ from the fp32 model/);
@@ -115,6 +135,6 @@ describe('options', () => {
     const r = runCli(['generate', '--model', modelDir('toy-t5-small'), '--dtype', 'int8', '--accuracy_level', '0', '--text', 'Das Haus ist klein.'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().length).toBeGreaterThan(0);
-    expect(r.stderr).toContain(`note: ${quantDeviation({ bits: 8, blockSize: 32, accuracyLevel: 0 })}`);
+    expect(r.stderr).toContain(`note: ${quantDeviation({ bits: 8, blockSize: 32, accuracyLevel: 0, headBits: 8 })}`);
   }, 240_000);
 });

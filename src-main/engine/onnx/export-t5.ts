@@ -11,7 +11,7 @@ import { EXPORT_FILES } from './export-files';
 import { checkOutDir, installExport, partialDir, sweepPartials, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { ExternalDataWriter } from './external-data';
 import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
-import { HEAD_BITS, weightFormat, writeT5Weights, type QuantSpec, type WeightDType, type WeightFormat } from './t5-weights';
+import { weightFormat, writeT5Weights, type QuantSpec, type WeightDType, type WeightFormat } from './t5-weights';
 
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
 export const EXPORTER_VERSION = 9;
@@ -25,7 +25,7 @@ export interface ExportManifest {
   dtype: WeightDType;
   /** Element type of attention, projections and caches ('fp16' only with fp16 weights, for GPU providers). */
   compute: ComputeType;
-  /** int8/q4 exports: bits, block size and MatMulNBits accuracy level of the quantized linears. */
+  /** int8/q4 exports: bits, block size and MatMulNBits accuracy level of the quantized linears, and the head's bits. */
   quant?: QuantSpec;
   config: T5Config;
   weightBytes: number;
@@ -128,7 +128,7 @@ function checkCompute(dtype: WeightDType, compute: ComputeType | undefined): Com
 /** What an export depends on besides the code: quantization settings are appended only for int8/q4 (older keys stay valid). */
 export function exportCacheKey(hash: string, format: WeightFormat, compute: ComputeType): string {
   const q = format.quant;
-  return `${hash}|v${EXPORTER_VERSION}|${format.dtype}|${compute}${q ? `|b${q.blockSize}|a${q.accuracyLevel}|head${HEAD_BITS}` : ''}`;
+  return `${hash}|v${EXPORTER_VERSION}|${format.dtype}|${compute}${q ? `|b${q.blockSize}|a${q.accuracyLevel}|head${q.headBits}` : ''}`;
 }
 
 export function readManifest(dir: string): ExportManifest | undefined {

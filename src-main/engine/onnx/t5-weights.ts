@@ -31,6 +31,8 @@ export interface QuantSpec {
   blockSize: number;
   /** 0 = the input's type, 1 fp32, 2 fp16, 3 bf16, 4 int8: activations quantized per block for integer dot products (CPU). */
   accuracyLevel: number;
+  /** Bits of the decoding head (HEAD_BITS); absent in exports written before the head was quantized: their head is float32. */
+  headBits?: QuantBits;
 }
 export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
 /** MatMulNBits accepts accuracy levels 0..MAX_ACCURACY_LEVEL. */
@@ -54,7 +56,7 @@ export const HEAD_BITS: QuantBits = 8;
 /** What is written: the dtype, and for int8/q4 the quantization. */
 export interface WeightFormat {
   dtype: WeightDType;
-  quant?: QuantSpec;
+  quant?: QuantSpec & { headBits: QuantBits };
 }
 
 /**
@@ -77,7 +79,7 @@ export function weightFormat(
   const accuracyLevel = opts.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL;
   if (!Number.isInteger(accuracyLevel) || accuracyLevel < 0 || accuracyLevel > MAX_ACCURACY_LEVEL)
     throw new UserError(`${names.accuracyLevel}: ${String(accuracyLevel)} is not an integer from 0 to ${MAX_ACCURACY_LEVEL}`);
-  return { dtype, quant: { bits, blockSize, accuracyLevel } };
+  return { dtype, quant: { bits, blockSize, accuracyLevel, headBits: HEAD_BITS } };
 }
 
 /**
@@ -88,9 +90,24 @@ export function quantDeviation(q: QuantSpec): string {
   return (
     `weights of the projections and feed-forward layers are quantized to ${q.bits} bits in blocks of ${q.blockSize} ` +
     `(symmetric, one float32 scale per block; onnxruntime MatMulNBits, accuracy level ${q.accuracyLevel}` +
-    `${q.accuracyLevel === 4 ? ': activations quantized to int8 per block on CPU' : ''}), the decoding head to ${HEAD_BITS} bits; ` +
-    'embeddings, norms and position biases stay float32; outputs differ from the fp32 model; docs/engine.md'
+    `${q.accuracyLevel === 4 ? ': activations quantized to int8 per block on CPU' : ''})` +
+    (q.headBits === undefined ? '; the decoding head, embeddings' : `, the decoding head to ${q.headBits} bits; embeddings`) +
+    ', norms and position biases stay float32; outputs differ from the fp32 model; docs/engine.md'
   );
+}
+
+/**
+ * Values writeT5Weights stores for a config (the head always stored, tied or not; the decoder's
+ * position bias with its mask column): what a checkpoint weighs at fp32 whatever its export's dtype.
+ */
+export function t5Parameters(cfg: T5Config): number {
+  const { dModel: d, dFf: ff, numHeads: H, numBuckets: B } = cfg;
+  const inner = H * cfg.dKv;
+  const ffn = (cfg.ffProj === 'relu' ? 2 : 3) * ff * d;
+  const attention = 4 * inner * d; // q, k, v, o
+  const encoderLayer = 2 * d + attention + ffn;
+  const decoderLayer = 3 * d + 2 * attention + ffn;
+  return 2 * cfg.vocabSize * d + H * (2 * B + 1) + 2 * d + cfg.numLayers * encoderLayer + cfg.numDecoderLayers * decoderLayer;
 }
 
 /** Score added for keys after the query (the decoder's causal mask); exp() of it is exactly 0. */
@@ -138,7 +155,7 @@ function* asBytes(values: Values, fp16: boolean): Iterable<Uint8Array> {
  *   linear weights  [in, out]   (PyTorch's [out, in] transposed, for MatMul)
  *   position bias   [1, H, B]   (+ a -1e9 column in the decoder: the causal mask bucket)
  *   embedding       [V, d]      (Gather), head [d, V] (MatMul; a transposed copy when tied)
- * With a quantized format the linears are stored for MatMulNBits instead (the head at HEAD_BITS):
+ * With a quantized format the linears are stored for MatMulNBits instead (the head at the format's headBits):
  * PyTorch's [out, in] quantized block-wise along `in` (quantize-blocks.ts), codes then scales;
  * other tensors stay float32.
  */
@@ -184,15 +201,15 @@ export async function writeT5Weights(
   const direct = (key: string, name: string, dims: number[]) => jobs.push([key, async () => store(dims, whole(await read(name, dims)))]);
   /**
    * One or more PyTorch [out, in] linears, stacked along `out` ([N, K]) and stored as [K, N], or
-   * quantized when the format says so, to `bits` (default: the format's).
+   * quantized when the format says so, to `bits` (default: the format's; null: float).
    */
-  const linear = (key: string, names: string[], rows: number, inn: number, bits = quant?.bits) =>
+  const linear = (key: string, names: string[], rows: number, inn: number, bits: QuantBits | null = quant?.bits ?? null) =>
     jobs.push([
       key,
       async () => {
         const n = rows * names.length;
         const w = concatRows(await Promise.all(names.map((name) => read(name, [rows, inn]))));
-        if (!quant || bits === undefined) return store([inn, n], transposed(w, n, inn));
+        if (!quant || bits === null) return store([inn, n], transposed(w, n, inn));
         const spec = { ...quant, bits };
         const q = quantizeBlocks(w, n, inn, bits, quant.blockSize);
         const ref = out.append([q.data]);
@@ -216,7 +233,7 @@ export async function writeT5Weights(
   const { dModel: d, dFf: ff, numBuckets: B, numHeads: H } = cfg;
   direct('embed', 'shared.weight', [cfg.vocabSize, d]);
   // The head is lm_head.weight when the checkpoint has it (it may be a tied copy), else the embedding.
-  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d, quant && HEAD_BITS);
+  linear('head', [reader.has('lm_head.weight') ? 'lm_head.weight' : 'shared.weight'], cfg.vocabSize, d, quant?.headBits ?? null);
   const ffWeights = (key: string, prefix: string) => {
     const wi = cfg.ffProj === 'relu' ? ['wi'] : ['wi_0', 'wi_1'];
     linear(`${key}.wi`, wi.map((w) => `${prefix}.DenseReluDense.${w}.weight`), ff, d);
