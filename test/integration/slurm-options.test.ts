@@ -33,6 +33,10 @@ describe('Slurm options', () => {
     });
   });
 
+  it('passes short options that take a value attached, and long options that abbreviate none of its own', () => {
+    expect(options('--slurm', '--shards', '2', '--sbatch_arg=-Amylab', '--sbatch_arg=-N1', '--sbatch_arg=--acco=lab', '--sbatch_arg=--mem-per-cpu=2G').sbatchArgs).toEqual(['-Amylab', '-N1', '--acco=lab', '--mem-per-cpu=2G']);
+  });
+
   it.each([
     [['--slurm', '--shards', '0'], /--shards: 0 must be >= 1/],
     [['--slurm', '--shards', '1.5'], /--shards: '1.5' is not an integer/],
@@ -43,7 +47,18 @@ describe('Slurm options', () => {
     [['--slurm', '--shards', '2', '--partition', 'a b'], /partition: "a b" is not a partition name/],
     [['--slurm', '--shards', '2', '--gres', 'gpu:1\n#SBATCH --x'], /gres: .* is not a generic resource list/],
     [['--slurm', '--shards', '2', '--sbatch_arg=--array=0-9'], /sbatch_arg: '--array' is set by bild-bench itself/],
-    [['--slurm', '--shards', '2', '--sbatch_arg=-o/tmp/x'], /sbatch_arg: '-o\/tmp\/x' is set by bild-bench itself/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=-o/tmp/x'], /sbatch_arg: '-o\/tmp\/x': of the short options only/],
+    // sbatch's unambiguous abbreviations, bundled short flags, and options that redirect its files or directory
+    [['--slurm', '--shards', '2', '--sbatch_arg=--arr=0-1'], /sbatch_arg: '--arr' abbreviates \(or may abbreviate\) --array/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--outp=/tmp/x'], /sbatch_arg: '--outp' abbreviates \(or may abbreviate\) --output/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--expo=ALL'], /sbatch_arg: '--expo' abbreviates \(or may abbreviate\) --export/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--chdir=/tmp'], /sbatch_arg: '--chdir' is set by bild-bench itself or redirects sbatch/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--export-file=/tmp/env'], /sbatch_arg: '--export-file' is set/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--input=/etc/passwd'], /sbatch_arg: '--input' is set/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=--'], /sbatch_arg: '--' abbreviates/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=-Ho/tmp/x'], /sbatch_arg: '-Ho\/tmp\/x': of the short options only/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=-D/tmp'], /sbatch_arg: '-D\/tmp': of the short options only/],
+    [['--slurm', '--shards', '2', '--sbatch_arg=-A'], /sbatch_arg: '-A': of the short options only .* each with its value attached/],
     [['--slurm', '--shards', '2', '--sbatch_arg', 'oops'], /sbatch_arg: "oops" must be one sbatch option/],
     [['--slurm', '--shards', '2', ...Array.from({ length: 33 }, () => '--sbatch_arg=--mem=1G')], /sbatch_arg: 33 arguments is above the bound of 32/],
     [['--dry_run'], /--dry_run applies to Slurm jobs only: add --slurm/],

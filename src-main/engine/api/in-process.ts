@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { diskError, unwritableFolderReason } from '../disk-errors';
 import { CancelledError, UserError } from '../errors';
 import { appHome } from '../paths';
-import { defaultDeps, type RunnerDeps } from '../runner/deps';
+import type { RunnerDeps } from '../runner/deps';
+import { collectedRunKept } from '../slurm/collected-run';
+import { runnerDeps } from './runner-deps';
 import { defaultHistoryPath, HistoryDiskError, listEntry, RunHistory, stillRunning } from '../runner/history';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { RESULT_FILES, writeSentencesCsv, writeSummaryCsv, writeSummaryJson } from '../runner/result-files';
@@ -141,10 +143,8 @@ export class InProcessEngine implements EngineApi {
     if (this.submissions.size) throw new UserError('a Slurm submission is still preparing its models: cancel it or wait until it is submitted');
   }
 
-  private async deps(): Promise<RunnerDeps> {
-    const given = this.opts.deps ?? {};
-    if (given.resolveModel && given.loadDataset && given.loadModel) return given as RunnerDeps;
-    return { ...(await defaultDeps()), ...given };
+  private deps(): Promise<RunnerDeps> {
+    return runnerDeps(this.opts.deps);
   }
 
   private start(plan: RunPlan): { runId: string } {
@@ -314,15 +314,7 @@ export class InProcessEngine implements EngineApi {
   private stillCollected<T extends { collected: Collected | null }>(job: T): T {
     const c = job.collected;
     if (!c || this.opts.historyPath === null) return job;
-    const kept = this.read((h) => {
-      try {
-        h.summary(c.runId);
-        return true;
-      } catch (err) {
-        if (err instanceof UserError) return false; // no such run
-        throw err;
-      }
-    });
+    const kept = this.read((h) => collectedRunKept(h, c.runId));
     return kept ? job : { ...job, collected: null };
   }
 
@@ -332,6 +324,7 @@ export class InProcessEngine implements EngineApi {
   }
 
   async collectSlurm(job: string, options?: { partial?: boolean }): Promise<RunSummary> {
+    this.refuseWhileBusy(); // collect reads and writes much: it would skew a local run's timings
     const [{ collectSlurmJob }, { slurmJobFolder }] = await Promise.all([import('../slurm'), import('./slurm-jobs')]);
     return (await collectSlurmJob(slurmJobFolder(job), this.requireHistory(), { partial: options?.partial === true })).summary;
   }

@@ -5,11 +5,8 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors';
-import { defaultJobsRoot, findOnPath, listSlurmJobs } from '../slurm';
+import { defaultJobsRoot, findOnPath, JOB_NAME, listSlurmJobs } from '../slurm';
 import type { SlurmInfo, SlurmJobEntry } from './types';
-
-/** A job's name as `submit` makes them (`job-<run id>`), or one a user gave its folder: no path steps. */
-const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /**
  * The folder a request's job reference names: a job name under the jobs root, or an absolute

@@ -16,6 +16,8 @@ import { sweepResult } from '../runner/pareto';
 import { RESULT_FILES, ResultFiles } from '../runner/result-files';
 import { summarizeVariants } from '../runner/summary';
 import { findJobFolder, readCollected, readJobSpec, readSubmissions, readTaskDone, sentencesWritten, taskDir, writeCollected } from './job-folder';
+import { collectedRunKept } from './collected-run';
+import { withJobLock } from './job-lock';
 import { planOf } from './submit';
 import { taskList, type SlurmJobSpec, type TaskDone } from './types';
 
@@ -34,6 +36,7 @@ export interface CollectedJob {
 interface TaskResult {
   done: TaskDone;
   summary: RunSummary;
+  environment: Environment;
   sentences: SentenceResult[];
 }
 
@@ -54,6 +57,7 @@ function readTask(folder: string, job: SlurmJobSpec, task: number, done: TaskDon
       throw new UserError(`task ${task}: ${join(dir, name)} is not valid JSON (a damaged task folder: resubmit it)`);
     }
   };
+  if (done.task !== task) throw new UserError(`task ${task}: its done.json names task ${String(done.task)} (a damaged task folder ${dir}: resubmit it)`);
   const want = shard.end - shard.start;
   const written = sentencesWritten(folder, task); // counted before a damaged, oversized file is read whole
   if (written !== want || done.sentences !== want)
@@ -65,14 +69,16 @@ function readTask(folder: string, job: SlurmJobSpec, task: number, done: TaskDon
     .map((l) => parse<SentenceResult>(RESULT_FILES.jsonl, l));
   if (summary.status !== 'completed' || sentences.length !== want)
     throw new UserError(`task ${task}: its folder ${dir} holds ${sentences.length} of its ${want} sentences (${summary.status}) although it is marked done: resubmit it`);
-  return { done, summary, sentences };
+  const environment = summary.environment;
+  if (!environment) throw new UserError(`task ${task}: ${join(dir, RESULT_FILES.summary)} has no environment (a damaged task folder: resubmit it)`);
+  return { done, summary, environment, sentences };
 }
 
 /** One entry per host, and a warning when their CPU or GPU models differ. */
 function nodesOf(tasks: readonly TaskResult[]): { nodes: ClusterNode[]; warning: string | null } {
   const byHost = new Map<string, ClusterNode>();
   for (const t of tasks) {
-    const env = t.summary.environment!;
+    const env = t.environment;
     const node = byHost.get(t.done.hostname) ?? { hostname: t.done.hostname, cpu: env.cpu, gpu: env.gpu, tasks: [], sentences: 0 };
     node.tasks.push(t.done.task);
     node.sentences += t.sentences.length;
@@ -90,14 +96,14 @@ function nodesOf(tasks: readonly TaskResult[]): { nodes: ClusterNode[]; warning:
 
 /** The first task's environment, widened to the whole job: every node, all sentences, the earliest start. */
 function mergedEnvironment(job: SlurmJobSpec, tasks: readonly TaskResult[], startedAt: string): Environment {
-  const first = tasks[0]!.summary.environment!;
+  const first = tasks[0]!.environment;
   const { nodes, warning } = nodesOf(tasks);
   return {
     ...first,
     dataset: { ...first.dataset, examples: job.dataset.examples },
     sourceTruncation: first.sourceTruncation && {
       maxSourceLength: first.sourceTruncation.maxSourceLength,
-      truncated: tasks.reduce((n, t) => n + (t.summary.environment!.sourceTruncation?.truncated ?? 0), 0),
+      truncated: tasks.reduce((n, t) => n + (t.environment.sourceTruncation?.truncated ?? 0), 0),
     },
     startedAt,
     nodes,
@@ -124,12 +130,7 @@ function mergedOverhead(tasks: readonly TaskResult[]): RunSummary['overhead'] {
 /** A collected run still in the history: collecting again would count the job twice. */
 function refuseSecondCollect(folder: string, history: RunHistory): void {
   const prior = readCollected(folder);
-  if (!prior) return;
-  try {
-    history.summary(prior.runId);
-  } catch {
-    return; // that run was deleted from the history: the job may be collected again
-  }
+  if (!prior || !collectedRunKept(history, prior.runId)) return;
   throw new UserError(
     `job ${folder} is already collected as run ${prior.runId}${prior.partial ? ' (partial)' : ''}; delete that run (bild-bench runs delete ${prior.runId}) to collect it again`,
   );
@@ -137,6 +138,10 @@ function refuseSecondCollect(folder: string, history: RunHistory): void {
 
 export async function collectSlurmJob(job: string, history: RunHistory, opts: CollectOptions = {}): Promise<CollectedJob> {
   const folder = findJobFolder(job);
+  return withJobLock(folder, 'collect', async () => collectLocked(folder, history, opts));
+}
+
+function collectLocked(folder: string, history: RunHistory, opts: CollectOptions): CollectedJob {
   const spec = readJobSpec(folder);
   refuseSecondCollect(folder, history);
   const tasks: TaskResult[] = [];

@@ -8,7 +8,7 @@
  *   collected.json    the history run it was collected into
  * Tasks write only into their own tasks/<k>; the submitting host writes the rest.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-write';
 import { writingTo } from '../disk-errors';
@@ -25,10 +25,23 @@ export function defaultJobsRoot(): string {
   return join(appHome(), 'slurm');
 }
 
+/** A job's name as `submit` makes them (`job-<run id>`), or one a user gave its folder: no path steps, one line. */
+export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
 export const taskDir = (folder: string, task: number): string => join(folder, 'tasks', String(task));
 export const logsDir = (folder: string): string => join(folder, 'logs');
+
+/** sbatch expands `%` (and `\\` escapes) in --output: a folder path holding one would send the logs elsewhere. */
+export function checkJobFolderPath(folder: string): void {
+  if (/[%\\]/.test(folder)) throw new UserError(`job_dir: '${folder}' holds '%' or '\\', which sbatch expands in its log file names: choose a folder path without them`);
+}
+
 /** sbatch's --output pattern: one log per task and submission. */
-export const logPattern = (folder: string): string => join(logsDir(folder), '%a-%A.out');
+export function logPattern(folder: string): string {
+  checkJobFolderPath(folder);
+  return join(logsDir(folder), '%a-%A.out');
+}
+
 export const logOf = (folder: string, task: number, jobId: string): string => join(logsDir(folder), `${task}-${jobId}.out`);
 
 function writeJson(path: string, value: unknown): void {
@@ -53,6 +66,7 @@ export function findJobFolder(job: string): string {
 
 /** Refuses a job folder that is a file or holds files (a job's files must not mix with others). */
 export function checkNewJobFolder(folder: string): void {
+  checkJobFolderPath(folder);
   if (!existsSync(folder)) return;
   if (!statSync(folder).isDirectory()) throw new UserError(`job_dir: '${folder}' is a file, not a folder`);
   if (readdirSync(folder).length > 0) throw new UserError(`job_dir: '${folder}' is not empty; give a new or empty folder`);
@@ -77,6 +91,9 @@ export function readJobSpec(folder: string): SlurmJobSpec {
     throw new UserError(
       `${path} was written by bild-bench ${String(spec.appVersion)} (job format ${String(spec.version)}); this is bild-bench ${appVersion()} (job format ${SLURM_JOB_FORMAT}): submit the job again with this version, or use the version that wrote it`,
     );
+  // name and kind reach the job script's comment line and sbatch's --job-name: an edited one must not add lines
+  if (typeof spec.name !== 'string' || !JOB_NAME.test(spec.name)) throw new UserError(`${path}: its name ${JSON.stringify(spec.name)} is not a job name (an edited job spec)`);
+  if (spec.kind !== 'run' && spec.kind !== 'sweep') throw new UserError(`${path}: its kind ${JSON.stringify(spec.kind)} is neither run nor sweep (an edited job spec)`);
   // an edited job.json must not make tasks overlap, miss sentences or number in the millions
   const n = spec.dataset?.examples;
   const k = Array.isArray(spec.shards) ? spec.shards.length : 0;
@@ -106,6 +123,14 @@ export function writeCollected(folder: string, c: Collected): void {
 export function readTaskDone(folder: string, task: number): TaskDone | null {
   const path = join(taskDir(folder, task), JOB_FILES.done);
   return existsSync(path) ? readJson<TaskDone>(path, 'done marker') : null;
+}
+
+/** Empties task folders before they are submitted again: an old done.json must not pass for the new attempt's. */
+export function clearTasks(folder: string, tasks: readonly number[]): void {
+  for (const k of tasks) {
+    const dir = taskDir(folder, k);
+    writingTo(dir, () => rmSync(dir, { recursive: true, force: true }));
+  }
 }
 
 export function writeTaskDone(folder: string, done: TaskDone): void {

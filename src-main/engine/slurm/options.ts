@@ -3,8 +3,17 @@ import { UserError } from '../errors';
 import { MAX_SHARDS } from './shards';
 import type { SlurmOptions } from './types';
 
-/** Options bild-bench sets itself on every submission; a pass-through argument may not change them. */
-const OWN_SBATCH_OPTIONS = ['--array', '-a', '--output', '-o', '--error', '-e', '--parsable', '--wrap', '--job-name', '-J', '--export'];
+/**
+ * Long options a pass-through argument may not give: bild-bench's own (the array, its logs, its
+ * name), and those that redirect sbatch's files, directory or environment. sbatch takes any
+ * unambiguous prefix (`--arr=0-1`, `--outp=x`): an argument that is a prefix of one is refused too.
+ */
+const BLOCKED_LONG = ['--array', '--output', '--error', '--input', '--parsable', '--wrap', '--job-name', '--export', '--export-file', '--chdir'];
+/**
+ * Short options allowed, each with its value attached (`-Alab`, `-N2`): all take a value, so none
+ * can bundle another after it (`-Ho/tmp/x` is -H then -o).
+ */
+const ALLOWED_SHORT = new Set(['A', 'p', 't', 'N', 'n', 'c', 'q', 'G', 'C', 'w', 'x', 'L', 'd', 'b', 'm']);
 const MAX_SBATCH_ARGS = 32;
 const MAX_ARG_LENGTH = 512;
 
@@ -31,9 +40,13 @@ export function checkSlurmOptions(o: SlurmOptions): SlurmOptions {
   for (const a of args) {
     if (typeof a !== 'string' || !a.startsWith('-') || a.length > MAX_ARG_LENGTH || /[\0\n\r]/.test(a))
       throw new UserError(`sbatch_arg: ${JSON.stringify(a)} must be one sbatch option starting with '-' (at most ${MAX_ARG_LENGTH} characters, one line)`);
-    const name = a.split('=')[0]!;
-    if (OWN_SBATCH_OPTIONS.includes(name) || OWN_SBATCH_OPTIONS.some((own) => own.length === 2 && name.startsWith(own) && !name.startsWith('--')))
-      throw new UserError(`sbatch_arg: '${name}' is set by bild-bench itself (${OWN_SBATCH_OPTIONS.join(', ')}); use --shards/--array_parallel for the array`);
+    if (a.startsWith('--')) {
+      const name = a.split('=')[0]!;
+      const blocked = BLOCKED_LONG.find((b) => b.startsWith(name));
+      if (blocked)
+        throw new UserError(`sbatch_arg: '${name}' ${name === blocked ? 'is' : `abbreviates (or may abbreviate) ${blocked}, which is`} set by bild-bench itself or redirects sbatch (${BLOCKED_LONG.join(', ')}); use --shards/--array_parallel for the array`);
+    } else if (!ALLOWED_SHORT.has(a[1] ?? '') || a.length < 3)
+      throw new UserError(`sbatch_arg: '${a}': of the short options only -${[...ALLOWED_SHORT].join(', -')} are passed, each with its value attached (e.g. -Amylab); give others by their long name (--mem=16G)`);
   }
   return {
     shards: o.shards,

@@ -1,7 +1,8 @@
 /**
  * Each task's state: done from its folder (done.json), pending or running from squeue, and
  * otherwise failed, with how it ended (scontrol, or sacct where accounting is configured) and
- * the last error line of its log. A task killed mid-way (scancel, a time limit, a dead node) has
+ * the last error line of its log; a task Slurm saw exit cleanly whose done.json is not visible yet is
+ * still running (finishing). A task killed mid-way (scancel, a time limit, a dead node) has
  * no done.json and has left the queue: failed.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,7 +34,15 @@ function runnerError(folder: string, task: number): string | null {
   }
 }
 
-const LIVE: Record<string, TaskState> = { PENDING: 'pending', CONFIGURING: 'running', RUNNING: 'running', COMPLETING: 'running', SUSPENDED: 'running', REQUEUED: 'pending', RESIZING: 'running' };
+const LIVE: Record<string, TaskState> = { PENDING: 'pending', CONFIGURING: 'running', RUNNING: 'running', COMPLETING: 'running', SUSPENDED: 'running', REQUEUED: 'pending', RESIZING: 'running', STAGE_OUT: 'running' };
+
+/** A listed task's state; held (REQUEUE_HOLD, SPECIAL_EXIT, RESV_DEL_HOLD, ...) and unknown states are pending, the state named as the reason. */
+function queuedState(q: QueuedTask): { state: TaskState; reason: string | null } {
+  const state = LIVE[q.state];
+  if (state === 'running') return { state, reason: null };
+  if (state === 'pending') return { state, reason: q.reason || null };
+  return { state: 'pending', reason: [q.state, q.reason && q.reason !== 'None' ? q.reason : ''].filter(Boolean).join(': ') || null };
+}
 
 /** The latest submission of each task. */
 function latestSubmissions(subs: readonly Submission[]): Map<number, Submission> {
@@ -42,31 +51,44 @@ function latestSubmissions(subs: readonly Submission[]): Map<number, Submission>
   return latest;
 }
 
-/** Why a task that left the queue without done.json failed; null when the controller says it is still live (it just started or is completing). */
-async function failureReason(folder: string, task: number, jobId: string): Promise<string | null> {
+/** How a task that left the queue without done.json ended: null while the controller says it is live (just started, or completing). */
+async function endOf(folder: string, task: number, jobId: string): Promise<{ finishing: boolean; reason: string } | null> {
   const ended = await finishedTask(jobId, task);
   if (ended && LIVE[ended.state]) return null;
+  // it exited cleanly: its done.json is written but not yet visible here (a network filesystem's attribute cache)
+  if (ended?.state === 'COMPLETED' && ended.exitCode === '0:0')
+    return { finishing: true, reason: 'COMPLETED (exit 0:0); its done.json is not visible here yet (network filesystem lag): check again shortly' };
   const parts = [
     ended ? `${ended.state}${ended.exitCode ? ` (exit ${ended.exitCode})` : ''}${ended.reason && ended.reason !== 'None' ? `, ${ended.reason}` : ''}` : 'left the queue without finishing',
     runnerError(folder, task) ?? logReason(logOf(folder, task, jobId)),
   ];
-  return parts.filter(Boolean).join(': ');
+  return { finishing: false, reason: parts.filter(Boolean).join(': ') };
+}
+
+/** done.json is read before the sentences are counted, and both after squeue answered: a task that finishes meanwhile is done, not failed. */
+function doneStatus(folder: string, task: number, sentences: number, jobId: string | null): TaskStatus | null {
+  const done = readTaskDone(folder, task);
+  if (!done) return null;
+  const sentencesDone = sentencesWritten(folder, task);
+  const base = { task, jobId, sentences, sentencesDone, node: done.hostname };
+  if (sentencesDone === sentences) return { ...base, state: 'done', reason: null };
+  return { ...base, state: 'failed', reason: `marked done but its folder holds ${sentencesDone} of its ${sentences} sentences` };
 }
 
 async function taskStatus(folder: string, task: number, sentences: number, sub: Submission | undefined, live: QueuedTask | undefined): Promise<TaskStatus> {
-  const base = { task, jobId: sub?.jobId ?? null, sentences, sentencesDone: sentencesWritten(folder, task) };
-  // done.json is read after squeue answered: a task that finished in between is done, not failed
-  const done = readTaskDone(folder, task);
-  if (done && base.sentencesDone === sentences) return { ...base, state: 'done', reason: null, node: done.hostname };
-  if (done) return { ...base, state: 'failed', reason: `marked done but its folder holds ${base.sentencesDone} of its ${sentences} sentences`, node: done.hostname };
-  if (!sub) return { ...base, state: 'unsubmitted', reason: 'never submitted (a --dry_run job: `bild-bench slurm resubmit` submits it)', node: null };
-  if (live) {
-    const state = LIVE[live.state] ?? 'running';
-    return { ...base, state, reason: state === 'pending' ? live.reason : null, node: live.node };
-  }
-  const reason = await failureReason(folder, task, sub.jobId);
-  if (reason !== null) return { ...base, state: 'failed', reason, node: null };
-  return readTaskDone(folder, task) ? taskStatus(folder, task, sentences, sub, live) : { ...base, state: 'running', reason: null, node: null };
+  const jobId = sub?.jobId ?? null;
+  const base = (): Pick<TaskStatus, 'task' | 'jobId' | 'sentences' | 'sentencesDone'> => ({ task, jobId, sentences, sentencesDone: sentencesWritten(folder, task) });
+  // the latest submission, still queued, wins over a done.json an earlier attempt may have left
+  if (live) return { ...base(), ...queuedState(live), node: live.node };
+  const done = doneStatus(folder, task, sentences, jobId);
+  if (done) return done;
+  if (!sub) return { ...base(), state: 'unsubmitted', reason: 'never submitted (a --dry_run job: `bild-bench slurm resubmit` submits it)', node: null };
+  const end = await endOf(folder, task, sub.jobId);
+  // done.json read again: the task may have finished while the controller was asked
+  const late = doneStatus(folder, task, sentences, jobId);
+  if (late) return late;
+  if (end === null) return { ...base(), state: 'running', reason: null, node: null };
+  return { ...base(), state: end.finishing ? 'running' : 'failed', reason: end.reason, node: null };
 }
 
 export async function slurmJobStatus(job: string): Promise<SlurmJobStatus> {

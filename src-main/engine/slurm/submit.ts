@@ -4,7 +4,7 @@
  * shards, write the job folder and submit it as one sbatch job array.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { RunSpec, SweepSpec } from '../api/types';
 import { newRunId } from '../api/in-process';
 import { writeFileAtomicSync } from '../atomic-write';
@@ -14,7 +14,8 @@ import { defaultHubCacheDir } from '../hub/settings';
 import { computeTypeFor } from '../model';
 import { ensureExported } from '../onnx/export-t5';
 import { appHome, appRoot, appVersion } from '../paths';
-import { defaultDeps, type RunnerDeps } from '../runner/deps';
+import type { RunnerDeps } from '../runner/deps';
+import { runnerDeps } from '../api/runner-deps';
 import { planRun, planSweep, type RunPlan } from '../runner/plan';
 import { exportsOf, prepareRun } from '../runner/prepare';
 import { checkNewJobFolder, createJobFolder, defaultJobsRoot, JOB_FILES, logPattern, addSubmission, writeJobSpec } from './job-folder';
@@ -22,7 +23,7 @@ import { checkSlurmOptions } from './options';
 import { sbatchScript } from './sbatch-script';
 import { examplesFingerprint, sliceShards } from './shards';
 import { requireTool, sbatch } from './slurm-commands';
-import { SLURM_JOB_FORMAT, type Shard, type SlurmJobSpec, type SlurmOptions } from './types';
+import { SLURM_JOB_FORMAT, taskList, type Shard, type SlurmJobSpec, type SlurmOptions } from './types';
 
 export interface SlurmRequest {
   kind: 'run' | 'sweep';
@@ -50,12 +51,6 @@ export interface SubmittedJob {
 
 export const planOf = (r: SlurmRequest): RunPlan => (r.kind === 'run' ? planRun(r.spec as RunSpec) : planSweep(r.spec as SweepSpec));
 
-export async function runnerDeps(given: Partial<RunnerDeps> = {}): Promise<RunnerDeps> {
-  if (given.resolveModel && given.loadDataset && given.loadModel) return given as RunnerDeps;
-  return { ...(await defaultDeps()), ...given };
-}
-
-/** `0-2,5,7-8` for the tasks, `%K` appended to run at most K at once. */
 /**
  * In the desktop app the engine runs inside Electron, whose binary is process.execPath: tasks run
  * it as plain Node (ELECTRON_RUN_AS_NODE), as the CLI would run under Node.
@@ -64,6 +59,27 @@ export function nodeModeEnv(versions: NodeJS.ProcessVersions = process.versions)
   return versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
 }
 
+/** The shared folders the tasks read: the app home (exported models) and the Hugging Face cache. */
+export interface SharedFolders {
+  BILD_BENCH_HOME: string;
+  HF_HUB_CACHE: string;
+}
+
+/** A job's shared folders as job.json records them (where its models were prepared), this installation's where one is missing or not an absolute path. */
+export function sharedFolders(env: Record<string, unknown> = {}): SharedFolders {
+  const pick = (key: keyof SharedFolders, mine: string): string => {
+    const v = env[key];
+    return typeof v === 'string' && isAbsolute(v) ? v : mine;
+  };
+  return { BILD_BENCH_HOME: pick('BILD_BENCH_HOME', resolve(appHome())), HF_HUB_CACHE: pick('HF_HUB_CACHE', resolve(defaultHubCacheDir())) };
+}
+
+/** Every variable the job script exports (besides HF_HUB_OFFLINE): the shared folders and how this installation's binary runs as Node. */
+export function taskEnv(folders: SharedFolders = sharedFolders()): Record<string, string> {
+  return { ...folders, ...nodeModeEnv() };
+}
+
+/** `0-2,5,7-8` for the tasks, `%K` appended to run at most K at once. */
 export function arraySpec(tasks: readonly number[], parallel?: number): string {
   const parts: string[] = [];
   for (let i = 0; i < tasks.length; ) {
@@ -80,10 +96,19 @@ export function sbatchArgs(job: SlurmJobSpec, folder: string, tasks: readonly nu
   return [`--job-name=bild-bench-${job.name}`, `--output=${logPattern(folder)}`, `--array=${arraySpec(tasks, job.slurm.arrayParallel)}`, ...(job.slurm.sbatchArgs ?? [])];
 }
 
+/** Submitted, but not recorded in the job folder: the folder must stay, its tasks are queued. */
+export class UnrecordedSubmissionError extends UserError {}
+
 /** Submits tasks of a written job folder and records the submission. */
 export async function submitTasks(job: SlurmJobSpec, folder: string, tasks: readonly number[]): Promise<string> {
   const jobId = await sbatch(join(folder, JOB_FILES.script), sbatchArgs(job, folder, tasks));
-  addSubmission(folder, { jobId, tasks: [...tasks], at: new Date().toISOString() });
+  try {
+    addSubmission(folder, { jobId, tasks: [...tasks], at: new Date().toISOString() });
+  } catch (err) {
+    throw new UnrecordedSubmissionError(
+      `Slurm job ${jobId} was submitted (${taskList(tasks)} of ${folder}) but could not be recorded in ${join(folder, JOB_FILES.submissions)}: ${(err as Error).message}. Its tasks run; \`scancel ${jobId}\` stops them`,
+    );
+  }
   return jobId;
 }
 
@@ -131,7 +156,7 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
     slurm: { shards: slurm.shards, partition: slurm.partition, gres: slurm.gres, time: slurm.time, cpusPerTask: slurm.cpusPerTask, arrayParallel: slurm.arrayParallel, sbatchArgs: slurm.sbatchArgs },
     node: process.execPath,
     cli,
-    env: { BILD_BENCH_HOME: resolve(appHome()), HF_HUB_CACHE: resolve(defaultHubCacheDir()), ...nodeModeEnv() },
+    env: taskEnv(),
   };
   const tasks = shards.map((_, k) => k);
   const command = ['sbatch', '--parsable', ...sbatchArgs(job, folder, tasks), join(folder, JOB_FILES.script)];
@@ -146,6 +171,7 @@ export async function submitSlurmJob(request: SlurmRequest, options: SlurmOption
     const jobId = await submitTasks(job, folder, tasks);
     return { folder, jobId, name, sentences: examples.length, shards, command };
   } catch (err) {
+    if (err instanceof UnrecordedSubmissionError) throw err; // its array is queued: the folder stays
     // a refused submission leaves no job folder behind (an empty one given by --job_dir stays, emptied)
     if (existed) for (const f of [JOB_FILES.spec, JOB_FILES.script, JOB_FILES.submissions, 'logs']) rmSync(join(folder, f), { recursive: true, force: true });
     else rmSync(folder, { recursive: true, force: true });

@@ -12,7 +12,8 @@ import { UserError } from '../errors';
 import { executeRun } from '../runner/runner';
 import { readJobSpec, taskDir, writeTaskDone } from './job-folder';
 import { examplesFingerprint } from './shards';
-import { planOf, runnerDeps, type SlurmContext } from './submit';
+import { runnerDeps } from '../api/runner-deps';
+import { planOf, type SlurmContext } from './submit';
 import type { TaskDone } from './types';
 
 /** The array task: given, or Slurm's SLURM_ARRAY_TASK_ID. */
