@@ -2,7 +2,7 @@
 # A private single-node Slurm (slurmctld + slurmd on this host, munge authentication, no systemd)
 # for the Slurm tests. `start` is idempotent and prints the SLURM_CONF path to export for sbatch,
 # squeue, scontrol and scancel; `status` prints it and succeeds only while that Slurm answers;
-# `stop` ends the daemons `start` started. Needs root (SlurmUser=root).
+# `stop` ends the daemons `start` started (munged too, where start started it). Needs root (SlurmUser=root).
 #   SLURM_LOCAL_DIR: where the configuration, state, logs and pid files go (default /tmp/bild-bench-slurm)
 set -euo pipefail
 dir="${SLURM_LOCAL_DIR:-/tmp/bild-bench-slurm}"
@@ -18,12 +18,14 @@ start() {
   if ! pgrep -x munged >/dev/null; then
     [ -f /etc/munge/munge.key ] || { mkdir -p /etc/munge && dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null && chmod 400 /etc/munge/munge.key; }
     munged --force
+    # remembered so that `stop` ends the munged this script started (and no other)
+    cp /run/munge/munged.pid "$dir/munged.pid"
   fi
   if status >/dev/null; then
     echo "$conf"
     return
   fi
-  stop >/dev/null 2>&1 || true
+  stop_slurm >/dev/null 2>&1 || true
   local host cpus mem
   host=$(hostname)
   cpus=$(nproc)
@@ -73,16 +75,24 @@ status() {
   alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" && SLURM_CONF="$conf" scontrol ping >/dev/null 2>&1 && echo "$conf"
 }
 
+# Ends the process a pid file names, if alive, and removes the file.
+end_pid() {
+  if alive "$1"; then
+    local pid
+    pid=$(cat "$1")
+    kill "$pid"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+  rm -f "$1"
+}
+
+stop_slurm() {
+  for d in slurmd slurmctld; do end_pid "$dir/$d.pid"; done
+}
+
 stop() {
-  for d in slurmd slurmctld; do
-    if alive "$dir/$d.pid"; then
-      local pid
-      pid=$(cat "$dir/$d.pid")
-      kill "$pid"
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    fi
-    rm -f "$dir/$d.pid"
-  done
+  stop_slurm
+  end_pid "$dir/munged.pid"
 }
 
 case "${1:-}" in

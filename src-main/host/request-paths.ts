@@ -1,7 +1,7 @@
 // The local files and folders a request would make the engine read, found as the engine itself
 // tells a path from a catalog name, preset or Hub id (runner/dataset-ref.ts, hub/models.ts).
 import { resolve } from 'node:path';
-import { slurmJobFolder } from '../engine/api/slurm-jobs';
+import { collectOutDir, slurmJobFolder } from '../engine/api/slurm-jobs';
 import type { DatasetRef, RunSpec, SlurmSubmitRequest, SweepSpec } from '../engine/api/types';
 import { isRepoId } from '../engine/hub/model-download';
 import { parseModelRef } from '../engine/hub/models';
@@ -56,6 +56,11 @@ export function requestPaths(method: RequestMethod, args: readonly unknown[]): s
   const spec = requestSpec(method, args);
   if (spec) return specPaths(spec);
   if (method === 'startDownload') return [modelFolder(args[0] as string)].filter((p): p is string => p !== undefined);
-  if (method === 'slurmStatus' || method === 'resubmitSlurm' || method === 'collectSlurm') return jobFolder(args[0] as string);
+  if (method === 'slurmStatus' || method === 'resubmitSlurm') return jobFolder(args[0] as string);
+  if (method === 'collectSlurm') {
+    // collect writes into the folder job.json's spec.outDir names: an edited job.json must not point it elsewhere
+    const folders = jobFolder(args[0] as string);
+    return [...folders, ...folders.flatMap((f) => collectOutDir(f) ?? [])];
+  }
   return [];
 }

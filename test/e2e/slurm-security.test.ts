@@ -98,6 +98,18 @@ describe('Slurm requests from the page', () => {
     expect(existsSync(join(foreignJob, 'collected.json'))).toBe(false);
   });
 
+  it("refuses to collect into a job.json's spec.outDir outside the allowed folders", async () => {
+    const planted = join(home, 'slurm', 'planted-out');
+    const outDir = join(outside, 'results');
+    mkdirSync(planted, { recursive: true });
+    writeFileSync(join(planted, 'job.json'), JSON.stringify({ format: 'bild-bench-slurm-job', name: 'planted-out', spec: { ...SPEC, outDir }, shards: [] }));
+    const r = await postApi(app, 'collectSlurm', ['planted-out']);
+    expect(r.status).toBe(400);
+    expect(r.body.error!.message.startsWith(refused('collectSlurm', outDir))).toBe(true);
+    expect(existsSync(outDir)).toBe(false);
+    rmSync(planted, { recursive: true });
+  });
+
   it('exports a job folder under the jobs root (dry run), lists it, and reports its tasks unsubmitted', async () => {
     requireBuiltCli();
     const r = await submit({ shards: 2, dryRun: true, partition: 'debug', time: '10:00' });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandArgs } from '../../src-main/cli/command';
+import { slurmCommand } from '../../src-main/cli/commands/slurm';
 import { sweepCommand } from '../../src-main/cli/commands/sweep';
 import { slurmOptionsOf } from '../../src-main/cli/slurm-submit';
 import { checkSlurmOptions } from '../../src-main/engine/slurm/options';
@@ -163,5 +164,15 @@ describe('listing job folders', () => {
     expect(jobs[0]!.error).toMatch(/job format \d+\); this is bild-bench/);
     expect(jobs[2]!.error).toMatch(/job\.json: its shards do not split its 30 sentences as bild-bench does/);
     expect(listSlurmJobs(join(root, 'missing'))).toEqual([]);
+  });
+});
+
+describe('bild-bench slurm options', () => {
+  it.each([
+    [['status', '/nowhere', '--partial'], 'slurm status: --partial applies to slurm collect only'],
+    [['resubmit', '/nowhere', '--task', '1'], 'slurm resubmit: --task applies to slurm task only'],
+    [['task', '/nowhere', '--json'], 'slurm task: --json applies to slurm list, status, resubmit, collect only'],
+  ])('%j is refused by name', async (argv, message) => {
+    await expect(slurmCommand.run(parseCommandArgs(slurmCommand, argv))).rejects.toThrow(message);
   });
 });

@@ -16,6 +16,10 @@ function statusTable(s: SlurmJobStatus): string {
 }
 
 const SUBCOMMANDS = ['list', 'status', 'resubmit', 'collect', 'task'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+/** The subcommands each option applies to: given to another, it is refused rather than ignored. */
+const OPTION_SUBCOMMANDS: Record<string, readonly Subcommand[]> = { partial: ['collect'], task: ['task'], json: ['list', 'status', 'resubmit', 'collect'] };
 
 export const slurmCommand: Command = {
   name: 'slurm',
@@ -31,6 +35,8 @@ export const slurmCommand: Command = {
   async run(args) {
     const [sub, job, ...extra] = args.positionals;
     if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UserError(`slurm: give one of ${SUBCOMMANDS.join(', ')} (got ${sub ? `'${sub}'` : 'none'})`);
+    for (const [option, subs] of Object.entries(OPTION_SUBCOMMANDS))
+      if (args.values[option] !== undefined && !subs.includes(sub as Subcommand)) throw new UserError(`slurm ${sub}: --${option} applies to slurm ${subs.join(', ')} only`);
     const json = flag(args, 'json');
     if (sub === 'list') {
       if (job) throw new UserError(`slurm list: unexpected argument '${job}'`);

@@ -59,6 +59,9 @@ export function shardsFromIndex(indexJson: string, listing: RepoFile[], indexPat
   }
   const names = [...new Set(Object.values(parsed?.weight_map ?? {}))].sort();
   if (names.length === 0 || !names.every((n): n is string => typeof n === 'string')) throw new UserError(`${indexPath} lists no shard files`);
+  // the names become download paths in the model's folder: weight files only, no folder steps
+  for (const n of names)
+    if (!/^[^/\\]+\.(safetensors|bin)$/.test(n) || n.startsWith('.')) throw new UserError(`${indexPath} names '${n}', which is not a weight file name (.safetensors or .bin, no folders)`);
   const byPath = new Map(listing.map((f) => [f.path, f]));
   return names.map((n) => {
     const f = byPath.get(n);

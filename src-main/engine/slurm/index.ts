@@ -9,7 +9,7 @@ export { runSlurmTask } from './task';
 export { slurmJobStatus } from './status';
 export { resubmitSlurmJob, type Resubmitted } from './resubmit';
 export { collectSlurmJob, type CollectedJob, type CollectOptions } from './collect';
-export { findJobFolder, defaultJobsRoot, JOB_NAME } from './job-folder';
+export { findJobFolder, defaultJobsRoot, JOB_FILES, JOB_NAME } from './job-folder';
 export { listSlurmJobs, type SlurmJobEntry } from './list-jobs';
 export { findOnPath } from './slurm-commands';
 export { sbatchScript } from './sbatch-script';
