@@ -23,6 +23,12 @@ const FIELDS: FormField[] = [
   { names: ['allow_cpu_fallback'], field: 'allowCpuFallback', label: 'fall back to CPU if unavailable' },
   { names: ['dataset_name'], field: 'filePath', label: 'Path' },
   { names: ['dataset_split', 'split'], field: 'split', label: 'Split' },
+  { names: ['small_dtype'], field: 'smallDtype', label: 'small model dtype' },
+  { names: ['dtype'], field: 'dtype', label: 'default dtype' },
+  { names: ['block_size'], field: 'blockSize', label: 'block size' },
+  { names: ['accuracy_level'], field: 'accuracyLevel', label: 'accuracy level' },
+  // the form's plain methods cannot be refused; `method@dtype` ones come from the extra variants
+  { names: ['methods'], field: 'variants', label: 'extra variants' },
 ];
 
 /** The form fields the last error named. */

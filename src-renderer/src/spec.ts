@@ -2,6 +2,7 @@
 import type { DatasetRef, RunSpec, SweepSpec, Task } from '../../src-main/engine/api/types';
 import { BILD_DEFAULTS, DEFAULT_REPEATS, DEFAULT_WARMUP, SPECULATIVE_DEFAULT_DRAFT } from '../../src-main/engine/run-defaults';
 import { DATASET_FILE, store, type RunConfig } from './store';
+import { extraVariants, quantizedInUse, usesRole } from './weights';
 
 /** The BiLD paper's threshold ranges per task: the engine's default sweep grids. */
 export { PAPER_GRIDS } from '../../src-main/engine/runner/sweep-grid';
@@ -34,18 +35,32 @@ function common(c: RunConfig): Pick<RunSpec, 'maxLength' | 'warmup' | 'repeats'>
   return { maxLength: given(c.maxLength), warmup: given(c.warmup), repeats: given(c.repeats) };
 }
 
+/**
+ * The weight settings as the form shows them: the small dtype only where a method uses the small
+ * model, the quantization options only where something is quantized (hidden fields are not sent).
+ */
+function weights(c: RunConfig, mode: 'run' | 'sweep'): Pick<RunSpec, 'dtype' | 'smallDtype' | 'blockSize' | 'accuracyLevel'> {
+  const quantized = quantizedInUse(c, mode);
+  return {
+    dtype: c.dtype,
+    smallDtype: c.smallDtype === '' || !usesRole(c, mode, 'small') ? undefined : c.smallDtype,
+    blockSize: quantized ? given(c.blockSize) : undefined,
+    accuracyLevel: quantized ? given(c.accuracyLevel) : undefined,
+  };
+}
+
 export function runSpec(c: RunConfig): RunSpec {
   const onlyLarge = c.methods.length === 1 && c.methods[0] === 'large';
   return {
     models: onlyLarge ? { large: c.large } : { small: c.small, large: c.large },
-    methods: [...c.methods],
+    methods: [...c.methods, ...extraVariants(c)],
     bild: c.methods.includes('bild') ? { fallback: c.fallback, rollback: c.rollback, maxSmall: given(c.maxSmall) } : undefined,
     draft: c.methods.includes('speculative') ? given(c.draft) : undefined,
     ...common(c),
     dataset: datasetRef(c),
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,
-    dtype: c.dtype,
+    ...weights(c, 'run'),
     pipeline: c.ep === 'cpu' && c.pipeline,
     label: c.label.trim() || undefined,
   };
@@ -62,7 +77,7 @@ export function sweepSpec(c: RunConfig, fallbacks: number[], rollbacks: number[]
     dataset: datasetRef(c),
     ep: c.ep,
     allowCpuFallback: c.allowCpuFallback,
-    dtype: c.dtype,
+    ...weights(c, 'sweep'),
     pipeline: c.ep === 'cpu' && c.pipeline,
     label: c.label.trim() || undefined,
   };

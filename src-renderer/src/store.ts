@@ -7,6 +7,7 @@ import type {
   EngineEvent,
   ExecutionProvider,
   Method,
+  MethodRef,
   ModelCatalogEntry,
   ProgressStage,
   RunDetail,
@@ -20,6 +21,7 @@ import type {
 import type { AppInfo, DownloadState } from '../../src-main/host/protocol';
 import { ApiError, call, onConnected, onEvent } from './api';
 import { inFormTerms } from './field-names';
+import { WEIGHT_DTYPES } from './weights';
 
 export interface JobView {
   runId: string | null;
@@ -63,7 +65,14 @@ export interface RunConfig {
   fallback: number;
   rollback: number;
   ep: ExecutionProvider;
+  /** Every role's weights; `smallDtype` ('' = the same) overrides the small role's. */
   dtype: WeightDType;
+  smallDtype: WeightDType | '';
+  /** `method@dtype` variants run besides `methods` (those of unchecked methods are left out of the run). */
+  variants: MethodRef[];
+  /** int8/q4 export options, sent only where a variant is quantized ('' = the engine's default). */
+  blockSize: number | '';
+  accuracyLevel: number | '';
   /** Run on CPU when the chosen provider is unavailable (otherwise the run fails and says why). */
   allowCpuFallback: boolean;
   /** BiLD pipelined: the small model drafts ahead on a second core (CPU provider). */
@@ -75,6 +84,15 @@ export interface RunConfig {
   warmup: number | '';
   repeats: number | '';
   label: string;
+}
+
+/** The methods in the order a run lists them. */
+export const METHODS: readonly Method[] = ['large', 'small', 'bild', 'speculative'];
+
+/** Checks or unchecks a method, keeping METHODS' order. */
+export function setMethod(m: Method, on: boolean): void {
+  const cfg = store.config;
+  cfg.methods = on ? METHODS.filter((x) => x === m || cfg.methods.includes(x)) : cfg.methods.filter((x) => x !== m);
 }
 
 /** The demo pair that shows BiLD at work: demo/tiny is weak enough to fall back and roll back on the demo sentences. */
@@ -119,6 +137,10 @@ export const store = reactive({
     methods: ['large', 'bild'],
     ep: 'cpu',
     dtype: 'fp32',
+    smallDtype: '',
+    variants: [],
+    blockSize: '',
+    accuracyLevel: '',
     allowCpuFallback: false,
     pipeline: false,
     maxSmall: '',
@@ -221,10 +243,14 @@ function jobEnded(): void {
   refreshModels().catch(showError);
 }
 
-/** A group's models (models without a group go with every group) that can play `role`. */
+/**
+ * A group's models (models without a group go with every group) that can play `role`. The small
+ * role lists the large models last: at a lower dtype the large checkpoint drafts for itself.
+ */
 export function groupModels(group: string, role: 'small' | 'large'): ModelCatalogEntry[] {
   const inGroup = store.models.filter((m) => (m.group ?? 'custom') === group || m.group === null);
-  return inGroup.filter((m) => (role === 'small' ? m.role !== 'large' : m.role === 'large' || m.role === 'custom'));
+  const larges = inGroup.filter((m) => m.role === 'large' || m.role === 'custom');
+  return role === 'large' ? larges : [...inGroup.filter((m) => m.role !== 'large'), ...larges.filter((m) => m.role === 'large')];
 }
 
 /** Points the form at a group's pair, keeping a chosen model that belongs to the group. */
@@ -252,7 +278,13 @@ export async function loadCatalog(): Promise<void> {
 
 // The form survives a reload: stored in localStorage, restored field by field where the stored value still fits.
 const CONFIG_KEY = 'bild-bench.config';
-const DEFAULT_CONFIG: RunConfig = { ...store.config, methods: [...store.config.methods] };
+const DEFAULT_CONFIG: RunConfig = { ...store.config, methods: [...store.config.methods], variants: [] };
+const METHOD_NAMES: readonly string[] = METHODS;
+/** What a stored list may hold: plain methods, and `method@dtype` refs for the extra variants. */
+const LIST_ITEM: Partial<Record<keyof RunConfig, (x: unknown) => boolean>> = {
+  methods: (x) => METHOD_NAMES.includes(x as string),
+  variants: (x) => typeof x === 'string' && METHOD_NAMES.includes(x.split('@')[0]!) && (WEIGHT_DTYPES as readonly string[]).includes(x.split('@')[1]!),
+};
 
 function storedConfig(): Partial<RunConfig> {
   let saved: unknown;
@@ -265,7 +297,7 @@ function storedConfig(): Partial<RunConfig> {
   const fits = Object.entries(saved).filter(([key, value]) => {
     if (!(key in DEFAULT_CONFIG)) return false;
     const def: unknown = DEFAULT_CONFIG[key as keyof RunConfig];
-    if (Array.isArray(def)) return Array.isArray(value) && value.every((m) => ['large', 'small', 'bild', 'speculative'].includes(m));
+    if (Array.isArray(def)) return Array.isArray(value) && value.every(LIST_ITEM[key as keyof RunConfig]!);
     // an optional number may be '' or a number
     return def === '' && typeof value === 'number' ? true : typeof value === typeof def;
   });
