@@ -127,7 +127,8 @@ describe('options', () => {
     expect(e.dtype).toBe('q4');
     const quant: QuantSpec = { bits: 4, blockSize: 64, accuracyLevel: 4, headBits: 8 };
     expect(e.models.map((m) => [m.dtype, m.quant])).toEqual([['q4', quant]]);
-    expect(e.deviations).toContain(quantDeviation(quant));
+    expect(e.deviations).toContain(`${s.variants[0]!.id}: ${quantDeviation(quant)}`); // said of the variant using the export
+    expect(e.variantDeviations).toEqual({ [s.variants[0]!.id]: [quantDeviation(quant)] });
     expect(quantDeviation(quant)).toMatch(/quantized to 4 bits in blocks of 64.*outputs differ from the fp32 model/);
   }, 240_000);
 

@@ -51,7 +51,9 @@ function expectMatches(rows: Row[], summary: RunSummary): void {
     expect(Number(r.fallback_pct)).toBeCloseTo(v.fallbackPct, 4);
     expect(Number(r.rollback_pct)).toBeCloseTo(v.rollbackPct, 4);
     expect(r.same_outputs_as).toBe(v.sameOutputsAs ?? '');
-    expect(r.deviations.split(' | ')).toEqual(summary.environment!.deviations);
+    const env = summary.environment!;
+    expect(r.deviations).toBe((env.variantDeviations?.[v.variant] ?? env.deviations).join(' | '));
+    expect(r.baseline).toBe(v.baseline ?? '');
   });
 }
 
@@ -89,8 +91,16 @@ describe('summary.csv', () => {
     expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['sentences.csv', 'summary.csv', 'summary.json']);
     expect(readFileSync(files[1]!, 'utf8')).toBe(readFileSync(join(home, 'run', 'summary.csv'), 'utf8'));
 
-    // a run of a version before the intervals: its summaries lack qualityCI, speedupCI, bootstrap and sameOutputsAs
-    const old: RunSummary = { ...run, runId: 'before-intervals', summaries: run.summaries.map(({ qualityCI, speedupCI, bootstrap, sameOutputsAs, ...rest }) => rest) };
+    // a run of a version before the intervals: its summaries lack qualityCI, speedupCI, bootstrap, sameOutputsAs and
+    // baseline, its environment the per-variant deviations (each row then lists the run's)
+    const { variantDeviations, ...oldEnv } = run.environment!;
+    expect(variantDeviations!.large).toEqual([]); // a large-only row claims none of BiLD's deviations
+    const old: RunSummary = {
+      ...run,
+      runId: 'before-intervals',
+      environment: oldEnv,
+      summaries: run.summaries.map(({ qualityCI, speedupCI, bootstrap, sameOutputsAs, baseline, ...rest }) => rest),
+    };
     const h = new RunHistory(join(home, 'history.sqlite'));
     h.insert(old);
     h.update(old);
@@ -99,7 +109,8 @@ describe('summary.csv', () => {
     expect(only.files).toEqual([join(home, 'old', 'summary.csv')]);
     const rows = rowsOf(only.files[0]!);
     expectMatches(rows, old);
-    for (const r of rows) expect([r.metric_low, r.metric_high, r.speedup_low, r.speedup_high, r.same_outputs_as]).toEqual(['', '', '', '', '']);
+    for (const r of rows) expect([r.metric_low, r.metric_high, r.speedup_low, r.speedup_high, r.same_outputs_as, r.baseline]).toEqual(['', '', '', '', '', '']);
+    expect(rows.map((r) => r.deviations)).toEqual(rows.map(() => oldEnv.deviations.join(' | ')));
     expect(rows.map((r) => r.metric)).toEqual(rowsOf(files[1]!).map((r) => r.metric));
   });
 });

@@ -137,6 +137,8 @@ export function summaryTable(rows: readonly VariantSummary[]): string {
   const b = rows[0]?.bootstrap;
   const notes = b ? [`[low, high]: ${Math.round(100 * b.confidence)}% bootstrap intervals, paired over sentences (${b.resamples} resamples, seed ${b.seed})`] : [];
   if (weights) notes.push('WEIGHTS: the dtype of each model the variant uses (S small, L large); the exports are in summary.json, environment.models');
+  const baseline = rows[0]?.baseline;
+  if (baseline && rows.filter((r) => r.method === 'large').length > 1) notes.push(`SPEEDUP, SAME AS L: against ${baseline}`); // which large, where there are several
   const comparison = fp32Comparison(rows);
   return [table, ...notes, ...(comparison.length ? ['', ...comparison] : [])].join('\n');
 }

@@ -102,7 +102,7 @@ export interface RunSpec {
   blockSize?: number;
   /** int8/q4 only: onnxruntime MatMulNBits accuracy level 0..4 (default 4: int8 activations on CPU). */
   accuracyLevel?: number;
-  /** Intra-op threads (0: onnxruntime's default, all cores; absent: per model, one thread for models under 16 MB of weights, else all cores). */
+  /** Intra-op threads (0: onnxruntime's default, all cores; absent: per model, one thread for checkpoints under 16 MB of fp32 weights, else all cores). */
   threads?: number;
   /** Untimed sentences per method before the run (default 1). */
   warmup?: number;
@@ -227,6 +227,12 @@ export interface VariantSummary {
   meanAcceptedLength: number | null;
   /** Share (0–1) of sentences whose output equals large-only's; null without large. */
   identicalToLarge: number | null;
+  /**
+   * The large-only variant `speedup` and `identicalToLarge` refer to: the one at fp32, else the one
+   * at the run's dtype, else the first (runner/summary.ts baselineIndex); null without one. Absent
+   * in runs recorded before it was.
+   */
+  baseline?: string | null;
   totals: DecodeTotals & { tokens: number };
   /** Bootstrap interval of quality.primary (corpus BLEU recomputed per resample, or the ROUGE-Lsum mean). Absent in runs recorded before it was. */
   qualityCI?: ConfidenceInterval;
@@ -321,7 +327,7 @@ export interface Environment {
   ep: ExecutionProvider;
   /** Set when the run fell back to CPU: the requested provider and why it was unavailable. */
   epFallback?: string;
-  /** Intra-op threads; 'auto': one for models under 16 MB of weights, else all cores. */
+  /** Intra-op threads; 'auto': one for checkpoints under 16 MB of fp32 weights (whatever the export's dtype), else all cores. */
   threads: number | 'auto';
   /** BiLD ran pipelined (the small model drafting ahead in a worker thread). */
   pipeline: boolean;
@@ -343,8 +349,10 @@ export interface Environment {
   /** The dataset sampling seed (greedy decoding itself is deterministic); null when not sampled. */
   seed: number | null;
   startedAt: string;
-  /** Deliberate differences from the official BiLD code (every export states them). */
+  /** Deliberate differences from the official BiLD code and from the fp32 checkpoint (every export states them); an export's name the variants they apply to. */
   deviations: string[];
+  /** Per variant id: the deviations that apply to it (runner/deviations.ts). Absent in runs recorded before it was. */
+  variantDeviations?: Record<string, string[]>;
   /** Runs collected from a Slurm job: every node that decoded a share of the sentences. */
   nodes?: ClusterNode[];
   /** Set when the nodes' CPU or GPU models differ (their timings do not compare across tasks). */

@@ -104,6 +104,7 @@ export const SUMMARY_CSV_COLUMNS = [
   'speedup_low',
   'speedup_high',
   'identical_to_large',
+  'baseline',
   'fallback_pct',
   'rollback_pct',
   'same_outputs_as',
@@ -127,8 +128,10 @@ function blockSize(summary: RunSummary, v: VariantSummary): number | undefined {
 
 /** The per-variant summary CSV (header included): summary.json's headline figures with their 95% intervals, empty where a run has none. */
 export function summaryCsv(summary: RunSummary): string {
-  // the deviations are part of every result a user may quote (docs/runs.md, Environment); one cell, ' | ' between them
-  const deviations = summary.environment?.deviations.join(' | ');
+  // the deviations are part of every result a user may quote (docs/runs.md, Environment); one cell, ' | ' between them,
+  // the variant's own (a run recorded before they were per variant: the run's)
+  const env = summary.environment;
+  const deviations = (v: VariantSummary): string | undefined => (env?.variantDeviations?.[v.variant] ?? env?.deviations)?.join(' | ');
   const rows = summary.summaries.map((v) =>
     [
       summary.schemaVersion,
@@ -148,10 +151,11 @@ export function summaryCsv(summary: RunSummary): string {
       v.speedupCI?.[0],
       v.speedupCI?.[1],
       v.identicalToLarge,
+      v.baseline,
       v.fallbackPct,
       v.rollbackPct,
       v.sameOutputsAs,
-      deviations,
+      deviations(v),
       v.dtypes?.small,
       v.dtypes?.large,
       blockSize(summary, v),

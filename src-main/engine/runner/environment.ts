@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import type { DatasetInfo, Environment, ExecutionProvider, ModelInfo } from '../api/types';
 import { fileSha256 } from '../checkpoint/hash';
 import type { LoadedDataset } from '../data';
-import { BILD_DEVIATIONS } from '../decoding/bild';
 import type { LoadedModel } from '../model';
-import { FP16_COMPUTE_DEVIATION } from '../onnx/t5-graphs';
-import { quantDeviation } from '../onnx/t5-weights';
 import { appRoot, appVersion } from '../paths';
 import { ortVersion } from '../runtime/session';
 import type { ResolvedModelRef } from './deps';
+import { runDeviations } from './deviations';
 import type { RunPlan } from './plan';
 
 /** Files hashed one by one; bigger ones are weights, covered by the checkpoint hash. */
@@ -105,6 +103,7 @@ export function captureEnvironment(
   used: { ep: ExecutionProvider; fallback?: string } = { ep: plan.ep },
 ): Environment {
   const bild = plan.variants.find((v) => v.bild)?.bild;
+  const deviations = runDeviations(plan.variants, models);
   return {
     ...hostInfo(),
     ep: used.ep,
@@ -124,10 +123,7 @@ export function captureEnvironment(
     sourceTruncation: { maxSourceLength: plan.maxSourceLength, truncated: 0 },
     seed: plan.dataset.seed ?? null,
     startedAt,
-    deviations: [
-      ...BILD_DEVIATIONS,
-      ...(models.some((m) => m.compute === 'fp16') ? [FP16_COMPUTE_DEVIATION] : []),
-      ...new Set(models.flatMap((m) => (m.quant ? [quantDeviation(m.quant)] : []))),
-    ],
+    deviations: deviations.all,
+    variantDeviations: deviations.byVariant,
   };
 }

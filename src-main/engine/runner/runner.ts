@@ -19,7 +19,7 @@ import { exportsOf, prepareRun, type Role } from './prepare';
 import { repeated } from './repeats';
 import { ResultFiles } from './result-files';
 import { sentenceMetric } from './sentence-metric';
-import { summarizeVariants } from './summary';
+import { baselineIndex, summarizeVariants } from './summary';
 
 export interface RunContext {
   runId: string;
@@ -188,7 +188,7 @@ async function measure(
       for (const v of warm) await generate(v.method, modelsOf(v), examples[w % examples.length]!.source, params(v.bild));
       ctx.emit({ type: 'progress', runId, stage: 'warmup', done: w + 1, total: plan.warmup, message: 'warming up' });
     }
-    const largeVariant = plan.variants.find((v) => v.method === 'large');
+    const baseline = baselineIndex(plan.variants);
     for (const [position, ex] of examples.entries()) {
       signal.throwIfAborted();
       const t0 = performance.now();
@@ -200,7 +200,7 @@ async function measure(
         return o;
       };
       for (const v of plan.variants) raw.push(await repeated(plan.repeats, `${v.id} on sentence ${position}`, () => decode(v)));
-      const large = largeVariant ? raw[plan.variants.indexOf(largeVariant)] : undefined;
+      const large = baseline < 0 ? undefined : raw[baseline];
       const sentence: SentenceResult = {
         position,
         exampleIndex: ex.index,

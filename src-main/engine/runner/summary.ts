@@ -35,6 +35,15 @@ function corpusQuality(task: Task, hyps: readonly string[], refs: readonly strin
   return { scores, series: { kind: 'mean', values: Float64Array.from(r.sentences, (x) => 100 * x.rougeLsum!.fmeasure) } };
 }
 
+/**
+ * The large-only variant speedups and identicalToLarge refer to: the one at fp32, else the one at
+ * the run's dtype (an id without @dtype; runs recorded without dtypes too), else the first; -1 without one.
+ */
+export function baselineIndex(variants: readonly Variant[]): number {
+  const large = variants.flatMap((v, i) => (v.method === 'large' ? [i] : []));
+  return large.find((i) => variants[i]!.dtypes?.large === 'fp32') ?? large.find((i) => variants[i]!.id === 'large') ?? large[0] ?? -1;
+}
+
 /** Ratio of sums, guarded for empty corpora (100 × a / b). */
 function pct(a: number, b: number): number {
   return b > 0 ? (100 * a) / b : 0;
@@ -47,7 +56,7 @@ interface Measured {
   vsFp32: DtypeComparison | null;
 }
 
-function summarizeOne(v: Variant, outs: readonly VariantOutput[], largeMeanMs: number | null, m: Measured): VariantSummary {
+function summarizeOne(v: Variant, outs: readonly VariantOutput[], large: { id: string; meanMs: number } | null, m: Measured): VariantSummary {
   const totals = {
     tokens: sum(outs.map((o) => o.tokens)),
     smallTokens: sum(outs.map((o) => o.smallTokens)),
@@ -73,12 +82,13 @@ function summarizeOne(v: Variant, outs: readonly VariantOutput[], largeMeanMs: n
     meanEncoderMs: mean(outs.map((o) => o.encoderMs)),
     tokensPerSecond: totals.tokens / (sum(totalMs) / 1000),
     meanTokens: totals.tokens / outs.length,
-    speedup: largeMeanMs === null ? null : largeMeanMs / latencyMs.mean,
+    speedup: large === null ? null : large.meanMs / latencyMs.mean,
     fallbackPct: pct(totals.fallbacks, totals.tokens),
     rollbackPct: pct(totals.rollbacks, totals.tokens),
     smallTokenPct: pct(totals.smallTokens, totals.tokens),
     meanAcceptedLength: paired && totals.largeCalls > 0 ? totals.tokens / totals.largeCalls : null,
     identicalToLarge: identical.length ? identical.filter((o) => o.identicalToLarge).length / identical.length : null,
+    baseline: large?.id ?? null,
     totals,
     qualityCI: m.intervals.quality,
     speedupCI: m.intervals.speedup,
@@ -95,7 +105,7 @@ export function summarizeVariants(task: Task, variants: readonly Variant[], sent
   const outs = variants.map((v) => sentences.map((s) => s.outputs.find((o) => o.variant === v.id)!));
   const msOf = (o: readonly VariantOutput[]): Float64Array => Float64Array.from(o, (x) => x.totalMs);
   const quality = outs.map((o) => corpusQuality(task, o.map((x) => x.text), refs));
-  const largeAt = variants.findIndex((v) => v.method === 'large');
+  const largeAt = baselineIndex(variants);
   const largeMs = largeAt < 0 ? null : msOf(outs[largeAt]!);
   const fp32 = fp32Counterparts(variants);
   const intervals = pairedIntervals(
@@ -104,12 +114,12 @@ export function summarizeVariants(task: Task, variants: readonly Variant[], sent
     sentences.length,
   );
   const same = sameOutputsAs(variants, outs);
-  const largeMeanMs = largeMs ? mean(Array.from(largeMs)) : null;
+  const large = largeMs ? { id: variants[largeAt]!.id, meanMs: mean(Array.from(largeMs)) } : null;
   const vsFp32 = (j: number, c: number | undefined): DtypeComparison | null =>
     c === undefined
       ? null
       : dtypeComparison({ id: variants[c]!.id, outputs: outs[c]!, quality: quality[c]!.scores.primary }, { outputs: outs[j]!, quality: quality[j]!.scores.primary }, intervals[j]!.qualityDelta!);
   return variants.map((v, j) =>
-    summarizeOne(v, outs[j]!, largeMeanMs, { quality: quality[j]!.scores, intervals: intervals[j]!, sameOutputsAs: same[j]!, vsFp32: vsFp32(j, fp32[j]) }),
+    summarizeOne(v, outs[j]!, large, { quality: quality[j]!.scores, intervals: intervals[j]!, sameOutputsAs: same[j]!, vsFp32: vsFp32(j, fp32[j]) }),
   );
 }
