@@ -4,7 +4,7 @@
 // cleanly but whose done.json is not visible yet is not rerun, collect and resubmit exclude each
 // other, and a pending task shows Slurm's reason.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,21 @@ describe.skipIf(!conf)('planted and exported Slurm job folders', () => {
     expect(nothing.stderr).toContain(`nothing to resubmit in ${folder}: 1 done, 1 running, 0 pending, none failed`);
     renameSync(`${done1}.hidden`, done1);
     expect(cli('slurm', 'resubmit', folder).stderr).toContain(`nothing to resubmit in ${folder}: 2 done, 0 running, 0 pending, none failed`);
+
+    // damaged copies: a task summary without its environment, a done.json naming another task
+    const damage = (name: string, file: string, change: (x: Record<string, unknown>) => void): string => {
+      const copy = join(home, name);
+      cpSync(folder, copy, { recursive: true });
+      const path = join(copy, 'tasks', '1', file);
+      const x = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      change(x);
+      writeFileSync(path, JSON.stringify(x));
+      return copy;
+    };
+    const noEnv = damage('no-env', 'summary.json', (x) => void delete x.environment);
+    expect(cli('slurm', 'collect', noEnv).stderr).toContain(`task 1: ${join(noEnv, 'tasks', '1', 'summary.json')} has no environment (a damaged task folder: resubmit it)`);
+    const otherTask = damage('other-task', 'done.json', (x) => void (x.task = 0));
+    expect(cli('slurm', 'collect', otherTask).stderr).toContain(`task 1: its done.json names task 0 (a damaged task folder ${join(otherTask, 'tasks', '1')}: resubmit it)`);
 
     // one collect or resubmit at a time: a live holder refuses, a dead one on this host is taken over
     const lock = join(folder, 'job.lock');
