@@ -27,7 +27,7 @@ export function extraVariants(c: RunConfig): MethodRef[] {
   return c.methods.flatMap((m) => c.variants.filter((v) => v.split('@')[0] === m));
 }
 
-/** Whether the run loads the small model (a sweep always does: BiLD). */
+/** Whether the run loads `role`'s model (a sweep loads both: BiLD). */
 export function usesRole(c: RunConfig, mode: 'run' | 'sweep', role: 'small' | 'large'): boolean {
   return mode === 'sweep' || c.methods.some((m) => (role === 'small' ? m !== 'large' : m !== 'small'));
 }
