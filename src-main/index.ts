@@ -5,7 +5,7 @@ import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'el
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { allowFolder } from './host/app-settings';
-import { IPC_EVENT, IPC_PICK_FILE, IPC_REQUEST, isRemoteMethod, type RpcReply } from './host/protocol';
+import { IPC_EVENT, IPC_PICK_FILE, IPC_PICK_JOB_FOLDER, IPC_REQUEST, isRemoteMethod, type RpcReply } from './host/protocol';
 import { WorkerEngineClient } from './host/worker-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +65,16 @@ void app.whenReady().then(() => {
     if (!file) return null;
     allowFolder(dirname(file));
     return file;
+  });
+  // A Slurm job folder outside the jobs root (a CLI job's --job_dir): picking it allows it, as above.
+  ipcMain.handle(IPC_PICK_JOB_FOLDER, async (e): Promise<string | null> => {
+    const win = trustedSender(e) ? BrowserWindow.fromWebContents(e.sender) : null;
+    if (!win) return null;
+    const picked = await dialog.showOpenDialog(win, { title: 'Slurm job folder', properties: ['openDirectory'] });
+    const folder = picked.canceled ? undefined : picked.filePaths[0];
+    if (!folder) return null;
+    allowFolder(folder);
+    return folder;
   });
   client.subscribeAll((event) => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, event);

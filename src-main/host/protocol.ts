@@ -154,6 +154,8 @@ export interface BildBridge {
   onEvent(listener: HostEventListener): () => void;
   /** A data file the user picks in a native dialog (its folder becomes readable to the page), or null when cancelled. */
   pickFile(): Promise<string | null>;
+  /** A Slurm job folder the user picks in a native dialog (it becomes readable to the page), or null when cancelled. */
+  pickJobFolder(): Promise<string | null>;
 }
 
 /** Electron IPC channel names. */
@@ -161,3 +163,5 @@ export const IPC_REQUEST = 'bild:request';
 export const IPC_EVENT = 'bild:event';
 /** Electron only: the main process's native file dialog (host/app-settings.ts allows the picked file's folder). */
 export const IPC_PICK_FILE = 'bild:pick-file';
+/** Electron only: the native folder dialog for a Slurm job folder (allowed like a picked file's folder). */
+export const IPC_PICK_JOB_FOLDER = 'bild:pick-job-folder';

@@ -64,6 +64,9 @@ export const transportName = bridge ? 'Electron IPC' : 'HTTP';
 /** The desktop app's native file dialog (the picked file's folder becomes readable); none in a browser, whose files are not the server's. */
 export const pickFile: (() => Promise<string | null>) | null = bridge ? () => bridge.pickFile() : null;
 
+/** The desktop app's native folder dialog for a Slurm job folder (the picked folder becomes readable); none in a browser. */
+export const pickJobFolder: (() => Promise<string | null>) | null = bridge ? () => bridge.pickJobFolder() : null;
+
 /** A typed engine call; rejects with ApiError. */
 export async function call<M extends RequestMethod>(method: M, ...args: MethodArgs<M>): Promise<MethodResult<M>> {
   const reply = await transport.request(method, args);

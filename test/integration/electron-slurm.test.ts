@@ -53,4 +53,12 @@ describe('Slurm through Electron IPC', () => {
     for (const method of ['slurmStatus', 'resubmitSlurm', 'collectSlurm'] as const)
       expect(await bridge.request(method, [join(outside, 'job')])).toEqual(refusal(new RegExp(`^${method}: '${join(outside, 'job')}': not in a folder this app may read`)));
   });
+
+  it('a job folder the user picks in the native folder dialog becomes readable to the page', async () => {
+    electron.answerNextDialog(join(outside, 'job'));
+    expect(await bridge.pickJobFolder()).toBe(join(outside, 'job'));
+    expect(electron.dialogsShown.at(-1)!.options).toMatchObject({ title: 'Slurm job folder', properties: ['openDirectory'] });
+    // past the gate now: the engine reads the folder's job.json (a stand-in here) and says what is wrong with it
+    expect(await bridge.request('slurmStatus', [join(outside, 'job')])).toEqual(refusal(`${join(outside, 'job', 'job.json')} is not a bild-bench Slurm job spec`));
+  });
 });
