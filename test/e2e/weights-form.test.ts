@@ -13,9 +13,16 @@ import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/br
 const home = mkdtempSync(join(tmpdir(), 'bild-e2e-weights-'));
 let browserApp: BrowserApp | undefined;
 let page: Page;
+/** The specs the page asked to run. */
+const started: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
-  ({ page } = browserApp = await openBrowserApp({ home }));
+  const onPage = (p: Page): void => {
+    p.on('request', (r) => {
+      if (r.url().endsWith('/api/startRun')) started.push((JSON.parse(r.postData() ?? '[]') as Record<string, unknown>[])[0]!);
+    });
+  };
+  ({ page } = browserApp = await openBrowserApp({ home, onPage }));
 });
 afterAll(async () => {
   await browserApp?.close();
@@ -85,5 +92,17 @@ describe.sequential('the Run form’s weights', () => {
     await page.getByTestId('variant-large@q4').click();
     await page.getByTestId('variant-large@q4').waitFor({ state: 'detached' });
     expect(await group.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it('sends no small dtype or block size where the form hides them (the engine would refuse them)', async () => {
+    await page.getByTestId('dtype').selectOption('fp32');
+    await page.getByTestId('method-bild').uncheck();
+    // kept from the tests above: small dtype q4, block size 64
+    await expect(page.getByTestId('small-dtype').count()).resolves.toBe(0);
+    await expect(page.getByTestId('block-size').count()).resolves.toBe(0);
+    const summary = await runFromForm();
+    expect(summary.variants.map((v) => v.id)).toEqual(['large']);
+    expect(started.at(-1)).toMatchObject({ methods: ['large'], dtype: 'fp32' });
+    for (const field of ['smallDtype', 'blockSize', 'accuracyLevel']) expect(started.at(-1)).not.toHaveProperty(field);
   });
 });
