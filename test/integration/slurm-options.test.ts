@@ -1,7 +1,7 @@
 // The Slurm job's pure parts, without a Slurm: option bounds (as the CLI parses them), shard
 // slicing, the array list and the generated script.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { sbatchScript, shellQuote } from '../../src-main/engine/slurm/sbatch-scr
 import { sliceShards } from '../../src-main/engine/slurm/shards';
 import { arraySpec, nodeModeEnv } from '../../src-main/engine/slurm/submit';
 import { listSlurmJobs, SLURM_JOB_FORMAT, type SlurmJobSpec } from '../../src-main/engine/slurm';
-import { writeJobSpec } from '../../src-main/engine/slurm/job-folder';
+import { sentencesWritten, writeJobSpec } from '../../src-main/engine/slurm/job-folder';
 import { appVersion } from '../../src-main/engine/paths';
 
 const options = (...argv: string[]) => checkSlurmOptions(slurmOptionsOf(parseCommandArgs(sweepCommand, ['--small', 'S', '--large', 'L', '--dataset_name', 'demo', ...argv]))!);
@@ -174,5 +174,29 @@ describe('bild-bench slurm options', () => {
     [['task', '/nowhere', '--json'], 'slurm task: --json applies to slurm list, status, resubmit, collect only'],
   ])('%j is refused by name', async (argv, message) => {
     await expect(slurmCommand.run(parseCommandArgs(slurmCommand, argv))).rejects.toThrow(message);
+  });
+});
+
+describe("a task's sentence count", () => {
+  it('follows appends, a file rewritten in place and a replaced one (a count is reused only for the same, unchanged file)', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'bild-slurm-count-'));
+    try {
+      const file = join(folder, 'tasks', '0', 'sentences.jsonl');
+      mkdirSync(join(folder, 'tasks', '0'), { recursive: true });
+      expect(sentencesWritten(folder, 0)).toBe(0);
+      writeFileSync(file, '{"a":1}\n{"a":2}\n{"a":3}\n');
+      expect(sentencesWritten(folder, 0)).toBe(3);
+      appendFileSync(file, '{"a":4}\n{"a":5'); // the last line not yet whole
+      expect(sentencesWritten(folder, 0)).toBe(4);
+      appendFileSync(file, '}\n');
+      expect(sentencesWritten(folder, 0)).toBe(5);
+      writeFileSync(file, '{"a":1}\n'); // a damaged copy, rewritten in place
+      expect(sentencesWritten(folder, 0)).toBe(1);
+      rmSync(file);
+      writeFileSync(file, '{"b":1}\n'.repeat(7)); // a rerun's new file
+      expect(sentencesWritten(folder, 0)).toBe(7);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@
  *   collected.json    the history run it was collected into
  * Tasks write only into their own tasks/<k>; the submitting host writes the rest.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-write';
 import { writingTo } from '../disk-errors';
@@ -137,19 +137,45 @@ export function writeTaskDone(folder: string, done: TaskDone): void {
   writeJson(join(taskDir(folder, done.task), JOB_FILES.done), done);
 }
 
-/** Sentences a task has written so far: the whole lines of its sentences.jsonl, counted in chunks (the file may be large). */
+/** A sentences.jsonl as last counted: the app asks every few seconds, and a done task's file no longer changes. */
+interface Counted {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  lines: number;
+}
+const counted = new Map<string, Counted>();
+/** Files remembered at most (a few large jobs' tasks); past it the memory starts again. */
+const MAX_COUNTED = 10_000;
+
+/** Newlines in the file's first `size` bytes, read in chunks (the file may be large). */
+function countLines(fd: number, size: number): number {
+  const buf = Buffer.alloc(1 << 16);
+  let lines = 0;
+  for (let pos = 0, n; pos < size && (n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos)) > 0; pos += n) for (let i = 0; i < n; i++) if (buf[i] === 10) lines++;
+  return lines;
+}
+
+/**
+ * Sentences a task has written so far: the whole lines of its sentences.jsonl, counted again only
+ * when the file changed (another file, size or modification time) since the last count.
+ */
 export function sentencesWritten(folder: string, task: number): number {
   const path = join(taskDir(folder, task), RESULT_FILES.jsonl);
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
+    counted.delete(path);
     return 0;
   }
   try {
-    const buf = Buffer.alloc(1 << 16);
-    let lines = 0;
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) for (let i = 0; i < n; i++) if (buf[i] === 10) lines++;
+    const st = fstatSync(fd);
+    const prior = counted.get(path);
+    if (prior && prior.ino === st.ino && prior.size === st.size && prior.mtimeMs === st.mtimeMs) return prior.lines;
+    const lines = countLines(fd, st.size);
+    if (counted.size >= MAX_COUNTED) counted.clear();
+    counted.set(path, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, lines });
     return lines;
   } finally {
     closeSync(fd);

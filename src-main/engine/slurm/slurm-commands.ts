@@ -100,17 +100,29 @@ export interface FinishedTask {
   reason: string | null;
 }
 
-/** How an array task ended, from the controller's memory (MinJobAge) or accounting where configured; null when neither knows. */
-export async function finishedTask(jobId: string, task: number): Promise<FinishedTask | null> {
-  const id = `${jobId}_${task}`;
-  const c = await run('scontrol', ['show', 'job', '-o', id]);
-  if (c.code === 0) {
-    const field = (name: string): string | null => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(c.stdout)?.[1] ?? null;
-    const state = field('JobState');
-    if (state) return { state, exitCode: field('ExitCode'), reason: field('Reason') };
+/**
+ * How the array's tasks that left the queue ended, by task: one scontrol call for the whole array
+ * (the controller remembers ended jobs for MinJobAge), else one sacct call where accounting is
+ * configured; a task neither knows is missing.
+ */
+export async function finishedTasks(jobId: string): Promise<Map<number, FinishedTask>> {
+  const ended = new Map<number, FinishedTask>();
+  const c = await run('scontrol', ['show', 'job', '-o', jobId]);
+  if (c.code === 0)
+    for (const line of c.stdout.split('\n')) {
+      const field = (name: string): string | null => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(line)?.[1] ?? null;
+      const task = field('ArrayTaskId');
+      const state = field('JobState');
+      // a pending remainder reads ArrayTaskId=3-5: those are squeue's to report
+      if (field('ArrayJobId') === jobId && task && /^\d+$/.test(task) && state) ended.set(Number(task), { state, exitCode: field('ExitCode'), reason: field('Reason') });
+    }
+  if (ended.size > 0 || !findOnPath('sacct')) return ended;
+  const a = await run('sacct', ['-n', '-P', '-X', '-j', jobId, '-o', 'JobID,State,ExitCode']);
+  if (a.code !== 0) return ended;
+  for (const line of a.stdout.split('\n')) {
+    const [id, state, exitCode] = line.trim().split('|');
+    const task = new RegExp(`^${jobId}_(\\d+)$`).exec(id ?? '')?.[1];
+    if (task !== undefined && state) ended.set(Number(task), { state, exitCode: exitCode || null, reason: null });
   }
-  if (!findOnPath('sacct')) return null;
-  const a = await run('sacct', ['-n', '-P', '-X', '-j', id, '-o', 'State,ExitCode']);
-  const [state, exitCode] = a.code === 0 ? (a.stdout.trim().split('\n')[0] ?? '').split('|') : [];
-  return state ? { state, exitCode: exitCode ?? null, reason: null } : null;
+  return ended;
 }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULT_FILES } from '../runner/result-files';
 import { findJobFolder, logOf, readCollected, readJobSpec, readSubmissions, readTaskDone, sentencesWritten, taskDir } from './job-folder';
-import { finishedTask, squeueTasks, type QueuedTask } from './slurm-commands';
+import { finishedTasks, squeueTasks, type FinishedTask, type QueuedTask } from './slurm-commands';
 import type { SlurmJobStatus, Submission, TaskState, TaskStatus } from './types';
 
 /** Log lines read for a failure's reason: the end of the file is what matters. */
@@ -52,8 +52,8 @@ function latestSubmissions(subs: readonly Submission[]): Map<number, Submission>
 }
 
 /** How a task that left the queue without done.json ended: null while the controller says it is live (just started, or completing). */
-async function endOf(folder: string, task: number, jobId: string): Promise<{ finishing: boolean; reason: string } | null> {
-  const ended = await finishedTask(jobId, task);
+async function endOf(folder: string, task: number, jobId: string, ends: EndsOf): Promise<{ finishing: boolean; reason: string } | null> {
+  const ended = (await ends(jobId)).get(task);
   if (ended && LIVE[ended.state]) return null;
   // it exited cleanly: its done.json is written but not yet visible here (a network filesystem's attribute cache)
   if (ended?.state === 'COMPLETED' && ended.exitCode === '0:0')
@@ -75,7 +75,19 @@ function doneStatus(folder: string, task: number, sentences: number, jobId: stri
   return { ...base, state: 'failed', reason: `marked done but its folder holds ${sentencesDone} of its ${sentences} sentences` };
 }
 
-async function taskStatus(folder: string, task: number, sentences: number, sub: Submission | undefined, live: QueuedTask | undefined): Promise<TaskStatus> {
+/** How each task of a submission ended, asked of Slurm once per job id, and only when a task needs it. */
+type EndsOf = (jobId: string) => Promise<Map<number, FinishedTask>>;
+
+function endsOnce(): EndsOf {
+  const asked = new Map<string, Promise<Map<number, FinishedTask>>>();
+  return (jobId) => {
+    let ends = asked.get(jobId);
+    if (!ends) asked.set(jobId, (ends = finishedTasks(jobId)));
+    return ends;
+  };
+}
+
+async function taskStatus(folder: string, task: number, sentences: number, sub: Submission | undefined, live: QueuedTask | undefined, ends: EndsOf): Promise<TaskStatus> {
   const jobId = sub?.jobId ?? null;
   const base = (): Pick<TaskStatus, 'task' | 'jobId' | 'sentences' | 'sentencesDone'> => ({ task, jobId, sentences, sentencesDone: sentencesWritten(folder, task) });
   // the latest submission, still queued, wins over a done.json an earlier attempt may have left
@@ -83,7 +95,7 @@ async function taskStatus(folder: string, task: number, sentences: number, sub: 
   const done = doneStatus(folder, task, sentences, jobId);
   if (done) return done;
   if (!sub) return { ...base(), state: 'unsubmitted', reason: 'never submitted (a --dry_run job: `bild-bench slurm resubmit` submits it)', node: null };
-  const end = await endOf(folder, task, sub.jobId);
+  const end = await endOf(folder, task, sub.jobId, ends);
   // done.json read again: the task may have finished while the controller was asked
   const late = doneStatus(folder, task, sentences, jobId);
   if (late) return late;
@@ -100,9 +112,10 @@ export async function slurmJobStatus(job: string): Promise<SlurmJobStatus> {
   for (const jobId of new Set([...latest.values()].map((s) => s.jobId))) queued.set(jobId, new Map((await squeueTasks(jobId)).map((t) => [t.task, t])));
 
   const tasks: TaskStatus[] = [];
+  const ends = endsOnce();
   for (const [task, shard] of spec.shards.entries()) {
     const sub = latest.get(task);
-    tasks.push(await taskStatus(folder, task, shard.end - shard.start, sub, sub && queued.get(sub.jobId)?.get(task)));
+    tasks.push(await taskStatus(folder, task, shard.end - shard.start, sub, sub && queued.get(sub.jobId)?.get(task), ends));
   }
   const counts: Record<TaskState, number> = { unsubmitted: 0, pending: 0, running: 0, done: 0, failed: 0 };
   for (const t of tasks) counts[t.state]++;
