@@ -1,9 +1,12 @@
 // The one check every request from the app's page passes, from Electron IPC and HTTP alike. It
 // runs in the engine worker, whose environment decides the app's folders (BILD_BENCH_HOME, the
 // Hugging Face cache), before the request reaches the engine. The CLI calls the engine directly.
+import { resolve } from 'node:path';
+import { defaultJobsRoot } from '../engine/slurm/job-folder';
 import { allowedFolders, pathRefusal } from './allowed-folders';
+import { readAppSettings } from './app-settings';
 import { isRemoteMethod, remoteArgsRefusal, type HostApi, type RequestMethod, type RpcReply } from './protocol';
-import { requestDataset, requestPaths } from './request-paths';
+import { requestDataset, requestJobFolders, requestPaths } from './request-paths';
 import { dispatch, toRpcError } from './rpc';
 import { argsRefusal } from './validate-args';
 
@@ -28,11 +31,27 @@ function pathsRefusal(method: RequestMethod, args: readonly unknown[], extraFold
   return undefined;
 }
 
+/**
+ * A Slurm job folder must be under the jobs root or in a folder the user allowed (settings.json,
+ * --allow, a folder picked in the desktop app): elsewhere in the app's folders (the Hugging Face
+ * cache holds files of any repository) a planted job.json could be resubmitted or collected.
+ */
+function jobFoldersRefusal(method: RequestMethod, args: readonly unknown[], extraFolders: readonly string[]): string | undefined {
+  const jobs = requestJobFolders(method, args);
+  if (jobs.length === 0) return undefined;
+  const folders = [...new Set([defaultJobsRoot(), ...readAppSettings().allowedFolders, ...extraFolders].map((f) => resolve(f)))];
+  for (const j of jobs) {
+    const refusal = pathRefusal(j, folders);
+    if (refusal) return `${method}: ${refusal}`;
+  }
+  return undefined;
+}
+
 /** Why a request from the app's page is refused: off the whitelist, wrongly typed arguments, a CLI-only option, a path outside the allowed folders. */
 export function remoteRefusal(method: unknown, args: unknown, extraFolders: readonly string[]): string | undefined {
   if (!isRemoteMethod(method)) return `unknown method '${String(method)}'`;
   if (!Array.isArray(args)) return `${method}: arguments must be a list`;
-  return argsRefusal(method, args) ?? remoteArgsRefusal(method, args) ?? namePartRefusal(method, args) ?? pathsRefusal(method, args, extraFolders);
+  return argsRefusal(method, args) ?? remoteArgsRefusal(method, args) ?? namePartRefusal(method, args) ?? pathsRefusal(method, args, extraFolders) ?? jobFoldersRefusal(method, args, extraFolders);
 }
 
 /** `dispatch` for a request from the app's page: refused as a user error when remoteRefusal says why. */

@@ -47,20 +47,24 @@ function jobFolder(job: string): string[] {
   }
 }
 
+/** The Slurm job folder a request writes or names, if it is one (its arguments' shapes already checked). */
+export function requestJobFolders(method: RequestMethod, args: readonly unknown[]): string[] {
+  if (method === 'submitSlurm') {
+    const { jobDir } = (args[0] as SlurmSubmitRequest).slurm;
+    return jobDir === undefined ? [] : [resolve(jobDir)];
+  }
+  return method === 'slurmStatus' || method === 'resubmitSlurm' || method === 'collectSlurm' ? jobFolder(args[0] as string) : [];
+}
+
 /** Paths the engine would open (or, for a Slurm job folder, write) for this request (its arguments' shapes already checked). */
 export function requestPaths(method: RequestMethod, args: readonly unknown[]): string[] {
-  if (method === 'submitSlurm') {
-    const { spec, slurm } = args[0] as SlurmSubmitRequest;
-    return [...specPaths(spec), ...(slurm.jobDir === undefined ? [] : [resolve(slurm.jobDir)])];
-  }
+  if (method === 'submitSlurm') return [...specPaths((args[0] as SlurmSubmitRequest).spec), ...requestJobFolders(method, args)];
   const spec = requestSpec(method, args);
   if (spec) return specPaths(spec);
   if (method === 'startDownload') return [modelFolder(args[0] as string)].filter((p): p is string => p !== undefined);
-  if (method === 'slurmStatus' || method === 'resubmitSlurm') return jobFolder(args[0] as string);
-  if (method === 'collectSlurm') {
-    // collect writes into the folder job.json's spec.outDir names: an edited job.json must not point it elsewhere
-    const folders = jobFolder(args[0] as string);
-    return [...folders, ...folders.flatMap((f) => collectOutDir(f) ?? [])];
-  }
+  const jobs = requestJobFolders(method, args);
+  // collect writes into the folder job.json's spec.outDir names: an edited job.json must not point it elsewhere
+  if (method === 'collectSlurm') return [...jobs, ...jobs.flatMap((f) => collectOutDir(f) ?? [])];
+  if (jobs.length) return jobs;
   return [];
 }

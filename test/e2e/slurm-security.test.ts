@@ -98,6 +98,18 @@ describe('Slurm requests from the page', () => {
     expect(existsSync(join(foreignJob, 'collected.json'))).toBe(false);
   });
 
+  it('names job folders only under the jobs root or a folder the user allowed, not elsewhere in the app home', async () => {
+    const planted = join(home, 'runs', 'planted-job');
+    mkdirSync(planted, { recursive: true });
+    writeFileSync(join(planted, 'job.json'), JSON.stringify({ format: 'bild-bench-slurm-job', name: 'planted', shards: [] }));
+    for (const method of ['slurmStatus', 'resubmitSlurm', 'collectSlurm']) {
+      const r = await postApi(app, method, [planted]);
+      expect(r.status).toBe(400);
+      expect(r.body.error!.message.startsWith(`${method}: '${planted}': not in a folder this app may read (allowed: ${join(home, 'slurm')}`)).toBe(true);
+    }
+    rmSync(planted, { recursive: true });
+  });
+
   it("refuses to collect into a job.json's spec.outDir outside the allowed folders", async () => {
     const planted = join(home, 'slurm', 'planted-out');
     const outDir = join(outside, 'results');

@@ -5,7 +5,7 @@
 // whole collect; and, without sbatch on PATH, the Slurm section's export action writing the job
 // folder. Needs `npm run build` first (the renderer, and the CLI the tasks run).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -231,9 +231,13 @@ describe('Slurm from the app without sbatch', () => {
     expect(await page.getByTestId('slurm-resubmit').isDisabled()).toBe(true);
     expect(await page.getByTestId('slurm-collect').isDisabled()).toBe(true);
 
-    // a job folder outside the jobs root (a CLI job's --job_dir) is opened by path, inside the allowed folders only
+    // a job folder outside the jobs root (a CLI job's --job_dir) is opened by path, once its folder is allowed
     const elsewhere = join(home, 'elsewhere', 'my-job');
     cpSync(folder, elsewhere, { recursive: true });
+    await page.getByTestId('slurm-open-path').fill(elsewhere);
+    await page.getByTestId('slurm-open-button').click();
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain(`slurmStatus: '${elsewhere}': not in a folder this app may read (allowed: ${join(home, 'slurm')}`);
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ allowedFolders: [join(home, 'elsewhere')] }));
     await page.getByTestId('slurm-open-path').fill(elsewhere);
     await page.getByTestId('slurm-open-button').click();
     await page.locator(`[data-testid="slurm-job-status"][data-folder="${elsewhere}"]`).waitFor();
