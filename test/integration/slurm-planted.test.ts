@@ -2,9 +2,9 @@
 // (scripts/slurm-local.sh): job.json's name, kind and environment are not trusted, a job folder
 // the desktop app exported is resubmitted from the CLI with the CLI's Node, a task that exited
 // cleanly but whose done.json is not visible yet is not rerun, collect and resubmit exclude each
-// other, and a pending task shows Slurm's reason.
+// other, a pending task shows Slurm's reason, and a submission sbatch accepted keeps its folder.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,24 @@ describe('weight index shard names', () => {
     expect(() => shardsFromIndex(JSON.stringify({ weight_map: { a: 'model-1.safetensors', b: name } }), listing as never, 'model.safetensors.index.json')).toThrow(
       `model.safetensors.index.json names '${name}', which is not a weight file name (.safetensors or .bin, no folders)`,
     );
+  });
+});
+
+describe('a submission sbatch accepted but the job folder could not record', () => {
+  beforeAll(requireBuiltCli);
+
+  it('keeps the job folder (its array is queued) and names the job id', () => {
+    // a stand-in sbatch that accepts the job, then makes submissions.json unwritable (a folder in its place)
+    const bin = mkdtempSync(join(home, 'fake-slurm-'));
+    const sbatch = join(bin, 'sbatch');
+    writeFileSync(sbatch, '#!/bin/sh\nfor a; do script="$a"; done\nmkdir "$(dirname "$script")/submissions.json"\necho 4242\n');
+    chmodSync(sbatch, 0o755);
+    const folder = join(home, 'unrecorded');
+    const r = runCli([...RUN, '--limit', '4', '--slurm', '--shards', '2', '--job_dir', folder], { ...env, PATH: `${bin}:${process.env.PATH ?? ''}` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Slurm job 4242 was submitted (tasks 0, 1 of ${folder}) but could not be recorded in ${join(folder, 'submissions.json')}`);
+    expect(r.stderr).toContain('`scancel 4242` stops them');
+    expect(existsSync(join(folder, 'job.json')) && existsSync(join(folder, 'job.sbatch'))).toBe(true);
   });
 });
 
