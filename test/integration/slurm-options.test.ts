@@ -15,6 +15,7 @@ import { sliceShards } from '../../src-main/engine/slurm/shards';
 import { arraySpec, nodeModeEnv } from '../../src-main/engine/slurm/submit';
 import { listSlurmJobs, SLURM_JOB_FORMAT, type SlurmJobSpec } from '../../src-main/engine/slurm';
 import { sentencesWritten, writeJobSpec } from '../../src-main/engine/slurm/job-folder';
+import { queuedState } from '../../src-main/engine/slurm/status';
 import { appVersion } from '../../src-main/engine/paths';
 
 const options = (...argv: string[]) => checkSlurmOptions(slurmOptionsOf(parseCommandArgs(sweepCommand, ['--small', 'S', '--large', 'L', '--dataset_name', 'demo', ...argv]))!);
@@ -198,5 +199,18 @@ describe("a task's sentence count", () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a queued task's state", () => {
+  it.each([
+    ['RUNNING', 'None', 'running', null],
+    ['PENDING', 'JobArrayTaskLimit', 'pending', 'JobArrayTaskLimit'],
+    ['REQUEUE_HOLD', 'JobHeldAdmin', 'pending', 'REQUEUE_HOLD: JobHeldAdmin'],
+    ['SPECIAL_EXIT', 'None', 'pending', 'SPECIAL_EXIT'],
+    ['RESV_DEL_HOLD', '', 'pending', 'RESV_DEL_HOLD'],
+    ['SOME_NEW_STATE', 'Why', 'pending', 'SOME_NEW_STATE: Why'],
+  ])('%s (%s) is %s, reason %j', (state, reason, expected, why) => {
+    expect(queuedState({ task: 0, state, reason, node: null })).toEqual({ state: expected, reason: why });
   });
 });

@@ -64,7 +64,8 @@ export async function withJobLock<T>(folder: string, what: string, fn: () => Pro
       throw new UserError(
         `job ${folder} is busy: ${holder ? `a ${holder.what} (process ${holder.pid} on ${holder.hostname}, since ${holder.at})` : 'another collect or resubmit'} holds ${path}; wait for it to end, or delete that file if no such process is running`,
       );
-    rmSync(path, { force: true }); // its holder died without removing it
+    // its holder died without removing it (two processes taking the same stale lock at the very same moment are not told apart)
+    rmSync(path, { force: true });
     if (!take()) throw new UserError(`job ${folder} is busy: another collect or resubmit took ${path} just now`);
   }
   try {

@@ -37,7 +37,7 @@ function runnerError(folder: string, task: number): string | null {
 const LIVE: Record<string, TaskState> = { PENDING: 'pending', CONFIGURING: 'running', RUNNING: 'running', COMPLETING: 'running', SUSPENDED: 'running', REQUEUED: 'pending', RESIZING: 'running', STAGE_OUT: 'running' };
 
 /** A listed task's state; held (REQUEUE_HOLD, SPECIAL_EXIT, RESV_DEL_HOLD, ...) and unknown states are pending, the state named as the reason. */
-function queuedState(q: QueuedTask): { state: TaskState; reason: string | null } {
+export function queuedState(q: QueuedTask): { state: TaskState; reason: string | null } {
   const state = LIVE[q.state];
   if (state === 'running') return { state, reason: null };
   if (state === 'pending') return { state, reason: q.reason || null };
