@@ -1,6 +1,6 @@
 // A Slurm submission from the app fetches its models first; through the engine worker, against the
 // Hub look-alike server with a slow model file (900 kB at 20 kB/s): while it downloads, a local run is refused (both
-// would use the same cores) and cancelSlurmSubmit stops it, leaving no job folder behind.
+// would use the same cores), and so is a collect, and cancelSlurmSubmit stops it, leaving no job folder behind.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,8 @@ describe('a Slurm submission from the app', () => {
     );
     await pollUntil('the model download to start', () => (hub.requestsTo('pytorch_model.bin').length > 0 ? true : undefined), 60_000, 50);
     await expect(client.startRun({ ...spec, models: { large: 'demo/large' } })).rejects.toThrow('a Slurm submission is still preparing its models: cancel it or wait until it is submitted');
+    // a collect (much reading and writing) would skew the cores' timings too: refused before the job is looked at
+    await expect(client.collectSlurm('no-such-job')).rejects.toThrow('a Slurm submission is still preparing its models: cancel it or wait until it is submitted');
     await expect(client.cancelSlurmSubmit('another')).rejects.toThrow("no Slurm submission 'another' is in progress");
     await client.cancelSlurmSubmit('from-test');
     expect(await outcome).toMatch(/cancel/i);
