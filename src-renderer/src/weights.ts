@@ -1,16 +1,13 @@
 // The Run form's weight settings (issue #17) as the engine reads them: which dtype each variant's
 // roles load, so the form offers only variants that differ and sends block size and accuracy
 // level only where a variant is quantized (the engine refuses them otherwise).
-import type { Method, MethodRef, WeightDType } from '../../src-main/engine/api/types';
+import type { Method, MethodRef } from '../../src-main/engine/api/types';
+import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, QUANTIZED_DTYPES, type WeightDType } from '../../src-main/engine/weight-options';
 import type { RunConfig } from './store';
 
-/** The engine's WEIGHT_DTYPES, BLOCK_SIZES and accuracy levels (onnx/t5-weights.ts, which the renderer cannot import: it loads node modules). */
-export const WEIGHT_DTYPES: readonly WeightDType[] = ['fp32', 'fp16', 'int8', 'q4'];
-export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
-export const ACCURACY_LEVELS: readonly number[] = [0, 1, 2, 3, 4];
-export const ENGINE_QUANT_DEFAULTS = { blockSize: 32, accuracyLevel: 4 } as const;
-
-const QUANTIZED: readonly WeightDType[] = ['int8', 'q4'];
+export { BLOCK_SIZES, WEIGHT_DTYPES } from '../../src-main/engine/weight-options';
+export const ACCURACY_LEVELS: readonly number[] = Array.from({ length: MAX_ACCURACY_LEVEL + 1 }, (_, i) => i);
+export const ENGINE_QUANT_DEFAULTS = { blockSize: DEFAULT_BLOCK_SIZE, accuracyLevel: DEFAULT_ACCURACY_LEVEL } as const;
 
 /** The role whose dtype `method@dtype` sets: the small model's for small, the large one's otherwise. */
 export function ownRole(m: Method): 'small' | 'large' {
@@ -40,5 +37,5 @@ function dtypesInUse(c: RunConfig, mode: 'run' | 'sweep'): WeightDType[] {
 }
 
 export function quantizedInUse(c: RunConfig, mode: 'run' | 'sweep'): boolean {
-  return dtypesInUse(c, mode).some((d) => QUANTIZED.includes(d));
+  return dtypesInUse(c, mode).some((d) => QUANTIZED_DTYPES.includes(d));
 }

@@ -5,6 +5,7 @@ import { DT } from './graph-builder';
 import type { ExternalDataWriter, ExternalRef } from './external-data';
 import { narrow } from '../checkpoint/float';
 import { quantizeBlocks, type QuantBits } from './quantize-blocks';
+import { BLOCK_SIZES, DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, WEIGHT_DTYPES, type WeightDType } from '../weight-options';
 
 /** A weight written to the external data file, under the exporter's own (fused) name. */
 export interface StoredWeight {
@@ -15,9 +16,7 @@ export interface StoredWeight {
   quant?: QuantSpec & { n: number; k: number; scales: ExternalRef };
 }
 export type WeightTable = Map<string, StoredWeight>;
-/** int8 and q4: the projections and feed-forward layers quantized block-wise (quantize-blocks.ts), the head to HEAD_BITS, the rest fp32. */
-export type WeightDType = 'fp32' | 'fp16' | 'int8' | 'q4';
-export const WEIGHT_DTYPES: readonly WeightDType[] = ['fp32', 'fp16', 'int8', 'q4'];
+export { BLOCK_SIZES, DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, WEIGHT_DTYPES, type WeightDType } from '../weight-options';
 
 /** `value` as a dtype; refused naming `option` (a CLI flag, an API field, a method ref). The one dtype check. */
 export function parseWeightDType(option: string, value: unknown): WeightDType {
@@ -34,12 +33,6 @@ export interface QuantSpec {
   /** Bits of the decoding head (HEAD_BITS); absent in exports written before the head was quantized: their head is float32. */
   headBits?: QuantBits;
 }
-export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
-/** MatMulNBits accepts accuracy levels 0..MAX_ACCURACY_LEVEL. */
-export const MAX_ACCURACY_LEVEL = 4;
-export const DEFAULT_BLOCK_SIZE = 32;
-/** int8 activations: the CPU provider's fastest kernels; see docs/performance.md "Quantized weights" for the measured cost. */
-export const DEFAULT_ACCURACY_LEVEL = 4;
 // int8 is MatMulNBits with bits 8: onnxruntime-node 1.30 runs it on CPU and WebGPU. On CPU it is
 // fast only at accuracy level 4 (integer dot products); at level 0 it dequantizes on the fly and
 // was 3-11x slower than fp32 (docs/performance.md "Quantized weights").
