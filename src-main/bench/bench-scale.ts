@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { autoThreads } from '../engine/model';
 import { EXPORT_FILES, EXPORTER_VERSION, ensureExported } from '../engine/onnx/export-t5';
-import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, WEIGHT_DTYPES, type WeightDType } from '../engine/onnx/t5-weights';
+import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
 import { externalDataOf } from '../engine/onnx/export-files';
 import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../engine/onnx/transformersjs-export';
 import { appHome, appRoot } from '../engine/paths';
@@ -397,7 +397,7 @@ for (const shape of shapes) {
   if (!skipped.has(drafter)) for (const d of dtypes) await attempt(`${shape} BiLD-like, ${drafter}@${d} drafting`, () => bildRows(shape, { shape: drafter, dtype: d }, d));
   // the large shape at a lower dtype drafting for itself at fp32
   if (dtypes.includes('fp32'))
-    for (const d of dtypes.filter((x) => x !== 'fp32' && x !== 'fp16')) await attempt(`${shape} BiLD-like, ${shape}@${d} drafting`, () => bildRows(shape, { shape, dtype: d }, 'fp32'));
+    for (const d of dtypes.filter((x) => QUANTIZED_DTYPES.includes(x))) await attempt(`${shape} BiLD-like, ${shape}@${d} drafting`, () => bildRows(shape, { shape, dtype: d }, 'fp32'));
 }
 // again at the end: other work on a shared machine lowers what one measurement sees; the floor uses the better
 const again = await measureBandwidth();
