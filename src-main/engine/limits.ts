@@ -20,6 +20,8 @@ export const LIMITS = {
   warmup: 1000,
   /** Examples of a run: more rows than any benchmark split holds. */
   limit: 10_000_000,
+  /** Characters of one line of a text data file (JSONL, parallel text): an example, not a document. */
+  lineChars: 4_000_000,
   /** BiLD points of a sweep (fallbacks × rollbacks). */
   gridPoints: 1000,
 } as const;

@@ -14,9 +14,10 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('engine worker memory limit', () => {
   it('fails a job that runs out of memory with a user error, then serves the next request', async () => {
-    // one 64 MB line: reading it needs more than the 96 MB heap this test gives the worker
-    const data = join(home, 'huge-line.jsonl');
-    writeFileSync(data, JSON.stringify({ translation: { de: 'Das kleine Buch '.repeat(4_000_000), en: 'x' } }) + '\n');
+    // 400,000 examples of ~300 characters each: holding them needs more than the 96 MB heap this test gives the worker
+    const data = join(home, 'many-lines.jsonl');
+    const line = (i: number) => JSON.stringify({ translation: { de: `${i} ${'Das kleine Buch liegt auf dem Tisch. '.repeat(8)}`, en: `${i}` } });
+    writeFileSync(data, Array.from({ length: 400_000 }, (_, i) => line(i)).join('\n') + '\n');
     const client = new WorkerEngineClient({ heapLimitMb: 96, env: { ...process.env, BILD_BENCH_HOME: home } });
     const events: EngineEvent[] = [];
     client.subscribe((e) => events.push(e));

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunSummary } from '../../src-main/engine/api';
 import { RunHistory } from '../../src-main/engine/runner/history';
-import { IPC_EVENT, IPC_PICK_FILE, IPC_REQUEST, type BildBridge, type HostEvent, type RpcReply } from '../../src-main/host/protocol';
+import { IPC_EVENT, IPC_PICK_FILE, IPC_PICK_JOB_FOLDER, IPC_REQUEST, type BildBridge, type HostEvent, type RpcReply } from '../../src-main/host/protocol';
 import * as electron from '../helpers/electron-double';
 import { demoTestSentences } from '../helpers/demo';
 import { MODELS } from '../helpers/paths';
@@ -46,7 +46,7 @@ describe('Electron main process', () => {
     });
     expect(win.url).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
     expect(win.openHandler!()).toEqual({ action: 'deny' });
-    expect(electron.handlerChannels()).toEqual([IPC_REQUEST, IPC_PICK_FILE]);
+    expect(electron.handlerChannels()).toEqual([IPC_REQUEST, IPC_PICK_FILE, IPC_PICK_JOB_FOLDER]);
   });
 
   it('refuses untrusted senders: another page, a look-alike dev origin, a frame that is gone', async () => {
@@ -79,8 +79,8 @@ describe('Electron main process', () => {
     expect(r).toEqual({ error: { message: expect.stringContaining(`startRun: '${elsewhere}': not in a folder this app may read (allowed: ${home}, `), userError: true } });
   });
 
-  it('the preload exposes only the request/event bridge and the file picker, and a request goes through to the engine', async () => {
-    expect(Object.keys(bridge).sort()).toEqual(['onEvent', 'pickFile', 'request']);
+  it('the preload exposes only the request/event bridge and the two native pickers (file, Slurm job folder), and a request goes through to the engine', async () => {
+    expect(Object.keys(bridge).sort()).toEqual(['onEvent', 'pickFile', 'pickJobFolder', 'request']);
     const info = (await bridge.request('appInfo', [])) as { result: { home: string } };
     expect(info.result.home).toBe(home);
   });

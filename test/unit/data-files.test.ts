@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src-main/engine/data/load-dataset';
 import { DelimitedParser } from '../../src-main/engine/data/read-delimited';
+import { textLines } from '../../src-main/engine/data/text-stream';
 import { UserError } from '../../src-main/engine/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'bild-data-'));
@@ -167,6 +168,28 @@ describe('CSV and TSV', () => {
     await expect(loadDataset({ source: 'file', files: [h], task: 'summarization' })).rejects.toThrow(
       `${h}: no records after the header`,
     );
+  });
+});
+
+describe('text lines', () => {
+  const lines = async (p: string, maxChars?: number): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const l of textLines(p, maxChars)) out.push(l);
+    return out;
+  };
+
+  it('joins lines across the 1 MiB read chunks, CRLF split between chunks included', async () => {
+    const long = 'x'.repeat((1 << 20) - 3); // "…x\r" ends the first chunk, "\n" starts the second
+    const p = file('chunks.txt', `ab\n${long}\r\n${'y'.repeat(3 << 20)}\n\nlast`);
+    const got = await lines(p);
+    expect(got.map((l) => l.length)).toEqual([2, long.length, 3 << 20, 0, 4]);
+    expect(got[1]).toBe(long);
+  });
+
+  it('refuses a line longer than the bound, naming the file and line, before joining it', async () => {
+    const p = file('no-breaks.jsonl', `${tr('a', 'b')}\n${'z'.repeat(3 << 20)}\n`);
+    await expect(lines(p, 2 << 20)).rejects.toThrow(`${p}: line 2 is longer than 2,097,152 characters`);
+    await expect(lines(p, 3 << 20)).resolves.toHaveLength(2);
   });
 });
 
