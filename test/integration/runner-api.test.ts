@@ -1,24 +1,15 @@
 // The engine API in process: events, cancellation with a valid partial result, history.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInProcessEngine, type EngineApi, type EngineEvent, type RunSpec, type RunSummary } from '../../src-main/engine/api';
+import { describe, expect, it } from 'vitest';
+import { createInProcessEngine, type EngineEvent, type RunSpec, type RunSummary } from '../../src-main/engine/api';
 import { parseCsv } from '../../src-main/engine/runner/csv';
 import { RunHistory } from '../../src-main/engine/runner/history';
 import { openDatabase } from '../../src-main/engine/runner/sqlite';
+import { inProcessEngineHome } from '../helpers/engine-home';
 import { MODELS } from '../helpers/paths';
 
-const home = mkdtempSync(join(tmpdir(), 'bild-runner-api-'));
-let engine: EngineApi;
-beforeAll(() => {
-  process.env.BILD_BENCH_HOME = home;
-  engine = createInProcessEngine();
-});
-afterAll(async () => {
-  await engine.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const { home, engine } = inProcessEngineHome('bild-runner-api-');
 
 const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   models: { small: join(MODELS, 'toy-t5-small'), large: join(MODELS, 'toy-t5-large') },
@@ -34,13 +25,13 @@ describe('in-process engine', () => {
   it('emits events and, cancelled after 5 sentences, keeps a valid partial result', async () => {
     let runId = '';
     let sentences = 0;
-    const off = engine.subscribe((e) => {
+    const off = engine().subscribe((e) => {
       if (e.runId !== runId) return;
       events.push(e);
-      if (e.type === 'sentence' && ++sentences === 5) void engine.cancelRun(runId);
+      if (e.type === 'sentence' && ++sentences === 5) void engine().cancelRun(runId);
     });
-    runId = (await engine.startRun(spec({ methods: ['large', 'bild'], outDir: join(home, 'cancelled') }))).runId;
-    cancelled = await engine.waitForRun(runId);
+    runId = (await engine().startRun(spec({ methods: ['large', 'bild'], outDir: join(home, 'cancelled') }))).runId;
+    cancelled = await engine().waitForRun(runId);
     off();
 
     expect(cancelled.status).toBe('cancelled');
@@ -62,51 +53,51 @@ describe('in-process engine', () => {
   });
 
   it('stores runs in the history: list, get, compare, export', async () => {
-    const done = await engine.waitForRun((await engine.startRun(spec({ methods: ['small'], models: { small: join(MODELS, 'toy-t5-small') }, dataset: { name: 'demo', limit: 4 } }))).runId);
+    const done = await engine().waitForRun((await engine().startRun(spec({ methods: ['small'], models: { small: join(MODELS, 'toy-t5-small') }, dataset: { name: 'demo', limit: 4 } }))).runId);
     expect(done.status).toBe('completed');
-    const list = await engine.listRuns();
+    const list = await engine().listRuns();
     expect(list.map((r) => r.runId)).toEqual(expect.arrayContaining([cancelled.runId, done.runId]));
     expect(list.find((r) => r.runId === cancelled.runId)!.status).toBe('cancelled');
-    const detail = await engine.getRun(cancelled.runId);
+    const detail = await engine().getRun(cancelled.runId);
     expect(detail.summary).toEqual(cancelled);
     expect(detail.sentences.map((s) => s.position)).toEqual([0, 1, 2, 3, 4]);
-    const cmp = await engine.compareRuns([cancelled.runId, done.runId]);
+    const cmp = await engine().compareRuns([cancelled.runId, done.runId]);
     expect(cmp.rows.map((r) => r.variant)).toEqual(['large', 'bild', 'small']);
     expect(cmp.rows[2]!.speedup).toBeNull(); // no large-only baseline in that run
-    const { files } = await engine.exportRun({ runId: cancelled.runId, dir: join(home, 'exported') });
+    const { files } = await engine().exportRun({ runId: cancelled.runId, dir: join(home, 'exported') });
     expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['sentences.csv', 'summary.csv', 'summary.json']);
     expect(readFileSync(files[0]!, 'utf8')).toBe(readFileSync(join(home, 'cancelled', 'sentences.csv'), 'utf8'));
     expect(readFileSync(files[1]!, 'utf8')).toBe(readFileSync(join(home, 'cancelled', 'summary.csv'), 'utf8'));
-    await expect(engine.getRun('nope')).rejects.toThrow(/no run 'nope'/);
+    await expect(engine().getRun('nope')).rejects.toThrow(/no run 'nope'/);
   });
 
   it('rejects bad requests at once with a user error', async () => {
-    await expect(engine.startRun(spec({ methods: ['bild'], bild: { fallback: 2 } }))).rejects.toThrow(/bild_fallback: 2/);
-    await expect(engine.startRun(spec({ dataset: { name: 'nope-nope' } }))).rejects.toThrow(/unknown dataset/);
+    await expect(engine().startRun(spec({ methods: ['bild'], bild: { fallback: 2 } }))).rejects.toThrow(/bild_fallback: 2/);
+    await expect(engine().startRun(spec({ dataset: { name: 'nope-nope' } }))).rejects.toThrow(/unknown dataset/);
     // Path-shaped names that do not exist are missing files, never Hub dataset ids.
     for (const name of ['data/missing.jsonl', './missing', 'a/b/c', '~/missing', 'missing.csv'])
-      await expect(engine.startRun(spec({ dataset: { name } }))).rejects.toThrow(`file not found: ${name}`);
-    await expect(engine.startSweep(spec({ models: { large: join(MODELS, 'toy-t5-large') } }))).rejects.toThrow(/small and a large/);
-    await expect(engine.startRun(spec({ models: { large: join(MODELS, 'toy-t5-large') }, methods: ['bild'] }))).rejects.toThrow(/needs a small model/);
+      await expect(engine().startRun(spec({ dataset: { name } }))).rejects.toThrow(`file not found: ${name}`);
+    await expect(engine().startSweep(spec({ models: { large: join(MODELS, 'toy-t5-large') } }))).rejects.toThrow(/small and a large/);
+    await expect(engine().startRun(spec({ models: { large: join(MODELS, 'toy-t5-large') }, methods: ['bild'] }))).rejects.toThrow(/needs a small model/);
   });
 
   it('runs one job at a time, reports it in activeJobs and refuses to delete it while it runs', async () => {
-    const { runId } = await engine.startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 40 } }));
-    expect(await engine.activeJobs()).toEqual([expect.objectContaining({ runId, kind: 'run' })]);
-    await expect(engine.startSweep(spec())).rejects.toThrow(`run ${runId} is still running: cancel it or wait until it ends`);
-    await expect(engine.deleteRun(runId)).rejects.toThrow(`run ${runId} is still running (process ${process.pid}): cancel it before deleting it`);
+    const { runId } = await engine().startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 40 } }));
+    expect(await engine().activeJobs()).toEqual([expect.objectContaining({ runId, kind: 'run' })]);
+    await expect(engine().startSweep(spec())).rejects.toThrow(`run ${runId} is still running: cancel it or wait until it ends`);
+    await expect(engine().deleteRun(runId)).rejects.toThrow(`run ${runId} is still running (process ${process.pid}): cancel it before deleting it`);
     await new Promise<void>((resolve) => {
-      const off = engine.subscribe((e) => e.type === 'sentence' && e.runId === runId && (off(), resolve()));
+      const off = engine().subscribe((e) => e.type === 'sentence' && e.runId === runId && (off(), resolve()));
     });
-    const [job] = await engine.activeJobs();
+    const [job] = await engine().activeJobs();
     expect(job!.variants.map((v) => v.id)).toEqual(['large']);
     expect(job!.total).toBe(40);
     expect(job!.done).toBeGreaterThanOrEqual(1);
-    await engine.cancelRun(runId);
-    expect((await engine.waitForRun(runId)).status).toBe('cancelled');
-    expect(await engine.activeJobs()).toEqual([]);
-    await engine.deleteRun(runId);
-    await expect(engine.getRun(runId)).rejects.toThrow(/no run/);
+    await engine().cancelRun(runId);
+    expect((await engine().waitForRun(runId)).status).toBe('cancelled');
+    expect(await engine().activeJobs()).toEqual([]);
+    await engine().deleteRun(runId);
+    await expect(engine().getRun(runId)).rejects.toThrow(/no run/);
   });
 
   it('refuses to delete a run another live process is writing', () => {
@@ -119,26 +110,26 @@ describe('in-process engine', () => {
   it('goes on when the history cannot record the run (deleted behind its back): the files are complete', async () => {
     const out = join(home, 'no-history');
     let runId = '';
-    const off = engine.subscribe((e) => {
+    const off = engine().subscribe((e) => {
       if (e.runId !== runId || e.type !== 'sentence' || e.sentence.position !== 0) return;
       const db = openDatabase(join(home, 'history.sqlite'));
       db.exec('PRAGMA foreign_keys = ON');
       db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
       db.close();
     });
-    runId = (await engine.startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 6 }, outDir: out }))).runId;
-    const done = await engine.waitForRun(runId);
+    runId = (await engine().startRun(spec({ methods: ['large'], dataset: { name: 'demo', limit: 6 }, outDir: out }))).runId;
+    const done = await engine().waitForRun(runId);
     off();
     expect(done.status).toBe('completed');
     expect(done.sentences).toBe(6);
     expect(parseCsv(readFileSync(join(out, 'sentences.csv'), 'utf8'))).toHaveLength(1 + 6);
-    await expect(engine.getRun(runId)).rejects.toThrow(/no run/);
+    await expect(engine().getRun(runId)).rejects.toThrow(/no run/);
   });
 
   it('refuses a threshold that is not a number (an emptied form field arrives as "")', async () => {
-    await expect(engine.startRun(spec({ methods: ['bild'], bild: { fallback: '' as unknown as number } }))).rejects.toThrow('bild_fallback: "" must be a number within 0..1');
-    await expect(engine.startRun(spec({ methods: ['bild'], bild: { rollback: '' as unknown as number } }))).rejects.toThrow('bild_rollback: "" must be a positive number');
-    await expect(engine.startRun(spec({ dataset: { name: 'demo', limit: '' as unknown as number } }))).rejects.toThrow('limit: "" must be an integer >= 1');
+    await expect(engine().startRun(spec({ methods: ['bild'], bild: { fallback: '' as unknown as number } }))).rejects.toThrow('bild_fallback: "" must be a number within 0..1');
+    await expect(engine().startRun(spec({ methods: ['bild'], bild: { rollback: '' as unknown as number } }))).rejects.toThrow('bild_rollback: "" must be a positive number');
+    await expect(engine().startRun(spec({ dataset: { name: 'demo', limit: '' as unknown as number } }))).rejects.toThrow('limit: "" must be an integer >= 1');
   });
 
   it('marks runs of a dead process interrupted and summarizes their stored sentences', () => {

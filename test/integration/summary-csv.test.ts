@@ -1,25 +1,16 @@
 // summary.csv (issue #14): one row per variant beside sentences.csv and summary.json, for runs and
 // sweeps, with the same figures and 95% intervals as summary.json; re-exported from the history,
 // with empty interval cells for a run recorded before intervals existed.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInProcessEngine, RESULT_SCHEMA_VERSION, type EngineApi, type RunSummary } from '../../src-main/engine/api';
+import { describe, expect, it } from 'vitest';
+import { RESULT_SCHEMA_VERSION, type RunSummary } from '../../src-main/engine/api';
 import { csvField, parseCsv, SUMMARY_CSV_COLUMNS } from '../../src-main/engine/runner/csv';
 import { RunHistory } from '../../src-main/engine/runner/history';
+import { inProcessEngineHome } from '../helpers/engine-home';
 import { MODELS } from '../helpers/paths';
 
-const home = mkdtempSync(join(tmpdir(), 'bild-summary-csv-'));
-let engine: EngineApi;
-beforeAll(() => {
-  process.env.BILD_BENCH_HOME = home;
-  engine = createInProcessEngine();
-});
-afterAll(async () => {
-  await engine.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const { home, engine } = inProcessEngineHome('bild-summary-csv-');
 
 const models = { small: join(MODELS, 'toy-t5-small'), large: join(MODELS, 'toy-t5-large') };
 
@@ -62,7 +53,7 @@ describe('summary.csv', () => {
 
   it('a run writes it beside sentences.csv and summary.json, with summary.json’s intervals', async () => {
     const out = join(home, 'run');
-    run = await engine.waitForRun((await engine.startRun({ models, dataset: { name: 'demo', split: 'test', limit: 8 }, methods: ['large', 'bild'], bild: { fallback: 0.8, rollback: 2 }, threads: 1, outDir: out })).runId);
+    run = await engine().waitForRun((await engine().startRun({ models, dataset: { name: 'demo', split: 'test', limit: 8 }, methods: ['large', 'bild'], bild: { fallback: 0.8, rollback: 2 }, threads: 1, outDir: out })).runId);
     expect(readdirSync(out).sort()).toEqual(['sentences.csv', 'sentences.jsonl', 'summary.csv', 'summary.json']);
     const onDisk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
     const rows = rowsOf(join(out, 'summary.csv'));
@@ -77,8 +68,8 @@ describe('summary.csv', () => {
 
   it('a sweep writes one row per grid point', async () => {
     const out = join(home, 'sweep');
-    const sweep = await engine.waitForRun(
-      (await engine.startSweep({ models, dataset: { name: 'demo', split: 'test', limit: 3 }, fallbacks: [0.5, 0.9], rollbacks: [2], includeSmall: false, threads: 1, outDir: out })).runId,
+    const sweep = await engine().waitForRun(
+      (await engine().startSweep({ models, dataset: { name: 'demo', split: 'test', limit: 3 }, fallbacks: [0.5, 0.9], rollbacks: [2], includeSmall: false, threads: 1, outDir: out })).runId,
     );
     expect(sweep.kind).toBe('sweep');
     const rows = rowsOf(join(out, 'summary.csv'));
@@ -86,8 +77,8 @@ describe('summary.csv', () => {
     expectMatches(rows, JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary);
   });
 
-  it('engine.exportRun writes it too: the same bytes as the run’s, and empty interval cells for a run recorded without intervals', async () => {
-    const { files } = await engine.exportRun({ runId: run.runId, dir: join(home, 'exported') });
+  it('engine().exportRun writes it too: the same bytes as the run’s, and empty interval cells for a run recorded without intervals', async () => {
+    const { files } = await engine().exportRun({ runId: run.runId, dir: join(home, 'exported') });
     expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['sentences.csv', 'summary.csv', 'summary.json']);
     expect(readFileSync(files[1]!, 'utf8')).toBe(readFileSync(join(home, 'run', 'summary.csv'), 'utf8'));
 
@@ -105,7 +96,7 @@ describe('summary.csv', () => {
     h.insert(old);
     h.update(old);
     h.close();
-    const only = await engine.exportRun({ runId: old.runId, dir: join(home, 'old'), formats: ['summary-csv'] });
+    const only = await engine().exportRun({ runId: old.runId, dir: join(home, 'old'), formats: ['summary-csv'] });
     expect(only.files).toEqual([join(home, 'old', 'summary.csv')]);
     const rows = rowsOf(only.files[0]!);
     expectMatches(rows, old);
