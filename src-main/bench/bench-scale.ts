@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { autoThreads } from '../engine/model';
 import { EXPORT_FILES, EXPORTER_VERSION, ensureExported } from '../engine/onnx/export-t5';
+import { t5Parameters } from '../engine/onnx/t5-weights';
 import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
 import { externalDataOf } from '../engine/onnx/export-files';
 import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../engine/onnx/transformersjs-export';
@@ -112,6 +113,8 @@ interface Exported {
   weightBytes: number;
   encBytes: number;
   decBytes: number;
+  /** Intra-op threads when --threads is not given (engine/model.ts autoThreads). */
+  autoThreads: number;
 }
 /** undefined: the export failed (noted once). */
 const exported = new Map<string, Exported | undefined>();
@@ -126,6 +129,8 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
     const x = {
       dir: e.dir,
       weightBytes: e.manifest.weightBytes,
+      // threads as the app picks them: from the checkpoint's fp32 size, the same at every dtype
+      autoThreads: autoThreads(4 * t5Parameters(e.manifest.config)),
       encBytes: graphWeightBytesPerRun(join(e.dir, EXPORT_FILES.encoder)),
       decBytes: graphWeightBytesPerRun(join(e.dir, EXPORT_FILES.decoder)),
     };
@@ -141,7 +146,7 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
 }
 
 const loadRuntime = (e: Exported, threads?: number): Promise<T5Runtime> =>
-  T5Runtime.load(e.dir, { threads: threads ?? autoThreads(e.weightBytes), maxLength: steps + 1 });
+  T5Runtime.load(e.dir, { threads: threads ?? e.autoThreads, maxLength: steps + 1 });
 
 let bandwidth: Bandwidth;
 const floorMs = (bytes: number): number => (bytes / bestBandwidth(bandwidth)) * 1000;
