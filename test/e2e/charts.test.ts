@@ -3,29 +3,18 @@
 // labelled Pareto front and same-decoding cells, the sweep's summary CSV from the History, and
 // charts that narrow with the window.
 // In Chromium over the local server (after `npm run build`).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunDetail, RunSummary } from '../../src-main/engine/api/types';
 import { csvField, parseCsv, SUMMARY_CSV_COLUMNS } from '../../src-main/engine/runner/csv';
-import type { ServedApp } from '../../src-main/server/serve-app';
-import { openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { browserAppForFile } from '../helpers/browser-app';
 
-const home = mkdtempSync(join(tmpdir(), 'bild-e2e-charts-'));
-let app: ServedApp;
-let browserApp: BrowserApp | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  ({ app, page } = browserApp = await openBrowserApp({ home, viewport: { width: 1440, height: 960 } }));
+const home = browserAppForFile('bild-e2e-charts-', async (b) => {
+  page = b.page;
   await page.locator('[data-testid="small-model"] option[value="demo/small"]').waitFor({ state: 'attached' });
-});
-
-afterAll(async () => {
-  await browserApp?.close();
-  rmSync(home, { recursive: true, force: true });
 });
 
 /** Large + BiLD on the embedded demo pair and `limit` demo sentences. */

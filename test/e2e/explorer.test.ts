@@ -1,28 +1,15 @@
 // The sentence explorer: every sentence of a run, sorted and filtered, each opening its token view;
 // and History → Open showing a finished run (or a sweep's grid) as the Run/Sweep tabs do. Needs
 // `npm run build` first (out/renderer) and Debian's chromium, as test/e2e/ui.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
-import type { ServedApp } from '../../src-main/server/serve-app';
-import { endsBelowViewport, fillRollbackDemo, inViewport, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { browserAppForFile, endsBelowViewport, fillRollbackDemo, inViewport } from '../helpers/browser-app';
 
 const SENTENCES = 12;
-const home = mkdtempSync(join(tmpdir(), 'bild-e2e-explorer-'));
-let app: ServedApp;
-let browserApp: BrowserApp | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  ({ app, page } = browserApp = await openBrowserApp({ home, viewport: { width: 1440, height: 960 } }));
-});
-
-afterAll(async () => {
-  await browserApp?.close();
-  rmSync(home, { recursive: true, force: true });
+browserAppForFile('bild-e2e-explorer-', (b) => {
+  page = b.page;
 });
 
 /** The run as the engine stored it, asked for with the page's cookie. */

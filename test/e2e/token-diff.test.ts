@@ -2,29 +2,18 @@
 // words they do not share highlighted, "same as large" for identical outputs; a quality-chart point
 // opening its sentence's token view; long unbroken text wrapping in the sentence table. In Chromium
 // over the local server (after `npm run build`).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
-import type { ServedApp } from '../../src-main/server/serve-app';
-import { endsBelowViewport, fillRollbackDemo, inViewport, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { browserAppForFile, endsBelowViewport, fillRollbackDemo, inViewport } from '../helpers/browser-app';
 
 const SENTENCES = 12;
-const home = mkdtempSync(join(tmpdir(), 'bild-e2e-token-diff-'));
-let app: ServedApp;
-let browserApp: BrowserApp | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  ({ app, page } = browserApp = await openBrowserApp({ home, viewport: { width: 1440, height: 960 } }));
+const home = browserAppForFile('bild-e2e-token-diff-', async (b) => {
+  page = b.page;
   await page.locator('[data-testid="small-model"] option[value="demo/tiny"]').waitFor({ state: 'attached' });
-});
-
-afterAll(async () => {
-  await browserApp?.close();
-  rmSync(home, { recursive: true, force: true });
 });
 
 /** Runs the form to its end and returns the stored run as the page reads it. */

@@ -1,27 +1,15 @@
 // The token view: clicking a sentence row shows each method's output as tokens by origin, with
 // rolled-back tokens struck through before their replacement. Needs `npm run build` first
 // (out/renderer) and Debian's chromium, as test/e2e/ui.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/engine/api/types';
-import type { ServedApp } from '../../src-main/server/serve-app';
-import { fillRollbackDemo, openBrowserApp, type BrowserApp } from '../helpers/browser-app';
+import { browserAppForFile, fillRollbackDemo } from '../helpers/browser-app';
 
-const home = mkdtempSync(join(tmpdir(), 'bild-e2e-tokens-'));
-let app: ServedApp;
-let browserApp: BrowserApp | undefined;
 let page: Page;
-
-beforeAll(async () => {
-  ({ app, page } = browserApp = await openBrowserApp({ home, viewport: { width: 1440, height: 960 } }));
-});
-
-afterAll(async () => {
-  await browserApp?.close();
-  rmSync(home, { recursive: true, force: true });
+browserAppForFile('bild-e2e-tokens-', (b) => {
+  page = b.page;
 });
 
 describe('token view', () => {

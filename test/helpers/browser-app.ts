@@ -1,8 +1,10 @@
 // A `bild-bench serve` app logged in from Debian's Chromium: what every UI e2e test starts from.
 // Needs `npm run build` first (the built renderer in out/renderer).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { defaultRendererDir, serveApp, type ServedApp } from '../../src-main/server/serve-app';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -44,6 +46,24 @@ export async function openBrowserApp(opts: BrowserAppOptions): Promise<BrowserAp
       await app.close();
     },
   };
+}
+
+/**
+ * One browser app for a test file, over a fresh app home: opened before its first test (then
+ * `ready`, e.g. to keep the page), closed and the home removed after its last. Returns the home.
+ */
+export function browserAppForFile(prefix: string, ready: (b: BrowserApp) => void | Promise<void>, opts: Omit<BrowserAppOptions, 'home'> = {}): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  let opened: BrowserApp | undefined;
+  beforeAll(async () => {
+    opened = await openBrowserApp({ ...opts, home });
+    await ready(opened);
+  });
+  afterAll(async () => {
+    await opened?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  return home;
 }
 
 /** The Run form on the demo pair that rolls back (demo/tiny + demo/large at FB 0.8, RB 2): `methods` on `limit` test sentences. */
