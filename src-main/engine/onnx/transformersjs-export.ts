@@ -10,20 +10,41 @@
 // and it keeps the first step's encoder K/V itself. So cross-attention K/V sit in an If on
 // use_cache_branch (computed from encoder_hidden_states on the first step, passed through after),
 // and relative position buckets are computed in the graph from the past length.
-// Each graph has its own external data file (<file>_data, transformers.js's naming). fp32 only.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Each graph has its own external data file (<file>_data, transformers.js's naming).
+//
+// Weights: fp32 as above, or int8/q4 (this project's own quantized export, t5-weights.ts, with the
+// same block size and accuracy level options) under the file names transformers.js 4.x loads for
+// its `dtype` option (utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING, models/session.js):
+//   dtype 'int8' -> onnx/encoder_model_int8.onnx, onnx/decoder_model_merged_int8.onnx (+ .onnx_data)
+//   dtype 'q4'   -> onnx/encoder_model_q4.onnx,   onnx/decoder_model_merged_q4.onnx   (+ .onnx_data)
+// These quantized files hold this project's MatMulNBits weights (com.microsoft MatMulNBits, 8- or
+// 4-bit symmetric blocks, the decoding head at 8 bits), not what transformers.js's own quantizer
+// writes (its q8/int8 models use MatMulInteger-style dynamic quantization, its q4 other blocks):
+// a comparison over them is the same weights and the same kernels with a different engine around
+// them. Several dtypes live in one folder: exporting one keeps the other dtypes' graphs already
+// there (carried over unchanged, by hard link where the file system allows), so the fp32 files of a
+// folder stay byte for byte what an fp32 export wrote.
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { readT5Config } from '../checkpoint/config';
 import { openCheckpoint } from '../checkpoint/open';
 import { writingTo } from '../disk-errors';
+import { UserError } from '../errors';
 import { relativeBucket } from '../runtime/position-buckets';
-import { externalDataOf, TRANSFORMERS_JS_FILES, TRANSFORMERS_JS_SIDE_FILES } from './export-files';
+import {
+  externalDataOf,
+  TRANSFORMERS_JS_DTYPES,
+  TRANSFORMERS_JS_FILES,
+  TRANSFORMERS_JS_SIDE_FILES,
+  transformersJsFiles,
+  type TransformersJsDType,
+} from './export-files';
 import { ExternalDataWriter } from './external-data';
 import { checkOutDir, installExport, partialDir, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { DT, GraphBuilder } from './graph-builder';
 import { maskedBucket, t5Blocks as B, type T5Ctx } from './t5-graphs';
-import { MASKED_SCORE, writeT5Weights, type WeightTable } from './t5-weights';
+import { MASKED_SCORE, weightFormat, writeT5Weights, type WeightDType, type WeightTable } from './t5-weights';
 
 
 /** Additive key mask [B, 1, 1, S] from a 0/1 mask [B, S]: 0 where 1, -1e9 where 0. */
@@ -88,9 +109,13 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
   const withPast = new GraphBuilder('use_cache', 'then_');
   const fresh = new GraphBuilder('compute_cross_kv', 'else_');
   const crossNames: string[] = [];
-  const crossKv = Array.from({ length: L }, (_, i) => B.W(c, `dec.${i}.cross_kv`)); // outer-scope initializers
+  const quantized = weights.get('dec.0.cross_kv')?.quant !== undefined;
+  // outer-scope initializers; quantized: MatMulNBits in the branch over outer-scope codes and scales
+  const crossKv = quantized ? [] : Array.from({ length: L }, (_, i) => B.W(c, `dec.${i}.cross_kv`));
+  const branch: T5Ctx = { ...c, g: { external: g.external.bind(g), op: fresh.op.bind(fresh), opN: fresh.opN.bind(fresh) } as unknown as GraphBuilder };
   for (let i = 0; i < L; i++) {
-    const [k, v] = fresh.opN('Split', [fresh.op('MatMul', [enc, crossKv[i]!]), fresh.i64([inner, inner])], 2, { axis: -1 });
+    const kv = quantized ? B.linear(branch, enc, `dec.${i}.cross_kv`) : fresh.op('MatMul', [enc, crossKv[i]!]);
+    const [k, v] = fresh.opN('Split', [kv, fresh.i64([inner, inner])], 2, { axis: -1 });
     const shape = ['batch_size', H, 'encoder_sequence_length_out', dKv];
     for (const [name, branchOut, passThrough] of [
       [`cross_k_${i}`, B.toHeads(c, k!, fresh), past[i]!.ek],
@@ -136,18 +161,39 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
   return g;
 }
 
-export { TRANSFORMERS_JS_FILES };
+export { TRANSFORMERS_JS_DTYPES, TRANSFORMERS_JS_FILES, transformersJsFiles, type TransformersJsDType };
+
+/** The weights of a transformers.js export: as this project's export takes them (ExportOptions). */
+export interface TransformersJsExportOptions {
+  /** fp32 (default), int8 or q4 (fp16 is refused: transformers.js's fp16 models compute in fp16, this export does not). */
+  dtype?: WeightDType;
+  /** int8/q4 only: values per quantization block (default 32). */
+  blockSize?: number;
+  /** int8/q4 only: MatMulNBits accuracy_level 0..4 (default 4). */
+  accuracyLevel?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
 
 /**
- * Writes `outDir` as a transformers.js model folder for the checkpoint: loadable with
- * AutoModelForSeq2SeqLM.from_pretrained(outDir, { local_files_only: true }).
+ * Writes the checkpoint's graphs at `dtype` into `outDir` as a transformers.js model folder:
+ * loadable with AutoModelForSeq2SeqLM.from_pretrained(outDir, { local_files_only: true, dtype }).
+ * The other dtypes' graphs already in the folder are kept. Also callable as (checkpointDir,
+ * outDir, onProgress, signal) for fp32.
  */
 export async function exportTransformersJs(
   checkpointDir: string,
   outDir: string,
-  onProgress?: (done: number, total: number) => void,
-  signal?: AbortSignal,
+  optsOrProgress?: TransformersJsExportOptions | ((done: number, total: number) => void),
+  signalArg?: AbortSignal,
 ): Promise<void> {
+  const opts: TransformersJsExportOptions = typeof optsOrProgress === 'function' ? { onProgress: optsOrProgress, signal: signalArg } : { signal: signalArg, ...optsOrProgress };
+  const { onProgress, signal } = opts;
+  const format = weightFormat(opts);
+  const dtype = format.dtype;
+  if (!(TRANSFORMERS_JS_DTYPES as readonly string[]).includes(dtype))
+    throw new UserError(`the transformers.js layout is written at ${TRANSFORMERS_JS_DTYPES.join(', ')} only (dtype ${dtype})`);
+  const files = transformersJsFiles(dtype as TransformersJsDType);
   const cfg = readT5Config(checkpointDir);
   checkOutDir(outDir, checkpointDir);
   sweepPartialsOf(outDir);
@@ -157,15 +203,15 @@ export async function exportTransformersJs(
   const toOut = <T>(write: () => T): T => writingTo(outDir, write);
   try {
     const graphs = [
-      { file: TRANSFORMERS_JS_FILES.encoder, only: (k: string) => k === 'embed' || k.startsWith('enc.'), build: buildEncoderModel },
-      { file: TRANSFORMERS_JS_FILES.decoder, only: (k: string) => k === 'embed' || k === 'head' || k.startsWith('dec.'), build: buildDecoderMerged },
+      { file: files.encoder, only: (k: string) => k === 'embed' || k.startsWith('enc.'), build: buildEncoderModel },
+      { file: files.decoder, only: (k: string) => k === 'embed' || k === 'head' || k.startsWith('dec.'), build: buildDecoderMerged },
     ];
     for (const [n, gr] of graphs.entries()) {
       toOut(() => mkdirSync(dirname(join(tmp, gr.file)), { recursive: true }));
       const writer = new ExternalDataWriter(join(tmp, externalDataOf(gr.file)), outDir);
       let weights: WeightTable;
       try {
-        weights = await writeT5Weights(reader, cfg, writer, { dtype: 'fp32' }, onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), signal, gr.only);
+        weights = await writeT5Weights(reader, cfg, writer, format, onProgress && ((d, t) => onProgress(n * t + d, 2 * t)), signal, gr.only);
       } finally {
         writer.close();
       }
@@ -181,6 +227,7 @@ export async function exportTransformersJs(
     toOut(() => {
       for (const [f, data] of side) writeFileSync(join(tmp, f), data);
       writeExportMarker(tmp, 'transformers.js', checkpointDir);
+      keepOtherDtypes(outDir, tmp, dtype as TransformersJsDType);
       installExport(tmp, outDir, checkpointDir);
     });
   } catch (err) {
@@ -188,5 +235,27 @@ export async function exportTransformersJs(
     throw err;
   } finally {
     await reader.close();
+  }
+}
+
+/**
+ * Carries the other dtypes' graphs (each with its external data) from the folder being replaced
+ * into the new one, unchanged: hard links (no copy of gigabytes), a copy where links fail. A dtype
+ * is carried only whole (both graphs and both data files); checkOutDir has already refused a folder
+ * holding anything an export did not write.
+ */
+function keepOtherDtypes(outDir: string, tmp: string, written: TransformersJsDType): void {
+  for (const dtype of TRANSFORMERS_JS_DTYPES) {
+    if (dtype === written) continue;
+    const paths = Object.values(transformersJsFiles(dtype)).flatMap((f) => [f, externalDataOf(f)]);
+    if (!paths.every((f) => existsSync(join(outDir, f)))) continue;
+    for (const f of paths) {
+      mkdirSync(dirname(join(tmp, f)), { recursive: true });
+      try {
+        linkSync(join(outDir, f), join(tmp, f));
+      } catch {
+        copyFileSync(join(outDir, f), join(tmp, f));
+      }
+    }
   }
 }
