@@ -1,8 +1,10 @@
-// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
-// Real-size speed on this machine's CPU (issue #17): random-weight checkpoints shaped like
-// T5-small/base/large and mT5-small/large (scale-shapes.ts), exported by this project at each
-// dtype and, for fp32, to transformers.js's layout. Rows: greedy ms/token (encode --src tokens,
-// decode --steps, EOS ignored) of this engine and of transformers.js generate(); a BiLD-like
+// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --block_size 32 --accuracy_level 4 --ep cpu|webgpu|cuda --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
+// Real-size speed on this machine (issue #17; --ep: the execution provider, default the CPU):
+// random-weight checkpoints shaped like T5-small/base/large and mT5-small/large (scale-shapes.ts),
+// exported by this project at each dtype and, at fp32, int8 and q4, to transformers.js's layout
+// (its int8/q4 files hold this project's MatMulNBits weights: same weights, same kernels, another
+// engine around them). Rows: greedy ms/token (encode --src tokens,
+// decode --steps, EOS ignored) of this engine and of transformers.js generate() at the same dtype; a BiLD-like
 // pattern (BiLD's loop with every draft accepted: 10 small steps + one large chunk of 11),
 // sequential and pipelined, with the paper's small model or the large shape at a lower dtype as
 // the drafter. Each row's weight bytes read per token against a STREAM-like copy bandwidth
@@ -14,19 +16,20 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { availableParallelism, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { autoThreads } from '../engine/model';
+import { autoThreads, computeTypeFor } from '../engine/model';
 import { EXPORT_FILES, EXPORTER_VERSION, ensureExported } from '../engine/onnx/export-t5';
 import { t5Parameters } from '../engine/onnx/t5-weights';
-import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
+import { BLOCK_SIZES, DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
 import { externalDataOf } from '../engine/onnx/export-files';
-import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../engine/onnx/transformersjs-export';
+import { exportTransformersJs, TRANSFORMERS_JS_DTYPES, transformersJsFiles, type TransformersJsDType } from '../engine/onnx/transformersjs-export';
 import { appHome, appRoot } from '../engine/paths';
 import { csvField } from '../engine/runner/csv';
+import { resolveProvider } from '../engine/runtime/providers';
 import { T5Runtime } from '../engine/runtime/t5-runtime';
 import { describeMachine } from './machine';
 import { bestBandwidth, measureBandwidth, type Bandwidth } from './memory-bandwidth';
 import { checkpointDir, ensureCheckpoint, exportBytesEstimate, freeBytes, hasCheckpoint, parameterCount, SCALE_SHAPES } from './scale-shapes';
-import { bildLikeFixed, fixedSource, greedyFixed, interleavedMsPerToken, loadTjs, msPerToken, type Decoding, type Timing } from './scale-timing';
+import { bildLikeFixed, fixedSource, greedyFixed, interleavedMsPerToken, loadTjs, msPerToken, TJS_DEVICES, type Decoding, type TjsDevice, type Timing } from './scale-timing';
 import { graphWeightBytesPerRun } from './weight-bytes';
 
 const DEFAULT_SHAPES = 't5-small,t5-base,t5-large,mt5-small';
@@ -40,6 +43,9 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '64' },
     src: { type: 'string', default: '32' },
     repeats: { type: 'string', default: '3' },
+    block_size: { type: 'string', default: String(DEFAULT_BLOCK_SIZE) },
+    accuracy_level: { type: 'string', default: String(DEFAULT_ACCURACY_LEVEL) },
+    ep: { type: 'string', default: 'cpu' },
     cache: { type: 'string', default: join(appHome(), 'bench-scale') },
     out: { type: 'string' },
     prepare: { type: 'boolean' },
@@ -47,7 +53,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write(`${readFileSync(new URL(import.meta.url), 'utf8').split('\n')[0]!.slice(3)}\nshapes: ${Object.keys(SCALE_SHAPES).join(', ')}; dtypes: ${WEIGHT_DTYPES.join(', ')}\n`);
+  process.stdout.write(`${readFileSync(new URL(import.meta.url), 'utf8').split('\n')[0]!.slice(3)}\nshapes: ${Object.keys(SCALE_SHAPES).join(', ')}; dtypes: ${WEIGHT_DTYPES.join(', ')}; eps: ${TJS_DEVICES.join(', ')}\n`);
   process.exit(0);
 }
 
@@ -73,6 +79,17 @@ const dtypes = listOf('dtypes', values.dtypes, WEIGHT_DTYPES);
 const steps = bounded('steps', values.steps, 1, 500);
 const srcLen = bounded('src', values.src, 1, 512);
 const repeats = bounded('repeats', values.repeats, 1, 20);
+const blockSize = Number(values.block_size);
+if (!BLOCK_SIZES.includes(blockSize)) fail(`--block_size: ${values.block_size} not among ${BLOCK_SIZES.join(', ')}`);
+const accuracyLevel = bounded('accuracy_level', values.accuracy_level, 0, MAX_ACCURACY_LEVEL);
+/** This engine's execution provider and transformers.js's `device` of the same name. */
+const ep = values.ep as TjsDevice;
+if (!TJS_DEVICES.includes(ep)) fail(`--ep: ${values.ep} not among ${TJS_DEVICES.join(', ')}`);
+try {
+  resolveProvider(ep);
+} catch (err) {
+  fail((err as Error).message.replace(/ \(allow a CPU fallback with [^)]*\)$/, ''));
+}
 const cache = values.cache;
 const started = new Date();
 const outDir = values.out ?? join(cache, 'results', started.toISOString().replace(/[:.]/g, '-'));
@@ -125,7 +142,12 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
   const k = key(shape, dtype);
   if (exported.has(k)) return exported.get(k);
   try {
-    const e = await ensureExported(checkpointDir(cache, shape), { dtype, cacheRoot: join(cache, 'onnx') });
+    const e = await ensureExported(checkpointDir(cache, shape), {
+      dtype,
+      ...(QUANTIZED_DTYPES.includes(dtype) ? { blockSize, accuracyLevel } : {}),
+      compute: computeTypeFor(ep, dtype),
+      cacheRoot: join(cache, 'onnx'),
+    });
     const x = {
       dir: e.dir,
       weightBytes: e.manifest.weightBytes,
@@ -145,8 +167,9 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
   }
 }
 
+/** Threads apply to the CPU provider only. */
 const loadRuntime = (e: Exported, threads?: number): Promise<T5Runtime> =>
-  T5Runtime.load(e.dir, { threads: threads ?? e.autoThreads, maxLength: steps + 1 });
+  T5Runtime.load(e.dir, { ep, ...(ep === 'cpu' ? { threads: threads ?? e.autoThreads } : {}), maxLength: steps + 1 });
 
 let bandwidth: Bandwidth;
 const floorMs = (bytes: number): number => (bytes / bestBandwidth(bandwidth)) * 1000;
@@ -169,7 +192,8 @@ interface Contender {
 }
 
 /**
- * Greedy rows of one shape: this engine at each dtype and transformers.js at fp32. Loaded together
+ * Greedy rows of one shape: this engine and transformers.js at each dtype (transformers.js at fp32,
+ * int8 and q4: the dtypes whose transformers.js layout this project writes). Loaded together
  * and timed taking turns when their weights fit in half the free memory (machine noise then hits
  * every row alike: the ratios between them are what the targets compare); else one after another.
  */
@@ -186,7 +210,14 @@ async function greedyRows(shape: string): Promise<void> {
         return { decode: () => greedyFixed(rt, src, steps), release: () => rt.release() };
       },
     });
-    if (dtype === 'fp32') contenders.push(await tjsContender(shape, e));
+    if (isTjsDtype(dtype)) {
+      const t = await tjsContender(shape, dtype, e).catch((err: unknown) => {
+        notes.push(`${key(shape, dtype)}: transformers.js not measured, its export failed: ${(err as Error).message.split('\n')[0]}`);
+        log(`  ${notes.at(-1)}`);
+        return undefined;
+      });
+      if (t) contenders.push(t);
+    }
   }
   const fits = 2 * contenders.reduce((n, c) => n + c.fileBytes, 0) < freemem();
   const groups = fits ? [contenders] : contenders.map((c) => [c]);
@@ -203,22 +234,31 @@ async function greedyRows(shape: string): Promise<void> {
   if (!fits) notes.push(`${shape}: greedy rows timed one after another (together they need more than half the free memory)`);
 }
 
-/** This project's transformers.js layout of the shape (fp32), written unless cached. */
-async function ensureTjsExport(shape: string): Promise<string> {
-  const dir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`);
-  if (!existsSync(join(dir, TRANSFORMERS_JS_FILES.decoder))) await exportTransformersJs(checkpointDir(cache, shape), dir);
+const isTjsDtype = (dtype: WeightDType): dtype is TransformersJsDType => (TRANSFORMERS_JS_DTYPES as readonly string[]).includes(dtype);
+
+/**
+ * This project's transformers.js layout of the shape at `dtype`, written unless cached. One folder
+ * holds fp32 and int8/q4 at the default block size and accuracy level; other quantization settings
+ * get a folder of their own (a folder's int8/q4 files are of one setting).
+ */
+async function ensureTjsExport(shape: string, dtype: TransformersJsDType): Promise<string> {
+  const quant = dtype !== 'fp32';
+  const defaults = blockSize === DEFAULT_BLOCK_SIZE && accuracyLevel === DEFAULT_ACCURACY_LEVEL;
+  const dir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}${quant && !defaults ? `-b${blockSize}-a${accuracyLevel}` : ''}`);
+  if (!existsSync(join(dir, transformersJsFiles(dtype).decoder)))
+    await exportTransformersJs(checkpointDir(cache, shape), dir, { dtype, ...(quant ? { blockSize, accuracyLevel } : {}) });
   return dir;
 }
 
-/** transformers.js generate() over the same fp32 weights (this project writes its fp32 layout only). */
-async function tjsContender(shape: string, fp32: Exported): Promise<Contender> {
-  const dir = await ensureTjsExport(shape);
+/** transformers.js generate() over the same weights as this engine's export at `dtype` (`e`). */
+async function tjsContender(shape: string, dtype: TransformersJsDType, e: Exported): Promise<Contender> {
+  const dir = await ensureTjsExport(shape, dtype);
   return {
-    // the same weights per token as this engine's fp32 export (cross-attention K/V once per source in both)
-    row: { shape, dtype: 'fp32', engine: 'transformers.js', method: 'greedy', models: key(shape, 'fp32'), bytesPerToken: fp32.decBytes + fp32.encBytes / steps },
-    fileBytes: Object.values(TRANSFORMERS_JS_FILES).reduce((n, f) => n + statSync(join(dir, externalDataOf(f))).size, 0),
+    // the same weights per token as this engine's export at that dtype (cross-attention K/V once per source in both)
+    row: { shape, dtype, engine: 'transformers.js', method: 'greedy', models: key(shape, dtype), bytesPerToken: e.decBytes + e.encBytes / steps },
+    fileBytes: Object.values(transformersJsFiles(dtype)).reduce((n, f) => n + statSync(join(dir, externalDataOf(f))).size, 0),
     load: async () => {
-      const tjs = await loadTjs(dir);
+      const tjs = await loadTjs(dir, dtype, ep);
       return { decode: () => tjs.greedy(src, steps), release: () => tjs.dispose() };
     },
   };
@@ -265,8 +305,8 @@ async function prepareCheckpoints(): Promise<Set<string>> {
   const skipped = new Set<string>();
   for (const shape of neededShapes()) {
     const cfg = SCALE_SHAPES[shape]!.config;
-    // conservative: every dtype's export as big as fp32's, plus transformers.js's layout and 1 GB to spare
-    const need = (hasCheckpoint(cache, shape) ? 0 : 4 * parameterCount(cfg)) + (dtypes.length + 1) * exportBytesEstimate(cfg) + GB;
+    // conservative: every dtype's export as big as fp32's, in both layouts, and 1 GB to spare
+    const need = (hasCheckpoint(cache, shape) ? 0 : 4 * parameterCount(cfg)) + (dtypes.length + dtypes.filter(isTjsDtype).length) * exportBytesEstimate(cfg) + GB;
     const free = freeBytes(cache);
     const cached = hasCheckpoint(cache, shape) && existsSync(join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`));
     if (!cached && need > free) {
@@ -308,7 +348,13 @@ function targets(): string[] {
   out.push(`every greedy row within 1.25x of its bandwidth floor: ${verdict(far.length === 0)} (${g.length - far.length}/${g.length}; ${far.map((r) => `${r.engine} ${r.models} ${fmt(r.xOfFloor)}x`).join(', ') || 'none beyond'})`);
   const vs = rows.filter((r) => r.speedupVsTjs !== undefined);
   const slower = vs.filter((r) => r.speedupVsTjs! < 1);
-  out.push(`not slower than transformers.js at equal dtype: ${vs.length ? verdict(slower.length === 0) : 'not measured'} (${vs.map((r) => `${r.models} ${fmt(r.speedupVsTjs)}x`).join(', ')}; transformers.js int8/q4 not measured: this project writes its fp32 layout only)`);
+  // every selected dtype: its ratios, or why there are none
+  const perDtype = dtypes.map((d) => {
+    const at = vs.filter((r) => r.dtype === d);
+    if (at.length) return at.map((r) => `${r.models} ${fmt(r.speedupVsTjs)}x`).join(', ');
+    return isTjsDtype(d) ? `${d} not measured` : `${d} not measured (no transformers.js layout at ${d})`;
+  });
+  out.push(`not slower than transformers.js at equal dtype: ${vs.length ? verdict(slower.length === 0) : 'not measured'} (${perDtype.join('; ')})`);
   const small = greedy('t5-small', 'fp32');
   out.push(`>= 1.2x faster than transformers.js at T5-small: ${small?.speedupVsTjs ? `${fmt(small.speedupVsTjs)}x, ${verdict(small.speedupVsTjs >= 1.2)}` : 'not measured'}`);
   // the verifier at fp32 (BiLD's output quality is the fp32 model's); the drafter q4 T5-large or T5-small
@@ -349,8 +395,9 @@ function report(final: boolean): void {
   const head = [
     `bench:scale, ${started.toISOString()}, commit ${gitCommit() ?? 'unknown'}`,
     `${describeMachine()}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} ${final ? 'at the end' : 'now'}`,
+    `execution provider ${ep}${ep === 'cpu' ? '' : " (threads and the bandwidth floor below are the CPU's: the floor does not bound a GPU)"}`,
     `memory bandwidth (STREAM-like copy of ${bandwidth.bytes >> 20} MiB, read + written, best of ${bandwidth.trials}): ${(bandwidth.oneThread / GB).toFixed(1)} GB/s on one thread, ${(bandwidth.allCores / GB).toFixed(1)} GB/s on ${bandwidth.cores} cores; floor = bytes per token / ${(bw / GB).toFixed(1)} GB/s`,
-    `encode ${srcLen} tokens, decode ${steps} (EOS ignored), ms/token of the fastest of ${repeats} decodings after 1 warm-up (and their mean), ratios from the fastest, CPU provider; int8/q4: the exporter's defaults (MatMulNBits, block size ${DEFAULT_BLOCK_SIZE}, accuracy level ${DEFAULT_ACCURACY_LEVEL}); transformers.js: generate() greedy, fp32 only (its int8/q4 layouts are not written by this project, so those rows are not measured)`,
+    `encode ${srcLen} tokens, decode ${steps} (EOS ignored), ms/token of the fastest of ${repeats} decodings after 1 warm-up (and their mean), ratios from the fastest, ${ep} provider; int8/q4: MatMulNBits, block size ${blockSize}, accuracy level ${accuracyLevel}; transformers.js: generate() greedy, device ${ep}, at ${dtypes.filter(isTjsDtype).join(', ') || 'no selected dtype'} (its int8/q4 files hold this project's MatMulNBits weights, not its own quantizer's: same weights and kernels, another engine)`,
   ];
   const goals = targets();
   if (final) {
@@ -358,13 +405,13 @@ function report(final: boolean): void {
     process.stdout.write(`${[...head, '', ...table, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
   }
   mkdirSync(outDir, { recursive: true });
-  const environment = { machine: describeMachine(), date: started.toISOString(), commit: gitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
-  const settings = { shapes, dtypes, srcLen, steps, repeats, cache };
+  const environment = { machine: describeMachine(), ep, date: started.toISOString(), commit: gitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
+  const settings = { shapes, dtypes, srcLen, steps, repeats, blockSize, accuracyLevel, ep, cache };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, complete: final, rows, targets: goals, notes }, null, 2)}\n`);
-  // every row carries the machine, the date and the bandwidth, so a CSV alone says where it was measured
-  const envCells = [environment.machine, environment.date, fmt(bw / GB, 1)];
+  // every row carries the provider, the machine, the date and the bandwidth, so a CSV alone says where it was measured
+  const envCells = [ep, environment.machine, environment.date, fmt(bw / GB, 1)];
   const csv = [
-    [...COLUMNS.map(([c]) => c), 'machine', 'date', 'bandwidth_gb_s'].join(','),
+    [...COLUMNS.map(([c]) => c), 'ep', 'machine', 'date', 'bandwidth_gb_s'].join(','),
     ...rows.map((r) => [...COLUMNS.map(([, f]) => f(r)), ...envCells].map(csvField).join(',')),
   ];
   writeFileSync(join(outDir, 'results.csv'), `${csv.join('\n')}\n`);
@@ -382,12 +429,12 @@ async function attempt(what: string, part: () => Promise<void>): Promise<void> {
 }
 
 const load0 = loadavg();
-log(`bench:scale: shapes ${shapes.join(',')}, dtypes ${dtypes.join(',')}, src ${srcLen}, steps ${steps}, repeats ${repeats}; cache ${cache}`);
+log(`bench:scale: shapes ${shapes.join(',')}, dtypes ${dtypes.join(',')}, ep ${ep}, src ${srcLen}, steps ${steps}, repeats ${repeats}; cache ${cache}`);
 const skipped = await prepareCheckpoints();
 if (values.prepare) {
   // --prepare: checkpoints and exports only, so that a later run on a quiet machine only measures
   for (const shape of neededShapes().filter((x) => !skipped.has(x)))
-    for (const dtype of dtypes) if ((await exportOf(shape, dtype)) && dtype === 'fp32') await ensureTjsExport(shape);
+    for (const dtype of dtypes) if ((await exportOf(shape, dtype)) && isTjsDtype(dtype)) await ensureTjsExport(shape, dtype);
   log(`prepared ${cache}`);
   process.exit(0);
 }

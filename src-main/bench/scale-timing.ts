@@ -5,6 +5,7 @@ import { AutoModelForSeq2SeqLM, Tensor } from '@huggingface/transformers';
 import { bildDecode, type BildParams } from '../engine/decoding/bild';
 import { bildVerifyPipelined } from '../engine/decoding/bild-pipelined';
 import { stopDraft } from '../engine/decoding/draft-channel';
+import type { TransformersJsDType } from '../engine/onnx/export-files';
 import { releaseSource, type EncodedSource, type T5Runtime } from '../engine/runtime/t5-runtime';
 
 /** One timed decoding: wall time (encoders included) and what it produced. */
@@ -72,14 +73,22 @@ export async function bildLikeFixed(small: T5Runtime, large: T5Runtime, src: num
   }
 }
 
-/** A transformers.js model folder (this project's transformers.js layout), loaded on the CPU. */
+/** A transformers.js model folder (this project's transformers.js layout), loaded at one dtype on one device. */
 export interface TjsModel {
   greedy(src: number[], steps: number): Promise<Decoding>;
   dispose(): Promise<void>;
 }
 
-export async function loadTjs(dir: string): Promise<TjsModel> {
-  const model = await AutoModelForSeq2SeqLM.from_pretrained(dir, { local_files_only: true, dtype: 'fp32', device: 'cpu' });
+/** The transformers.js devices (its `device` option in Node) matching this engine's providers. */
+export const TJS_DEVICES = ['cpu', 'webgpu', 'cuda'] as const;
+export type TjsDevice = (typeof TJS_DEVICES)[number];
+
+/**
+ * Loads the graphs transformers.js picks for `dtype` (fp32: onnx/*.onnx, int8: *_int8.onnx, q4:
+ * *_q4.onnx; this project's transformersjs-export.ts writes them) on `device`.
+ */
+export async function loadTjs(dir: string, dtype: TransformersJsDType = 'fp32', device: TjsDevice = 'cpu'): Promise<TjsModel> {
+  const model = await AutoModelForSeq2SeqLM.from_pretrained(dir, { local_files_only: true, dtype, device });
   return {
     /** generate(), greedy: min_new_tokens = max_new_tokens = steps suppresses EOS until the last step. */
     async greedy(src, steps) {
