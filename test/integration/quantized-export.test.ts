@@ -99,7 +99,7 @@ describe('options', () => {
     const cases: [string[], RegExp][] = [
       [['--dtype', 'q4', '--block_size', '7'], /--block_size: 7 is not one of 16, 32, 64, 128, 256/],
       [['--dtype', 'int8', '--accuracy_level', '9'], /--accuracy_level: 9 is not an integer from 0 to 4/],
-      [['--dtype', 'q4', '--layout', 'transformers.js'], /--layout transformers.js writes fp32 graphs only \(--dtype q4\)/],
+      [['--dtype', 'fp16', '--layout', 'transformers.js'], /--layout transformers.js writes fp32, int8, q4 graphs only \(--dtype fp16\)/],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['convert', small, '--out', out, ...args], env);

@@ -12,6 +12,7 @@ import { loadModel, type LoadedModel } from '../../src-main/engine/model';
 import { externalDataOf } from '../../src-main/engine/onnx/export-files';
 import { exportTransformersJs, transformersJsFiles, type TransformersJsDType } from '../../src-main/engine/onnx/transformersjs-export';
 import { demoTestSentences } from '../helpers/demo';
+import { runCli } from '../helpers/cli';
 import { scratch } from '../helpers/export';
 import { modelDir } from '../helpers/paths';
 
@@ -66,9 +67,12 @@ describe.each(['toy-t5-large', 'toy-t5-small'])('transformers.js int8 and q4 lay
   });
 });
 
-it('writes a q4-only folder that transformers.js loads without any fp32 graph', async () => {
+it('converts a q4-only folder with the CLI that transformers.js loads without any fp32 graph', async () => {
   const out = join(scratch(), 'tjs-q4-only');
-  await exportTransformersJs(modelDir('toy-t5-small'), out, { dtype: 'q4', blockSize: 64, accuracyLevel: 4 });
+  const r = runCli(['convert', modelDir('toy-t5-small'), '--layout', 'transformers.js', '--dtype', 'q4', '--block_size', '64', '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/wrote onnx\/encoder_model_q4\.onnx and onnx\/decoder_model_merged_q4\.onnx .*transformers\.js dtype 'q4'/);
+  expect(r.stderr).toMatch(/note: .*quantized to 4 bits in blocks of 64/);
   expect(existsSync(join(out, transformersJsFiles('fp32').encoder))).toBe(false);
   const tok = await AutoTokenizer.from_pretrained(out, { local_files_only: true });
   const model = await AutoModelForSeq2SeqLM.from_pretrained(out, { local_files_only: true, dtype: 'q4', device: 'cpu' });
@@ -83,6 +87,11 @@ it('writes a q4-only folder that transformers.js loads without any fp32 graph', 
   }
 });
 
-it('refuses an fp16 transformers.js layout', async () => {
-  await expect(exportTransformersJs(modelDir('toy-t5-small'), join(scratch(), 'tjs-fp16'), { dtype: 'fp16' })).rejects.toThrow(/fp32, int8, q4 only/);
+it('refuses an fp16 transformers.js layout, through the API and the CLI, and writes nothing', async () => {
+  const out = join(scratch(), 'tjs-fp16');
+  await expect(exportTransformersJs(modelDir('toy-t5-small'), out, { dtype: 'fp16' })).rejects.toThrow(/fp32, int8, q4 only/);
+  const r = runCli(['convert', modelDir('toy-t5-small'), '--layout', 'transformers.js', '--dtype', 'fp16', '--out', out]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/--layout transformers.js writes fp32, int8, q4 graphs only \(--dtype fp16\)/);
+  expect(existsSync(out)).toBe(false);
 });

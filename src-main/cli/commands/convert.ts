@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveModelOption } from '../resolve-model-option';
 import { ensureExported, exportT5 } from '../../engine/onnx/export-t5';
-import { exportTransformersJs, TRANSFORMERS_JS_FILES } from '../../engine/onnx/transformersjs-export';
+import { exportTransformersJs, TRANSFORMERS_JS_DTYPES, transformersJsFiles, type TransformersJsDType } from '../../engine/onnx/transformersjs-export';
 import { CancelledError, UserError } from '../../engine/errors';
 import { checkCheckpointDir } from '../../engine/model';
 import { stringOpt, type Command } from '../command';
 import { ProgressBar } from '../progress-bar';
 import { WEIGHT_OPTIONS, WEIGHT_USAGE, weightOptions } from '../options';
-import { quantDeviation } from '../../engine/onnx/t5-weights';
+import { quantDeviation, weightFormat } from '../../engine/onnx/t5-weights';
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -30,7 +30,8 @@ export const convertCommand: Command = {
     if (layout !== 'bild' && layout !== 'transformers.js') throw new UserError(`--layout: '${layout}' is not one of bild, transformers.js`);
     if (layout === 'transformers.js') {
       if (!out) throw new UserError('--layout transformers.js needs --out DIR (a model folder for @huggingface/transformers)');
-      if (dtype !== 'fp32') throw new UserError(`--layout transformers.js writes fp32 graphs only (--dtype ${dtype})`);
+      if (!(TRANSFORMERS_JS_DTYPES as readonly string[]).includes(dtype))
+        throw new UserError(`--layout transformers.js writes ${TRANSFORMERS_JS_DTYPES.join(', ')} graphs only (--dtype ${dtype})`);
     }
     // Ctrl-C stops the export, which then removes its temporary folder (exit 130); one killed
     // harder leaves it, and the next export to the same place sweeps it
@@ -41,10 +42,13 @@ export const convertCommand: Command = {
     try {
       if (layout === 'transformers.js' && out) {
         const started = performance.now();
-        await exportTransformersJs(dir, resolve(out), onProgress, signal);
+        await exportTransformersJs(dir, resolve(out), { ...weights, onProgress, signal });
         bar.done();
+        const files = transformersJsFiles(dtype as TransformersJsDType);
         process.stdout.write(`${resolve(out)}\n`);
-        process.stderr.write(`wrote ${TRANSFORMERS_JS_FILES.encoder} and ${TRANSFORMERS_JS_FILES.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+        process.stderr.write(`wrote ${files.encoder} and ${files.decoder} in ${((performance.now() - started) / 1000).toFixed(1)} s (transformers.js dtype '${dtype}')\n`);
+        const quant = weightFormat(weights).quant;
+        if (quant) process.stderr.write(`note: ${quantDeviation(quant)}\n`);
       } else if (out) {
         const m = await exportT5(dir, resolve(out), { ...weights, onProgress, signal });
         bar.done();

@@ -178,16 +178,9 @@ export interface TransformersJsExportOptions {
 /**
  * Writes the checkpoint's graphs at `dtype` into `outDir` as a transformers.js model folder:
  * loadable with AutoModelForSeq2SeqLM.from_pretrained(outDir, { local_files_only: true, dtype }).
- * The other dtypes' graphs already in the folder are kept. Also callable as (checkpointDir,
- * outDir, onProgress, signal) for fp32.
+ * The other dtypes' graphs already in the folder are kept.
  */
-export async function exportTransformersJs(
-  checkpointDir: string,
-  outDir: string,
-  optsOrProgress?: TransformersJsExportOptions | ((done: number, total: number) => void),
-  signalArg?: AbortSignal,
-): Promise<void> {
-  const opts: TransformersJsExportOptions = typeof optsOrProgress === 'function' ? { onProgress: optsOrProgress, signal: signalArg } : { signal: signalArg, ...optsOrProgress };
+export async function exportTransformersJs(checkpointDir: string, outDir: string, opts: TransformersJsExportOptions = {}): Promise<void> {
   const { onProgress, signal } = opts;
   const format = weightFormat(opts);
   const dtype = format.dtype;
