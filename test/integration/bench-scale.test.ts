@@ -43,11 +43,13 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(r.stdout).toMatch(/^\| shape \| dtype \| engine \| method \|/m);
   expect(r.stdout).toMatch(/^Targets \(issue #17\):$/m);
   expect(r.stdout).toMatch(/GB\/s on one thread/);
+  expect(r.stdout).toMatch(/read-only stream \(onnxruntime ReduceSum on every core\): [\d.]+ GB\/s/);
 
-  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { complete: boolean; rows: Row[]; environment: { machine: string; bandwidth: { allCores: number } } };
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { complete: boolean; rows: Row[]; environment: { machine: string; bandwidth: { allCores: number; read: number } } };
   expect(res.complete).toBe(true);
   expect(res.environment.machine).toMatch(/^machine: /);
   expect(res.environment.bandwidth.allCores).toBeGreaterThan(0);
+  expect(res.environment.bandwidth.read).toBeGreaterThan(0);
   const find = (engine: string, method: string, models: string): Row => {
     const row = res.rows.find((x) => x.engine === engine && x.method === method && x.models === models);
     expect(row, `${engine} ${method} ${models}`).toBeDefined();

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors';
 
@@ -10,6 +11,11 @@ export interface SessionOptions {
   ep?: ExecutionProvider;
   /** Intra-op threads for the CPU provider (0 = onnxruntime's default: all cores). */
   threads?: number;
+  /**
+   * A folder for onnxruntime's per-kernel profile of every run (Chrome trace JSON, one file per
+   * session, `<model>_<time>.json`, complete at release). Benchmarks only: it slows every run.
+   */
+  profileDir?: string;
 }
 
 /** GPU providers whose outputs can stay in device memory between runs. */
@@ -56,6 +62,7 @@ export class Session {
         // pool left spinning after its run steals the core the next session needs (measured with
         // bench:bild: both BiLD and large-only faster without spinning).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
+        ...(opts.profileDir ? { enableProfiling: true, profileFilePrefix: join(opts.profileDir, basename(path, '.onnx')) } : {}),
         ...(DEVICE_EPS.includes(ep) && deviceOutputs.length
           ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((o) => [o, 'gpu-buffer'])) }
           : {}),
