@@ -17,8 +17,8 @@
 // the nodes were placed (MatMulNBits on the CPU provider = a CPU fallback, stated on the row).
 // --budget_s: parts that would start after that many seconds are skipped (noted on their rows).
 // --quick: tiny shapes and few sentences, to check the script on lavapipe.
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,17 +63,26 @@ const quick = values.quick === true;
 const eps = (values.ep === 'none' ? [] : (values.ep?.split(',') ?? ['webgpu', 'cuda'])) as ExecutionProvider[];
 const dtypes = [...new Set((values.dtypes ?? 'fp32,fp16,int8,q4').split(',').map((d) => parseWeightDType('--dtypes', d.trim())))];
 const isQuantized = (d: WeightDType): boolean => QUANTIZED_DTYPES.includes(d);
-const intOption = (name: string, v: string | undefined, dflt: number): number => {
+/** Child processes running and temporary folders not yet removed: a stopped run (Ctrl-C, a time limit's SIGTERM) ends both. */
+const children = new Set<ChildProcess>();
+const temporary = new Set<string>();
+function fail(message: string): never {
+  for (const d of temporary) rmSync(d, { recursive: true, force: true });
+  process.stderr.write(`bench:gpu: ${message}\n`);
+  process.exit(2);
+}
+/** A whole number within [lo, hi] (the default when not given), or exit 2 naming the option. */
+const intOption = (name: string, v: string | undefined, dflt: number, lo: number, hi: number): number => {
   const n = Number(v ?? dflt);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: '${v}' is not a whole number`);
+  if (!Number.isInteger(n) || n < lo || n > hi) fail(`--${name}: '${v}' must be a whole number within ${lo}..${hi}`);
   return n;
 };
-const nSentences = intOption('sentences', values.sentences, quick ? 3 : 20);
+const nSentences = intOption('sentences', values.sentences, quick ? 3 : 20, 1, 1000);
 /** Quantized demo rows use fewer sentences by default: they are the run's additions and must fit in its time. */
-const nQuantSentences = Math.min(nSentences, intOption('quant_sentences', values.quant_sentences, quick ? 3 : 10));
+const nQuantSentences = Math.min(nSentences, intOption('quant_sentences', values.quant_sentences, quick ? 3 : 10, 1, 1000));
 /** Seconds after which no further part starts (0: no limit); the default keeps a full run near 8 minutes. */
-const budgetS = intOption('budget_s', values.budget_s, quick ? 0 : 480);
-const exportJobs = Math.max(1, intOption('jobs', values.jobs, quick ? 1 : Math.min(8, availableParallelism() - 2)));
+const budgetS = intOption('budget_s', values.budget_s, quick ? 0 : 480, 0, 24 * 3600);
+const exportJobs = intOption('jobs', values.jobs, quick ? 1 : Math.max(1, Math.min(8, availableParallelism() - 2)), 1, 64);
 const torchDevice = values.torch_device ?? 'cuda';
 const SRC_LEN = 32;
 const NEW_TOKENS = quick ? 16 : 64;
@@ -384,6 +393,15 @@ async function childMain(job: ChildJob): Promise<void> {
     }
 }
 
+function stopOnSignal(signal: NodeJS.Signals, code: number): void {
+  process.once(signal, () => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const d of temporary) rmSync(d, { recursive: true, force: true });
+    process.stderr.write(`bench:gpu: stopped by ${signal}; its temporary files are removed\n`);
+    process.exit(code);
+  });
+}
+
 /**
  * Runs a job in a child process (this script with --child); resolves with its stderr, rejects with
  * its end. The stderr goes to a file, not a pipe: Node makes a piped stderr non-blocking, and
@@ -391,6 +409,7 @@ async function childMain(job: ChildJob): Promise<void> {
  */
 function runChild(job: ChildJob, what: string): Promise<string> {
   const logDir = mkdtempSync(join(tmpdir(), 'bench-gpu-child-'));
+  temporary.add(logDir);
   const logFile = join(logDir, 'stderr.log');
   const fd = openSync(logFile, 'w');
   let text: string | undefined;
@@ -398,17 +417,20 @@ function runChild(job: ChildJob, what: string): Promise<string> {
     if (text === undefined) {
       text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
       rmSync(logDir, { recursive: true, force: true });
+      temporary.delete(logDir);
     }
     return text;
   };
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--child', JSON.stringify(job)], { stdio: ['ignore', 'ignore', fd] });
+    children.add(p);
     closeSync(fd);
     p.on('error', (err) => {
       read();
       reject(err);
     });
     p.on('close', (code, signal) => {
+      children.delete(p);
       const err = read();
       if (code === 0) resolve(err);
       else {
@@ -552,6 +574,9 @@ const roughParams = (c: Partial<T5Config>): number =>
 async function main(): Promise<void> {
   // --work DIR keeps the random checkpoints and exports between runs (a rerun skips writing them)
   const dir = values.work ?? mkdtempSync(join(tmpdir(), 'bench-gpu-'));
+  if (!values.work) temporary.add(dir);
+  stopOnSignal('SIGINT', 130);
+  stopOnSignal('SIGTERM', 143);
   process.env.BILD_BENCH_HOME ??= join(dir, 'home');
   try {
     // random checkpoints, in parallel child processes
@@ -611,6 +636,10 @@ async function main(): Promise<void> {
           if (!existsSync(join(x.out, EXPORT_FILES.manifest))) exportJobsList.push({ x, what: `export ${name}-${role} ${dtype} (${compute} compute)` });
         }
     exportJobsList.sort((a, b) => b.x.params - a.x.params);
+    // every export is written before the timing starts: refuse a disk they cannot fit on (float32 bytes: an upper bound)
+    const need = exportJobsList.reduce((n, j) => n + 4 * j.x.params, 0);
+    const free = statfsSync(dir).bavail * statfsSync(dir).bsize;
+    if (need > free) fail(`the exports need up to ${(need / 1e9).toFixed(1)} GB in ${dir}, ${(free / 1e9).toFixed(1)} GB are free: free space, give --work on a larger disk, or fewer --dtypes`);
     t0 = performance.now();
     await pool(
       exportJobsList.map(({ x, what }) => async () => {

@@ -219,7 +219,8 @@ async function greedyRows(shape: string): Promise<void> {
       if (t) contenders.push(t);
     }
   }
-  const fits = 2 * contenders.reduce((n, c) => n + c.fileBytes, 0) < freemem();
+  // a GPU's memory is not known here: on a GPU provider each row loads alone
+  const fits = ep === 'cpu' && 2 * contenders.reduce((n, c) => n + c.fileBytes, 0) < freemem();
   const groups = fits ? [contenders] : contenders.map((c) => [c]);
   for (const group of groups) {
     const loaded: Awaited<ReturnType<Contender['load']>>[] = [];
@@ -241,11 +242,17 @@ const isTjsDtype = (dtype: WeightDType): dtype is TransformersJsDType => (TRANSF
  * holds fp32 and int8/q4 at the default block size and accuracy level; other quantization settings
  * get a folder of their own (a folder's int8/q4 files are of one setting).
  */
+/** The transformers.js folder of a shape at a dtype: one for fp32 and the default quantization, one per other block size/accuracy level. */
+function tjsDir(shape: string, dtype: TransformersJsDType): string {
+  const defaults = dtype === 'fp32' || (blockSize === DEFAULT_BLOCK_SIZE && accuracyLevel === DEFAULT_ACCURACY_LEVEL);
+  return join(cache, shape, `transformersjs-v${EXPORTER_VERSION}${defaults ? '' : `-b${blockSize}-a${accuracyLevel}`}`);
+}
+const hasTjsExport = (shape: string, dtype: TransformersJsDType): boolean => existsSync(join(tjsDir(shape, dtype), transformersJsFiles(dtype).decoder));
+
 async function ensureTjsExport(shape: string, dtype: TransformersJsDType): Promise<string> {
   const quant = dtype !== 'fp32';
-  const defaults = blockSize === DEFAULT_BLOCK_SIZE && accuracyLevel === DEFAULT_ACCURACY_LEVEL;
-  const dir = join(cache, shape, `transformersjs-v${EXPORTER_VERSION}${quant && !defaults ? `-b${blockSize}-a${accuracyLevel}` : ''}`);
-  if (!existsSync(join(dir, transformersJsFiles(dtype).decoder)))
+  const dir = tjsDir(shape, dtype);
+  if (!hasTjsExport(shape, dtype))
     await exportTransformersJs(checkpointDir(cache, shape), dir, { dtype, ...(quant ? { blockSize, accuracyLevel } : {}) });
   return dir;
 }
@@ -308,7 +315,7 @@ async function prepareCheckpoints(): Promise<Set<string>> {
     // conservative: every dtype's export as big as fp32's, in both layouts, and 1 GB to spare
     const need = (hasCheckpoint(cache, shape) ? 0 : 4 * parameterCount(cfg)) + (dtypes.length + dtypes.filter(isTjsDtype).length) * exportBytesEstimate(cfg) + GB;
     const free = freeBytes(cache);
-    const cached = hasCheckpoint(cache, shape) && existsSync(join(cache, shape, `transformersjs-v${EXPORTER_VERSION}`));
+    const cached = hasCheckpoint(cache, shape) && dtypes.filter(isTjsDtype).every((d) => hasTjsExport(shape, d));
     if (!cached && need > free) {
       skipped.add(shape);
       notes.push(`${shape}: skipped, its checkpoint and exports need up to ${(need / GB).toFixed(1)} GB and ${cache} has ${(free / GB).toFixed(1)} GB free`);
@@ -434,7 +441,8 @@ const skipped = await prepareCheckpoints();
 if (values.prepare) {
   // --prepare: checkpoints and exports only, so that a later run on a quiet machine only measures
   for (const shape of neededShapes().filter((x) => !skipped.has(x)))
-    for (const dtype of dtypes) if ((await exportOf(shape, dtype)) && isTjsDtype(dtype)) await ensureTjsExport(shape, dtype);
+    for (const dtype of dtypes)
+      if ((await exportOf(shape, dtype)) && isTjsDtype(dtype)) await attempt(`${key(shape, dtype)} transformers.js export`, () => ensureTjsExport(shape, dtype).then(() => undefined));
   log(`prepared ${cache}`);
   process.exit(0);
 }

@@ -69,13 +69,15 @@ export async function measureBandwidth(trials = 10): Promise<Bandwidth> {
     await Promise.all(workers.map((w) => w.terminate()));
   }
   const rate = (ms: number): number => (2 * COPY_BYTES) / (ms / 1000);
-  return { oneThread: rate(one), allCores: rate(all), read: readBandwidth(src, trials), cores, bytes: COPY_BYTES, trials };
+  return { oneThread: rate(one), allCores: rate(all), read: readBandwidth(trials), cores, bytes: COPY_BYTES, trials };
 }
 
-/** Best of `trials` onnxruntime ReduceSum runs over `buffer` as float32 [rows, cols], bytes read per second. */
-function readBandwidth(buffer: SharedArrayBuffer, trials: number): number {
+/** Best of `trials` onnxruntime ReduceSum runs over COPY_BYTES of float32 [rows, cols], bytes read per second. */
+function readBandwidth(trials: number): number {
   const rows = 4096;
-  const cols = buffer.byteLength / 4 / rows;
+  const cols = COPY_BYTES / 4 / rows;
+  // its own buffer, not the copy's SharedArrayBuffer: older Node-API versions refuse to hand one to an addon
+  const data = new Float32Array(rows * cols).fill(1);
   const dir = mkdtempSync(join(tmpdir(), 'bild-bench-read-'));
   try {
     const g = new GraphBuilder('read_stream');
@@ -86,7 +88,7 @@ function readBandwidth(buffer: SharedArrayBuffer, trials: number): number {
     const session = Session.create(file, { threads: availableParallelism() });
     try {
       // a CPU tensor over the buffer itself: onnxruntime-node reads it in place, no copy
-      const feeds = { x: new ort.Tensor('float32', new Float32Array(buffer), [rows, cols]) };
+      const feeds = { x: new ort.Tensor('float32', data, [rows, cols]) };
       session.run(feeds, ['y']); // warm-up: the pool's threads started
       let best = Infinity;
       for (let t = 0; t < trials; t++) {
@@ -94,7 +96,7 @@ function readBandwidth(buffer: SharedArrayBuffer, trials: number): number {
         session.run(feeds, ['y']);
         best = Math.min(best, performance.now() - t0);
       }
-      return buffer.byteLength / (best / 1000);
+      return data.byteLength / (best / 1000);
     } finally {
       session.release();
     }

@@ -95,3 +95,16 @@ it('refuses an fp16 transformers.js layout, through the API and the CLI, and wri
   expect(r.stderr).toMatch(/--layout transformers.js writes fp32, int8, q4 graphs only \(--dtype fp16\)/);
   expect(existsSync(out)).toBe(false);
 });
+
+it("keeps another dtype's graphs only when they come from the same checkpoint", async () => {
+  const out = join(scratch(), 'tjs-two-checkpoints');
+  await exportTransformersJs(modelDir('toy-t5-small'), out);
+  // another checkpoint at q4 into the same folder: toy-t5-small's fp32 graphs would sit beside
+  // toy-t5-large's config and decode wrongly, so they go
+  await exportTransformersJs(modelDir('toy-t5-large'), out, { dtype: 'q4' });
+  expect(existsSync(join(out, transformersJsFiles('fp32').decoder))).toBe(false);
+  expect(existsSync(join(out, transformersJsFiles('q4').decoder))).toBe(true);
+  // the same checkpoint again: its q4 graphs stay beside the new fp32 ones
+  await exportTransformersJs(modelDir('toy-t5-large'), out);
+  for (const d of ['fp32', 'q4'] as const) expect(existsSync(join(out, transformersJsFiles(d).decoder)), d).toBe(true);
+});

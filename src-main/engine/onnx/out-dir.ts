@@ -44,7 +44,7 @@ export function writeExportMarker(dir: string, layout: ExportLayout, source: str
   writeFileSync(join(dir, EXPORT_MARKER), JSON.stringify(marker, null, 2) + '\n');
 }
 
-function readMarker(dir: string): ExportMarker | undefined {
+export function readMarker(dir: string): ExportMarker | undefined {
   try {
     const m = JSON.parse(readFileSync(join(dir, EXPORT_MARKER), 'utf8')) as Partial<ExportMarker> | null;
     return m?.format === MARKER_FORMAT && typeof m.layout === 'string' && Object.hasOwn(LAYOUT_FILES, m.layout) ? (m as ExportMarker) : undefined;

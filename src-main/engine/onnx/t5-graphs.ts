@@ -49,8 +49,15 @@ const ctx = (g: GraphBuilder, cfg: T5Config, weights: WeightTable, compute: Comp
   ct: compute === 'fp16' ? DT.FLOAT16 : DT.FLOAT,
 });
 
+/** What W and linear need: the weights, the compute type and a graph to add nodes to (an If branch's, over the outer graph's initializers, in transformersjs-export.ts). */
+export interface LinearCtx {
+  g: Pick<GraphBuilder, 'external' | 'op' | 'opN'>;
+  weights: WeightTable;
+  ct: number;
+}
+
 /** A stored weight as `type` (default: the compute type); onnxruntime folds a weight's Cast at load. */
-function W(c: Ctx, key: string, type = c.ct): string {
+function W(c: LinearCtx, key: string, type = c.ct): string {
   const w = c.weights.get(key);
   if (!w) throw new Error(`exporter bug: weight '${key}' was not written`);
   const name = c.g.external(key, w.dataType, w.dims, w.ref);
@@ -72,7 +79,7 @@ function embed(c: Ctx, ids: string): string {
  * [in, out] for MatMul, or quantized (t5-weights.ts) for onnxruntime's MatMulNBits, which takes
  * float32 x here (quantized exports compute in float32) and dequantizes block by block.
  */
-function linear(c: Ctx, x: string, key: string, type = c.ct): string {
+function linear(c: LinearCtx, x: string, key: string, type = c.ct): string {
   const w = c.weights.get(key);
   const q = w?.quant;
   if (!q) return c.g.op('MatMul', [x, W(c, key, type)]);

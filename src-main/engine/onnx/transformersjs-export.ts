@@ -25,7 +25,7 @@
 // there (carried over unchanged, by hard link where the file system allows), so the fp32 files of a
 // folder stay byte for byte what an fp32 export wrote.
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { readT5Config } from '../checkpoint/config';
 import { openCheckpoint } from '../checkpoint/open';
@@ -41,9 +41,9 @@ import {
   type TransformersJsDType,
 } from './export-files';
 import { ExternalDataWriter } from './external-data';
-import { checkOutDir, installExport, partialDir, sweepPartialsOf, writeExportMarker } from './out-dir';
+import { checkOutDir, installExport, partialDir, readMarker, sweepPartialsOf, writeExportMarker } from './out-dir';
 import { DT, GraphBuilder } from './graph-builder';
-import { maskedBucket, t5Blocks as B, type T5Ctx } from './t5-graphs';
+import { maskedBucket, t5Blocks as B, type LinearCtx, type T5Ctx } from './t5-graphs';
 import { MASKED_SCORE, weightFormat, writeT5Weights, type WeightDType, type WeightTable } from './t5-weights';
 
 
@@ -112,7 +112,7 @@ function buildDecoderMerged(cfg: T5Config, weights: WeightTable): GraphBuilder {
   const quantized = weights.get('dec.0.cross_kv')?.quant !== undefined;
   // outer-scope initializers; quantized: MatMulNBits in the branch over outer-scope codes and scales
   const crossKv = quantized ? [] : Array.from({ length: L }, (_, i) => B.W(c, `dec.${i}.cross_kv`));
-  const branch: T5Ctx = { ...c, g: { external: g.external.bind(g), op: fresh.op.bind(fresh), opN: fresh.opN.bind(fresh) } as unknown as GraphBuilder };
+  const branch: LinearCtx = { ...c, g: { external: g.external.bind(g), op: fresh.op.bind(fresh), opN: fresh.opN.bind(fresh) } };
   for (let i = 0; i < L; i++) {
     const kv = quantized ? B.linear(branch, enc, `dec.${i}.cross_kv`) : fresh.op('MatMul', [enc, crossKv[i]!]);
     const [k, v] = fresh.opN('Split', [kv, fresh.i64([inner, inner])], 2, { axis: -1 });
@@ -220,7 +220,7 @@ export async function exportTransformersJs(checkpointDir: string, outDir: string
     toOut(() => {
       for (const [f, data] of side) writeFileSync(join(tmp, f), data);
       writeExportMarker(tmp, 'transformers.js', checkpointDir);
-      keepOtherDtypes(outDir, tmp, dtype as TransformersJsDType);
+      keepOtherDtypes(outDir, tmp, dtype as TransformersJsDType, checkpointDir);
       installExport(tmp, outDir, checkpointDir);
     });
   } catch (err) {
@@ -234,10 +234,13 @@ export async function exportTransformersJs(checkpointDir: string, outDir: string
 /**
  * Carries the other dtypes' graphs (each with its external data) from the folder being replaced
  * into the new one, unchanged: hard links (no copy of gigabytes), a copy where links fail. A dtype
- * is carried only whole (both graphs and both data files); checkOutDir has already refused a folder
- * holding anything an export did not write.
+ * is carried only whole (both graphs and both data files), and only from a transformers.js export
+ * of the same checkpoint folder (another checkpoint's graphs beside this one's config would load
+ * and decode wrongly); checkOutDir has already refused a folder holding anything an export did not write.
  */
-function keepOtherDtypes(outDir: string, tmp: string, written: TransformersJsDType): void {
+function keepOtherDtypes(outDir: string, tmp: string, written: TransformersJsDType, checkpointDir: string): void {
+  const marker = readMarker(outDir);
+  if (marker?.layout !== 'transformers.js' || resolve(marker.source) !== resolve(checkpointDir)) return;
   for (const dtype of TRANSFORMERS_JS_DTYPES) {
     if (dtype === written) continue;
     const paths = Object.values(transformersJsFiles(dtype)).flatMap((f) => [f, externalDataOf(f)]);

@@ -13,13 +13,16 @@ export interface SessionOptions {
   threads?: number;
   /**
    * A folder for onnxruntime's per-kernel profile of every run (Chrome trace JSON, one file per
-   * session, `<model>_<time>.json`, complete at release). Benchmarks only: it slows every run.
+   * session, `<model>-<serial>_<time>.json`, complete at release). Benchmarks only: it slows every run.
    */
   profileDir?: string;
 }
 
 /** GPU providers whose outputs can stay in device memory between runs. */
 export const DEVICE_EPS: readonly ExecutionProvider[] = ['webgpu', 'cuda'];
+
+/** Sessions created with a profile folder so far (their profile files' serial numbers). */
+let profiled = 0;
 
 /** onnxruntime-node's native session object (dist/binding of the pinned 1.30 package). */
 interface NativeSession {
@@ -62,7 +65,8 @@ export class Session {
         // pool left spinning after its run steals the core the next session needs (measured with
         // bench:bild: both BiLD and large-only faster without spinning).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
-        ...(opts.profileDir ? { enableProfiling: true, profileFilePrefix: join(opts.profileDir, basename(path, '.onnx')) } : {}),
+        // onnxruntime appends the time to the second: a counter keeps two sessions of a graph apart
+        ...(opts.profileDir ? { enableProfiling: true, profileFilePrefix: join(opts.profileDir, `${basename(path, '.onnx')}-${++profiled}`) } : {}),
         ...(DEVICE_EPS.includes(ep) && deviceOutputs.length
           ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((o) => [o, 'gpu-buffer'])) }
           : {}),
