@@ -2,14 +2,13 @@
 // generate() gives the same greedy ids as this engine on the demo sentences (same weights).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoModelForSeq2SeqLM, AutoTokenizer } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src-main/engine/decoding/generate';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model';
 import { runCli } from '../helpers/cli';
 import { demoTestSentences } from '../helpers/demo';
 import { scratch } from '../helpers/export';
 import { modelDir } from '../helpers/paths';
+import { expectTransformersJsIds } from '../helpers/transformersjs';
 
 const sentences = demoTestSentences(6).map((s) => s.de);
 const loaded: LoadedModel[] = [];
@@ -26,24 +25,13 @@ describe.each(['toy-t5-large', 'toy-t5-small'])('transformers.js layout of %s', 
     for (const f of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'config.json', 'generation_config.json', 'tokenizer.json'])
       expect(existsSync(join(out, f)), f).toBe(true);
 
-    const tok = await AutoTokenizer.from_pretrained(out, { local_files_only: true });
-    const model = await AutoModelForSeq2SeqLM.from_pretrained(out, { local_files_only: true, dtype: 'fp32', device: 'cpu' });
     const ours = await loadModel(modelDir(name));
     loaded.push(ours);
-    try {
-      for (const s of sentences) {
-        const inputs = tok(s);
-        const theirIds = ((await model.generate({ ...inputs, max_new_tokens: 127 })) as { tolist(): bigint[][] }).tolist()[0]!.map(Number);
-        const mine = await generate('large', { large: ours }, s);
-        expect(theirIds, s).toEqual(mine.ids);
-      }
-    } finally {
-      await model.dispose();
-    }
+    await expectTransformersJsIds(out, 'fp32', ours, sentences);
   });
 });
 
-it('refuses transformers.js layout without --out or with fp16', () => {
+it('refuses the transformers.js layout without --out, and an unknown layout', () => {
   expect(runCli(['convert', modelDir('toy-t5-small'), '--layout', 'transformers.js']).stderr).toMatch(/needs --out/);
   expect(runCli(['convert', modelDir('toy-t5-small'), '--layout', 'onnxruntime-genai', '--out', '/tmp/x']).stderr).toMatch(/--layout/);
 });
