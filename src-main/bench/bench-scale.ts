@@ -1,4 +1,4 @@
-// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --block_size 32 --accuracy_level 4 --ep cpu|webgpu|cuda --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
+// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --rows greedy,bild,deviation --block_size 32 --accuracy_level 4 --ep cpu|webgpu|cuda --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
 // Real-size speed on this machine (issue #17; --ep: the execution provider, default the CPU):
 // random-weight checkpoints shaped like T5-small/base/large and mT5-small/large (scale-shapes.ts),
 // exported by this project at each dtype and, at fp32, int8 and q4, to transformers.js's layout
@@ -8,7 +8,8 @@
 // pattern (BiLD's loop with every draft accepted: 10 small steps + one large chunk of 11),
 // sequential and pipelined, with the paper's small model or the large shape at a lower dtype as
 // the drafter. Each row's weight bytes read per token against the memory bandwidth measured in
-// the same run, a STREAM-like copy and a read-only stream ("x of floor"). Prints a Markdown table and the issue's targets;
+// the same run, a STREAM-like copy and a read-only stream ("x of floor"); and each quantized
+// export's logit deviation from fp32 (logit-deviation.ts). Prints Markdown tables and the issue's targets;
 // writes results.json and results.csv (with the machine) to --out. --prepare: write the
 // checkpoints and exports only (then time on a quiet machine).
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,7 @@ import { bestBandwidth, measureBandwidth, type Bandwidth } from './memory-bandwi
 import { checkpointDir, ensureCheckpoint, exportBytesEstimate, freeBytes, hasCheckpoint, parameterCount, SCALE_SHAPES } from './scale-shapes';
 import { bildLikeFixed, fixedSource, greedyFixed, interleavedMsPerToken, loadTjs, msPerToken, TJS_DEVICES, type Decoding, type TjsDevice, type Timing } from './scale-timing';
 import { graphWeightBytesPerRun } from './weight-bytes';
+import { logitDeviation, type LogitDeviation } from './logit-deviation';
 
 const DEFAULT_SHAPES = 't5-small,t5-base,t5-large,mt5-small';
 const GB = 1e9;
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     block_size: { type: 'string', default: String(DEFAULT_BLOCK_SIZE) },
     accuracy_level: { type: 'string', default: String(DEFAULT_ACCURACY_LEVEL) },
     ep: { type: 'string', default: 'cpu' },
+    rows: { type: 'string', default: 'greedy,bild,deviation' },
     cache: { type: 'string', default: join(appHome(), 'bench-scale') },
     out: { type: 'string' },
     prepare: { type: 'boolean' },
@@ -76,6 +79,9 @@ function fail(message: string): never {
 
 const shapes = listOf('shapes', values.shapes, Object.keys(SCALE_SHAPES));
 const dtypes = listOf('dtypes', values.dtypes, WEIGHT_DTYPES);
+/** The row groups to run: greedy timing, BiLD-like timing, each quantized export's logit deviation from fp32. */
+const ROW_GROUPS = ['greedy', 'bild', 'deviation'] as const;
+const rowGroups = listOf('rows', values.rows, ROW_GROUPS);
 const steps = bounded('steps', values.steps, 1, 500);
 const srcLen = bounded('src', values.src, 1, 512);
 const repeats = bounded('repeats', values.repeats, 1, 20);
@@ -296,13 +302,13 @@ async function bildRows(shape: string, small: { shape: string; dtype: WeightDTyp
   }
 }
 
-/** Shapes that need a checkpoint: the selected ones and their drafters. */
+/** Shapes that need a checkpoint: the selected ones and, for BiLD-like rows, their drafters. */
 function neededShapes(): string[] {
   const need = new Set<string>();
   for (const s of shapes) {
     need.add(s);
     const d = SCALE_SHAPES[s]!.drafter;
-    if (d) need.add(d);
+    if (d && rowGroups.includes('bild')) need.add(d);
   }
   return [...need];
 }
@@ -352,7 +358,8 @@ function targets(): string[] {
   }
   const g = rows.filter((r) => r.method === 'greedy');
   const far = g.filter((r) => r.xOfFloor > 1.25);
-  out.push(`every greedy row within 1.25x of its bandwidth floor: ${verdict(far.length === 0)} (${g.length - far.length}/${g.length}; ${far.map((r) => `${r.engine} ${r.models} ${fmt(r.xOfFloor)}x`).join(', ') || 'none beyond'})`);
+  if (!g.length) out.push('every greedy row within 1.25x of its bandwidth floor: not measured');
+  else out.push(`every greedy row within 1.25x of its bandwidth floor: ${verdict(far.length === 0)} (${g.length - far.length}/${g.length}; ${far.map((r) => `${r.engine} ${r.models} ${fmt(r.xOfFloor)}x`).join(', ') || 'none beyond'})`);
   const vs = rows.filter((r) => r.speedupVsTjs !== undefined);
   const slower = vs.filter((r) => r.speedupVsTjs! < 1);
   // every selected dtype: its ratios, or why there are none
@@ -409,12 +416,21 @@ function report(final: boolean): void {
   const goals = targets();
   if (final) {
     const table = [`| ${COLUMNS.map(([c]) => c).join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${COLUMNS.map(([, f]) => f(r) ?? '').join(' | ')} |`)];
-    process.stdout.write(`${[...head, '', ...table, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
+    const devTable = deviations.length
+      ? [
+          '',
+          `Logit deviation from fp32 (the fp32 export's ${steps} greedy tokens fed to both as one chunk; Δlog p: of the fp32 greedy token; agreement: rows whose argmax is that token):`,
+          '| shape | dtype | max abs logit diff | max abs logit (fp32) | max abs log p diff | argmax agreement |',
+          '|---|---|---|---|---|---|',
+          ...deviations.map((d) => `| ${d.shape} | ${d.dtype} | ${fmt(d.maxLogitDiff)} | ${fmt(d.maxLogit)} | ${fmt(d.maxLogprobDiff, 4)} | ${fmt(100 * d.argmaxAgreement, 1)}% |`),
+        ]
+      : [];
+    process.stdout.write(`${[...head, '', ...table, ...devTable, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
   }
   mkdirSync(outDir, { recursive: true });
   const environment = { machine: describeMachine(), ep, date: started.toISOString(), commit: gitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
-  const settings = { shapes, dtypes, srcLen, steps, repeats, blockSize, accuracyLevel, ep, cache };
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, complete: final, rows, targets: goals, notes }, null, 2)}\n`);
+  const settings = { shapes, dtypes, rows: rowGroups, srcLen, steps, repeats, blockSize, accuracyLevel, ep, cache };
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, complete: final, rows, deviations, targets: goals, notes }, null, 2)}\n`);
   // every row carries the provider, the machine, the date and the bandwidth, so a CSV alone says where it was measured
   const envCells = [ep, environment.machine, environment.date, fmt(bw / GB, 1)];
   const csv = [
@@ -423,6 +439,32 @@ function report(final: boolean): void {
   ];
   writeFileSync(join(outDir, 'results.csv'), `${csv.join('\n')}\n`);
   if (final) log(`wrote ${join(outDir, 'results.json')} and results.csv`);
+}
+
+/** A quantized export's logits against the fp32 export's, teacher-forced on fp32's greedy output (logit-deviation.ts). */
+interface DeviationRow extends LogitDeviation {
+  shape: string;
+  dtype: WeightDType;
+}
+const deviations: DeviationRow[] = [];
+
+async function deviationRow(shape: string, dtype: WeightDType): Promise<void> {
+  const [f, q] = [await exportOf(shape, 'fp32'), await exportOf(shape, dtype)];
+  if (!f || !q) return;
+  const fp32 = await loadRuntime(f);
+  try {
+    const other = await loadRuntime(q);
+    try {
+      deviations.push({ shape, dtype, ...(await logitDeviation(fp32, other, src, steps)) });
+      const d = deviations.at(-1)!;
+      log(`  ${shape}@${dtype} vs fp32: max |Δlogit| ${fmt(d.maxLogitDiff)} (max |logit| ${fmt(d.maxLogit)}), max |Δlog p| ${fmt(d.maxLogprobDiff, 4)}, argmax agreement ${fmt(100 * d.argmaxAgreement, 1)}%`);
+    } finally {
+      await other.release();
+    }
+  } finally {
+    await fp32.release();
+  }
+  report(false);
 }
 
 /** Runs one group of rows; a failure (out of memory, a refused export) is noted and the next group still runs. */
@@ -451,9 +493,11 @@ bandwidth = await measureBandwidth();
 for (const shape of shapes) {
   if (skipped.has(shape)) continue;
   log(`${shape}:`);
-  await attempt(`${shape} greedy`, () => greedyRows(shape));
+  if (rowGroups.includes('greedy')) await attempt(`${shape} greedy`, () => greedyRows(shape));
+  if (rowGroups.includes('deviation') && dtypes.includes('fp32'))
+    for (const d of dtypes.filter((x) => QUANTIZED_DTYPES.includes(x))) await attempt(`${shape}@${d} logit deviation`, () => deviationRow(shape, d));
   const drafter = SCALE_SHAPES[shape]!.drafter;
-  if (!drafter) continue;
+  if (!drafter || !rowGroups.includes('bild')) continue;
   if (!skipped.has(drafter)) for (const d of dtypes) await attempt(`${shape} BiLD-like, ${drafter}@${d} drafting`, () => bildRows(shape, { shape: drafter, dtype: d }, d));
   // the large shape at a lower dtype drafting for itself at fp32
   if (dtypes.includes('fp32'))

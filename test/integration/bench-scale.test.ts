@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import type { LogitDeviation } from '../../src-main/bench/logit-deviation';
 import { SCALE_SHAPES } from '../../src-main/bench/scale-shapes';
 import { ROOT } from '../helpers/paths';
 
@@ -45,7 +46,7 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(r.stdout).toMatch(/GB\/s on one thread/);
   expect(r.stdout).toMatch(/read-only stream \(onnxruntime ReduceSum on every core\): [\d.]+ GB\/s/);
 
-  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { complete: boolean; rows: Row[]; environment: { machine: string; bandwidth: { allCores: number; read: number } } };
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { complete: boolean; rows: Row[]; deviations: (LogitDeviation & { shape: string; dtype: string })[]; environment: { machine: string; bandwidth: { allCores: number; read: number } } };
   expect(res.complete).toBe(true);
   expect(res.environment.machine).toMatch(/^machine: /);
   expect(res.environment.bandwidth.allCores).toBeGreaterThan(0);
@@ -81,6 +82,15 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(fp32.bytesPerToken).toBe(4 * (decoder + encoder / 4));
   expect(q4.bytesPerToken).toBeLessThan(fp32.bytesPerToken / 2); // 4-bit codes and a scale per block
 
+  // q4's logits against fp32's on fp32's greedy output: moved, but not beyond the logits' own scale
+  expect(res.deviations.map((d) => d.dtype)).toEqual(['q4']);
+  const dev = res.deviations[0]!;
+  expect(dev.positions).toBe(4);
+  expect(dev.maxLogitDiff).toBeGreaterThan(0);
+  expect(dev.maxLogitDiff).toBeLessThan(dev.maxLogit);
+  expect(dev.argmaxAgreement).toBeGreaterThanOrEqual(0);
+  expect(dev.argmaxAgreement).toBeLessThanOrEqual(1);
+
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
   expect(csv).toHaveLength(res.rows.length + 1);
@@ -100,6 +110,7 @@ it('refuses options out of bounds with exit code 2 and the option named', () => 
     [['--repeats', '1e9'], /--repeats: 1e9 must be a whole number within 1\.\.20/],
     [['--shapes', 't5-huge'], /--shapes: t5-huge not among/],
     [['--dtypes', 'int3'], /--dtypes: int3 not among/],
+    [['--rows', 'greedy,beam'], /--rows: beam not among greedy, bild, deviation/],
   ] as const) {
     const r = bench([...args]);
     expect(r.code, r.stderr).toBe(2);

@@ -22,8 +22,9 @@
 // writes (its q8/int8 models use MatMulInteger-style dynamic quantization, its q4 other blocks):
 // a comparison over them is the same weights and the same kernels with a different engine around
 // them. Several dtypes live in one folder: exporting one keeps the other dtypes' graphs already
-// there (carried over unchanged, by hard link where the file system allows), so the fp32 files of a
-// folder stay byte for byte what an fp32 export wrote.
+// there when they were exported from the same checkpoint folder (carried over unchanged, by hard
+// link where the file system allows), so the fp32 files of a folder stay byte for byte what an fp32
+// export wrote.
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
