@@ -420,9 +420,12 @@ function report(final: boolean): void {
       ? [
           '',
           `Logit deviation from fp32 (the fp32 export's ${steps} greedy tokens fed to both as one chunk; Δlog p: of the fp32 greedy token; agreement: rows whose argmax is that token):`,
-          '| shape | dtype | max abs logit diff | max abs logit (fp32) | max abs log p diff | argmax agreement |',
-          '|---|---|---|---|---|---|',
-          ...deviations.map((d) => `| ${d.shape} | ${d.dtype} | ${fmt(d.maxLogitDiff)} | ${fmt(d.maxLogit)} | ${fmt(d.maxLogprobDiff, 4)} | ${fmt(100 * d.argmaxAgreement, 1)}% |`),
+          '| shape | dtype | max abs logit diff | max abs logit (fp32) | max abs log p diff | argmax agreement | encoder output rel. error | same, 1-token source |',
+          '|---|---|---|---|---|---|---|---|',
+          ...deviations.map(
+            (d) =>
+              `| ${d.shape} | ${d.dtype} | ${fmt(d.maxLogitDiff)} | ${fmt(d.maxLogit)} | ${fmt(d.maxLogprobDiff, 4)} | ${fmt(100 * d.argmaxAgreement, 1)}% | ${fmt(100 * d.encoderRelError, 1)}% | ${fmt(100 * d.encoderRelErrorOneToken, 1)}% |`,
+          ),
         ]
       : [];
     process.stdout.write(`${[...head, '', ...table, ...devTable, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
@@ -457,7 +460,7 @@ async function deviationRow(shape: string, dtype: WeightDType): Promise<void> {
     try {
       deviations.push({ shape, dtype, ...(await logitDeviation(fp32, other, src, steps)) });
       const d = deviations.at(-1)!;
-      log(`  ${shape}@${dtype} vs fp32: max |Δlogit| ${fmt(d.maxLogitDiff)} (max |logit| ${fmt(d.maxLogit)}), max |Δlog p| ${fmt(d.maxLogprobDiff, 4)}, argmax agreement ${fmt(100 * d.argmaxAgreement, 1)}%`);
+      log(`  ${shape}@${dtype} vs fp32: max |Δlogit| ${fmt(d.maxLogitDiff)} (max |logit| ${fmt(d.maxLogit)}), max |Δlog p| ${fmt(d.maxLogprobDiff, 4)}, argmax agreement ${fmt(100 * d.argmaxAgreement, 1)}%, encoder output ${fmt(100 * d.encoderRelError, 1)}% off (1-token source ${fmt(100 * d.encoderRelErrorOneToken, 1)}%)`);
     } finally {
       await other.release();
     }

@@ -15,6 +15,28 @@ export interface LogitDeviation {
   maxLogprobDiff: number;
   /** Share of rows whose argmax equals the fp32 model's greedy token. */
   argmaxAgreement: number;
+  /**
+   * Relative L2 error of the encoder's output, over the whole source and over its first token
+   * alone. With one token attention has nothing to choose between, so that figure is the weights'
+   * own error carried through the layers; a longer source adds what attention makes of it.
+   */
+  encoderRelError: number;
+  encoderRelErrorOneToken: number;
+}
+
+/** ‖a − b‖ / ‖a‖ of two encoders' outputs for `src`. */
+async function encoderRelError(a: T5Runtime, b: T5Runtime, src: number[]): Promise<number> {
+  const [ea, eb] = [await a.encode(src, true), await b.encode(src, true)];
+  releaseSource(ea);
+  releaseSource(eb);
+  const [ha, hb] = [ea.hidden!, eb.hidden!];
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < ha.length; i++) {
+    diff += (ha[i]! - hb[i]!) ** 2;
+    norm += ha[i]! ** 2;
+  }
+  return Math.sqrt(diff / norm);
 }
 
 /** The fp32 model's greedy `steps` tokens after `src`. */
@@ -66,5 +88,13 @@ export async function logitDeviation(fp32: T5Runtime, other: T5Runtime, src: num
     maxLogprobDiff = Math.max(maxLogprobDiff, Math.abs(a.targetLogprob[j]! - b.targetLogprob[j]!));
     if (b.next[j] === greedy[j]) agree++;
   }
-  return { positions: greedy.length, maxLogitDiff, maxLogit, maxLogprobDiff, argmaxAgreement: agree / greedy.length };
+  return {
+    positions: greedy.length,
+    maxLogitDiff,
+    maxLogit,
+    maxLogprobDiff,
+    argmaxAgreement: agree / greedy.length,
+    encoderRelError: await encoderRelError(fp32, other, src),
+    encoderRelErrorOneToken: await encoderRelError(fp32, other, src.slice(0, 1)),
+  };
 }

@@ -90,6 +90,8 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(dev.maxLogitDiff).toBeLessThan(dev.maxLogit);
   expect(dev.argmaxAgreement).toBeGreaterThanOrEqual(0);
   expect(dev.argmaxAgreement).toBeLessThanOrEqual(1);
+  expect(dev.encoderRelErrorOneToken).toBeGreaterThan(0);
+  expect(dev.encoderRelErrorOneToken).toBeLessThan(1);
 
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
