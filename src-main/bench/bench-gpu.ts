@@ -34,6 +34,7 @@ import { HEAD_BITS, parseWeightDType, type WeightDType } from '../engine/onnx/t5
 import { appRoot, resourcesDir } from '../engine/paths';
 import { fp16Unsupported, providerStatus } from '../engine/runtime/providers';
 import type { ExecutionProvider } from '../engine/runtime/session';
+import { EXECUTION_PROVIDERS } from '../engine/runtime/execution-provider';
 import { releaseSource, T5Runtime } from '../engine/runtime/t5-runtime';
 import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, QUANTIZED_DTYPES } from '../engine/weight-options';
 import { demoTestSet } from './demo-set';
@@ -60,14 +61,21 @@ const { values } = parseArgs({
 const started = performance.now();
 const elapsedS = (): number => (performance.now() - started) / 1000;
 const quick = values.quick === true;
-const eps = (values.ep === 'none' ? [] : (values.ep?.split(',') ?? ['webgpu', 'cuda'])) as ExecutionProvider[];
-const dtypes = [...new Set((values.dtypes ?? 'fp32,fp16,int8,q4').split(',').map((d) => parseWeightDType('--dtypes', d.trim())))];
 const isQuantized = (d: WeightDType): boolean => QUANTIZED_DTYPES.includes(d);
 /** Child processes running and temporary folders not yet removed: a stopped run (Ctrl-C, a time limit's SIGTERM) ends both. */
 const children = new Set<ChildProcess>();
 const temporary = new Set<string>();
+/** Removes every temporary folder it can (a child killed mid-write may hold one a moment longer: the others still go). */
+function removeTemporary(): void {
+  for (const d of temporary)
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      process.stderr.write(`bench:gpu: could not remove ${d}\n`);
+    }
+}
 function fail(message: string): never {
-  for (const d of temporary) rmSync(d, { recursive: true, force: true });
+  removeTemporary();
   process.stderr.write(`bench:gpu: ${message}\n`);
   process.exit(2);
 }
@@ -77,6 +85,16 @@ const intOption = (name: string, v: string | undefined, dflt: number, lo: number
   if (!Number.isInteger(n) || n < lo || n > hi) fail(`--${name}: '${v}' must be a whole number within ${lo}..${hi}`);
   return n;
 };
+const eps = (values.ep === 'none' ? [] : (values.ep?.split(',') ?? ['webgpu', 'cuda'])) as ExecutionProvider[];
+const badEp = eps.find((e) => !EXECUTION_PROVIDERS.includes(e));
+if (badEp !== undefined) fail(`--ep: '${badEp}' is not one of ${EXECUTION_PROVIDERS.join(', ')} (or none)`);
+const dtypes = ((): WeightDType[] => {
+  try {
+    return [...new Set((values.dtypes ?? 'fp32,fp16,int8,q4').split(',').map((d) => parseWeightDType('--dtypes', d.trim())))];
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+})();
 const nSentences = intOption('sentences', values.sentences, quick ? 3 : 20, 1, 1000);
 /** Quantized demo rows use fewer sentences by default: they are the run's additions and must fit in its time. */
 const nQuantSentences = Math.min(nSentences, intOption('quant_sentences', values.quant_sentences, quick ? 3 : 10, 1, 1000));
@@ -396,7 +414,7 @@ async function childMain(job: ChildJob): Promise<void> {
 function stopOnSignal(signal: NodeJS.Signals, code: number): void {
   process.once(signal, () => {
     for (const c of children) c.kill('SIGKILL');
-    for (const d of temporary) rmSync(d, { recursive: true, force: true });
+    removeTemporary();
     process.stderr.write(`bench:gpu: stopped by ${signal}; its temporary files are removed\n`);
     process.exit(code);
   });
@@ -567,9 +585,16 @@ function flush(final: boolean): void {
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ report: text, settings, results, failures }, null, 2)}\n`);
 }
 
-/** Rough parameter count of a shape (orders the exports: the longest first). */
-const roughParams = (c: Partial<T5Config>): number =>
-  (c.vocabSize ?? 0) * (c.dModel ?? 0) * (c.tieWordEmbeddings ? 1 : 2) + ((c.numLayers ?? 0) + (c.numDecoderLayers ?? 0)) * (c.dModel ?? 0) * (4 * (c.dModel ?? 0) + 3 * (c.dFf ?? 0));
+/**
+ * A shape's parameters, at least (it orders the exports, the longest first, and bounds their disk
+ * space): embeddings and head, 4d² attention per encoder layer and 8d² per decoder layer (self and
+ * cross), and a feed-forward counted as gated (3·d·dFf), which relu shapes undercut.
+ */
+const roughParams = (c: Partial<T5Config>): number => {
+  const d = c.dModel ?? 0;
+  const ff = 3 * d * (c.dFf ?? 0);
+  return (c.vocabSize ?? 0) * d * (c.tieWordEmbeddings ? 1 : 2) + (c.numLayers ?? 0) * (4 * d * d + ff) + (c.numDecoderLayers ?? 0) * (8 * d * d + ff);
+};
 
 async function main(): Promise<void> {
   // --work DIR keeps the random checkpoints and exports between runs (a rerun skips writing them)
@@ -579,6 +604,12 @@ async function main(): Promise<void> {
   stopOnSignal('SIGTERM', 143);
   process.env.BILD_BENCH_HOME ??= join(dir, 'home');
   try {
+    // before anything is written: each checkpoint and, per dtype, its export (fp16 twice: float16 and
+    // float32 compute), all in float32 bytes, an upper bound for the quantized ones
+    const copies = 1 + dtypes.length + (dtypes.includes('fp16') ? 1 : 0);
+    const need = Object.values(SHAPES).reduce((n, shape) => n + ROLES.reduce((m, role) => m + 4 * copies * roughParams(shape[role]), 0), 0);
+    const free = statfsSync(dir).bavail * statfsSync(dir).bsize;
+    if (need > free) fail(`the checkpoints and exports need up to ${(need / 1e9).toFixed(1)} GB in ${dir}, ${(free / 1e9).toFixed(1)} GB are free: free space, give --work on a larger disk, or fewer --dtypes`);
     // random checkpoints, in parallel child processes
     const ckpts = new Map<string, string>();
     const ckptJobs: (() => Promise<void>)[] = [];
@@ -636,10 +667,6 @@ async function main(): Promise<void> {
           if (!existsSync(join(x.out, EXPORT_FILES.manifest))) exportJobsList.push({ x, what: `export ${name}-${role} ${dtype} (${compute} compute)` });
         }
     exportJobsList.sort((a, b) => b.x.params - a.x.params);
-    // every export is written before the timing starts: refuse a disk they cannot fit on (float32 bytes: an upper bound)
-    const need = exportJobsList.reduce((n, j) => n + 4 * j.x.params, 0);
-    const free = statfsSync(dir).bavail * statfsSync(dir).bsize;
-    if (need > free) fail(`the exports need up to ${(need / 1e9).toFixed(1)} GB in ${dir}, ${(free / 1e9).toFixed(1)} GB are free: free space, give --work on a larger disk, or fewer --dtypes`);
     t0 = performance.now();
     await pool(
       exportJobsList.map(({ x, what }) => async () => {

@@ -82,6 +82,10 @@ const dtypes = listOf('dtypes', values.dtypes, WEIGHT_DTYPES);
 /** The row groups to run: greedy timing, BiLD-like timing, each quantized export's logit deviation from fp32. */
 const ROW_GROUPS = ['greedy', 'bild', 'deviation'] as const;
 const rowGroups = listOf('rows', values.rows, ROW_GROUPS);
+if (rowGroups.includes('deviation') && !(dtypes.includes('fp32') && dtypes.some((d) => QUANTIZED_DTYPES.includes(d))))
+  fail(`--rows deviation compares int8/q4 with fp32: --dtypes needs fp32 and int8 or q4 (it is ${dtypes.join(',')})`);
+/** transformers.js is timed in greedy rows only: other row groups need no transformers.js layout. */
+const tjsDtypes = rowGroups.includes('greedy') ? dtypes.filter(isTjsDtype) : [];
 const steps = bounded('steps', values.steps, 1, 500);
 const srcLen = bounded('src', values.src, 1, 512);
 const repeats = bounded('repeats', values.repeats, 1, 20);
@@ -241,7 +245,9 @@ async function greedyRows(shape: string): Promise<void> {
   if (!fits) notes.push(`${shape}: greedy rows timed one after another (together they need more than half the free memory)`);
 }
 
-const isTjsDtype = (dtype: WeightDType): dtype is TransformersJsDType => (TRANSFORMERS_JS_DTYPES as readonly string[]).includes(dtype);
+function isTjsDtype(dtype: WeightDType): dtype is TransformersJsDType {
+  return (TRANSFORMERS_JS_DTYPES as readonly string[]).includes(dtype);
+}
 
 /**
  * This project's transformers.js layout of the shape at `dtype`, written unless cached. One folder
@@ -319,9 +325,9 @@ async function prepareCheckpoints(): Promise<Set<string>> {
   for (const shape of neededShapes()) {
     const cfg = SCALE_SHAPES[shape]!.config;
     // conservative: every dtype's export as big as fp32's, in both layouts, and 1 GB to spare
-    const need = (hasCheckpoint(cache, shape) ? 0 : 4 * parameterCount(cfg)) + (dtypes.length + dtypes.filter(isTjsDtype).length) * exportBytesEstimate(cfg) + GB;
+    const need = (hasCheckpoint(cache, shape) ? 0 : 4 * parameterCount(cfg)) + (dtypes.length + tjsDtypes.length) * exportBytesEstimate(cfg) + GB;
     const free = freeBytes(cache);
-    const cached = hasCheckpoint(cache, shape) && dtypes.filter(isTjsDtype).every((d) => hasTjsExport(shape, d));
+    const cached = hasCheckpoint(cache, shape) && tjsDtypes.every((d) => hasTjsExport(shape, d));
     if (!cached && need > free) {
       skipped.add(shape);
       notes.push(`${shape}: skipped, its checkpoint and exports need up to ${(need / GB).toFixed(1)} GB and ${cache} has ${(free / GB).toFixed(1)} GB free`);
@@ -487,7 +493,7 @@ if (values.prepare) {
   // --prepare: checkpoints and exports only, so that a later run on a quiet machine only measures
   for (const shape of neededShapes().filter((x) => !skipped.has(x)))
     for (const dtype of dtypes)
-      if ((await exportOf(shape, dtype)) && isTjsDtype(dtype)) await attempt(`${key(shape, dtype)} transformers.js export`, () => ensureTjsExport(shape, dtype).then(() => undefined));
+      if ((await exportOf(shape, dtype)) && isTjsDtype(dtype) && tjsDtypes.includes(dtype)) await attempt(`${key(shape, dtype)} transformers.js export`, () => ensureTjsExport(shape, dtype).then(() => undefined));
   log(`prepared ${cache}`);
   process.exit(0);
 }

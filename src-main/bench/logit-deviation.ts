@@ -13,7 +13,7 @@ export interface LogitDeviation {
   maxLogit: number;
   /** Largest difference in the log-probability of the fp32 model's greedy token. */
   maxLogprobDiff: number;
-  /** Share of rows whose argmax equals the fp32 model's greedy token. */
+  /** Share of rows where the two models' argmax is the same token (both read the same chunk). */
   argmaxAgreement: number;
   /**
    * Relative L2 error of the encoder's output, over the whole source and over its first token
@@ -26,8 +26,9 @@ export interface LogitDeviation {
 
 /** ‖a − b‖ / ‖a‖ of two encoders' outputs for `src`. */
 async function encoderRelError(a: T5Runtime, b: T5Runtime, src: number[]): Promise<number> {
-  const [ea, eb] = [await a.encode(src, true), await b.encode(src, true)];
+  const ea = await a.encode(src, true);
   releaseSource(ea);
+  const eb = await b.encode(src, true);
   releaseSource(eb);
   const [ha, hb] = [ea.hidden!, eb.hidden!];
   let diff = 0;
@@ -86,7 +87,7 @@ export async function logitDeviation(fp32: T5Runtime, other: T5Runtime, src: num
   let agree = 0;
   for (let j = 0; j < greedy.length; j++) {
     maxLogprobDiff = Math.max(maxLogprobDiff, Math.abs(a.targetLogprob[j]! - b.targetLogprob[j]!));
-    if (b.next[j] === greedy[j]) agree++;
+    if (b.next[j] === a.next[j]) agree++;
   }
   return {
     positions: greedy.length,

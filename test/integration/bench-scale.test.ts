@@ -3,7 +3,7 @@
 // rows follow the 10 + 11 call pattern, quantized weights read fewer bytes, and the files appear.
 // Times are printed by the bench, never asserted here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -87,11 +87,7 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   const dev = res.deviations[0]!;
   expect(dev.positions).toBe(4);
   expect(dev.maxLogitDiff).toBeGreaterThan(0);
-  expect(dev.maxLogitDiff).toBeLessThan(dev.maxLogit);
-  expect(dev.argmaxAgreement).toBeGreaterThanOrEqual(0);
-  expect(dev.argmaxAgreement).toBeLessThanOrEqual(1);
-  expect(dev.encoderRelErrorOneToken).toBeGreaterThan(0);
-  expect(dev.encoderRelErrorOneToken).toBeLessThan(1);
+  expect(dev.encoderRelErrorOneToken).toBeGreaterThan(0); // logit-deviation.test.ts checks the figures on a trained model
 
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
@@ -105,6 +101,21 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(again.stdout).toBe('');
   expect(existsSync(join(home, 'again'))).toBe(false);
 }, 600_000);
+
+it('--rows deviation runs only the deviation rows, and writes no drafter it does not need', () => {
+  const cache = join(home, 'deviation-cache');
+  const out = join(home, 'deviation-out');
+  const r = bench(['--shapes', 'tiny', '--dtypes', 'fp32,int8', '--rows', 'deviation', '--steps', '4', '--cache', cache, '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: Row[]; deviations: { dtype: string }[] };
+  expect(res.rows).toEqual([]);
+  expect(res.deviations.map((d) => d.dtype)).toEqual(['int8']);
+  expect(existsSync(join(cache, 'tiny-small'))).toBe(false);
+  expect(readdirSync(join(cache, 'tiny')).filter((f) => f.startsWith('transformersjs'))).toEqual([]); // transformers.js is timed in greedy rows only
+  const none = bench(['--shapes', 'tiny', '--dtypes', 'q4', '--rows', 'deviation']);
+  expect(none.code).toBe(2);
+  expect(none.stderr).toMatch(/--rows deviation compares int8\/q4 with fp32: --dtypes needs fp32 and int8 or q4 \(it is q4\)/);
+}, 300_000);
 
 it('refuses options out of bounds with exit code 2 and the option named', () => {
   for (const [args, message] of [
