@@ -39,6 +39,7 @@ import { releaseSource, T5Runtime } from '../engine/runtime/t5-runtime';
 import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, QUANTIZED_DTYPES } from '../engine/weight-options';
 import { demoTestSet } from './demo-set';
 import { nvidiaGpus } from '../engine/runner/environment';
+import { benchArgs } from './bench-args';
 import { describeMachine } from './machine';
 import { fixedSource, greedyFixed, msPerToken } from './scale-timing';
 
@@ -74,17 +75,9 @@ function removeTemporary(): void {
       process.stderr.write(`bench:gpu: could not remove ${d}\n`);
     }
 }
-function fail(message: string): never {
-  removeTemporary();
-  process.stderr.write(`bench:gpu: ${message}\n`);
-  process.exit(2);
-}
-/** A whole number within [lo, hi] (the default when not given), or exit 2 naming the option. */
-const intOption = (name: string, v: string | undefined, dflt: number, lo: number, hi: number): number => {
-  const n = Number(v ?? dflt);
-  if (!Number.isInteger(n) || n < lo || n > hi) fail(`--${name}: '${v}' must be a whole number within ${lo}..${hi}`);
-  return n;
-};
+const { fail, bounded } = benchArgs('bench:gpu', removeTemporary);
+/** A whole number within [lo, hi], the default when not given. */
+const intOption = (name: string, v: string | undefined, dflt: number, lo: number, hi: number): number => bounded(name, v ?? String(dflt), lo, hi);
 const eps = (values.ep === 'none' ? [] : (values.ep?.split(',') ?? ['webgpu', 'cuda'])) as ExecutionProvider[];
 const badEp = eps.find((e) => !EXECUTION_PROVIDERS.includes(e));
 if (badEp !== undefined) fail(`--ep: '${badEp}' is not one of ${EXECUTION_PROVIDERS.join(', ')} (or none)`);

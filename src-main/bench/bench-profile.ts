@@ -5,7 +5,6 @@
 // matmuls are and what the rest costs (attention, norms, cache copies, the time outside kernels),
 // which bounds what a smaller weight format can gain. Profiling adds a little to every kernel:
 // compare the shares, and take ms/token from bench:scale.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,11 @@ import { parseArgs } from 'node:util';
 import { autoThreads } from '../engine/model';
 import { EXPORT_FILES, ensureExported } from '../engine/onnx/export-t5';
 import { t5Parameters } from '../engine/onnx/t5-weights';
-import { appHome, appRoot } from '../engine/paths';
+import { appHome } from '../engine/paths';
+import { appGitCommit } from '../engine/runner/environment';
+import { benchArgs } from './bench-args';
 import { T5Runtime } from '../engine/runtime/t5-runtime';
-import { BLOCK_SIZES, DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
+import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
 import { describeMachine } from './machine';
 import { profileFileOf, summarizeProfile, type ProfileSummary } from './op-profile';
 import { ensureCheckpoint, SCALE_SHAPES } from './scale-shapes';
@@ -36,23 +37,12 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`bench:profile: ${message}\n`);
-  process.exit(2);
-}
-function bounded(name: string, text: string, lo: number, hi: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < lo || n > hi) fail(`--${name}: ${text} must be a whole number within ${lo}..${hi}`);
-  return n;
-}
+const { fail, bounded, listOf, blockSize: blockSizeOf } = benchArgs('bench:profile');
 
 const shape = values.shape;
 if (!SCALE_SHAPES[shape]) fail(`--shape: ${shape} not among ${Object.keys(SCALE_SHAPES).join(', ')}`);
-const dtypes = [...new Set(values.dtypes.split(',').map((d) => d.trim()))] as WeightDType[];
-const badDtype = dtypes.find((d) => !WEIGHT_DTYPES.includes(d));
-if (badDtype !== undefined || !dtypes.length) fail(`--dtypes: ${badDtype ?? '(none)'} not among ${WEIGHT_DTYPES.join(', ')}`);
-const blockSize = Number(values.block_size);
-if (!BLOCK_SIZES.includes(blockSize)) fail(`--block_size: ${values.block_size} not among ${BLOCK_SIZES.join(', ')}`);
+const dtypes = listOf('dtypes', values.dtypes, WEIGHT_DTYPES);
+const blockSize = blockSizeOf('block_size', values.block_size);
 const accuracyLevel = bounded('accuracy_level', values.accuracy_level, 0, MAX_ACCURACY_LEVEL);
 // onnxruntime records at most 1M profile events a session: 2 decodings of 256 steps stay under it at T5-large's ~1,050 a step
 const steps = bounded('steps', values.steps, 1, 256);
@@ -124,11 +114,6 @@ function table(results: Profiled[]): string {
   return lines.join('\n');
 }
 
-function commit(): string {
-  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: appRoot(), encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : 'unknown';
-}
-
 log(`bench:profile: ${shape}, dtypes ${dtypes.join(',')}, ${threads ? `${threads} threads` : 'threads on every core'}, encode ${srcLen}, decode ${steps}; cache ${values.cache}`);
 const results: Profiled[] = [];
 for (const dtype of dtypes) {
@@ -138,7 +123,7 @@ for (const dtype of dtypes) {
 const environment = {
   machine: describeMachine(),
   date: started.toISOString(),
-  commit: commit(),
+  commit: appGitCommit() ?? 'unknown',
   shape,
   threads,
   blockSize,

@@ -12,7 +12,6 @@
 // export's logit deviation from fp32 (logit-deviation.ts). Prints Markdown tables and the issue's targets;
 // writes results.json and results.csv (with the machine) to --out. --prepare: write the
 // checkpoints and exports only (then time on a quiet machine).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +19,12 @@ import { parseArgs } from 'node:util';
 import { autoThreads, computeTypeFor } from '../engine/model';
 import { EXPORT_FILES, EXPORTER_VERSION, ensureExported } from '../engine/onnx/export-t5';
 import { t5Parameters } from '../engine/onnx/t5-weights';
-import { BLOCK_SIZES, DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
+import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE, MAX_ACCURACY_LEVEL, QUANTIZED_DTYPES, WEIGHT_DTYPES, type WeightDType } from '../engine/weight-options';
 import { externalDataOf } from '../engine/onnx/export-files';
 import { exportTransformersJs, TRANSFORMERS_JS_DTYPES, transformersJsFiles, type TransformersJsDType } from '../engine/onnx/transformersjs-export';
-import { appHome, appRoot } from '../engine/paths';
+import { appHome } from '../engine/paths';
+import { appGitCommit } from '../engine/runner/environment';
+import { benchArgs } from './bench-args';
 import { csvField } from '../engine/runner/csv';
 import { resolveProvider } from '../engine/runtime/providers';
 import { T5Runtime } from '../engine/runtime/t5-runtime';
@@ -60,22 +61,7 @@ if (values.help) {
   process.exit(0);
 }
 
-/** A whole number within [lo, hi] or exit 2 naming the option. */
-function bounded(name: string, text: string, lo: number, hi: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < lo || n > hi) fail(`--${name}: ${text} must be a whole number within ${lo}..${hi}`);
-  return n;
-}
-function listOf<T extends string>(name: string, text: string, allowed: readonly T[]): T[] {
-  const items = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
-  const bad = items.filter((s) => !allowed.includes(s as T));
-  if (bad.length || !items.length) fail(`--${name}: ${bad.join(', ') || '(none)'} not among ${allowed.join(', ')}`);
-  return items as T[];
-}
-function fail(message: string): never {
-  process.stderr.write(`bench:scale: ${message}\n`);
-  process.exit(2);
-}
+const { fail, bounded, listOf, blockSize: blockSizeOf } = benchArgs('bench:scale');
 
 const shapes = listOf('shapes', values.shapes, Object.keys(SCALE_SHAPES));
 const dtypes = listOf('dtypes', values.dtypes, WEIGHT_DTYPES);
@@ -89,8 +75,7 @@ const tjsDtypes = rowGroups.includes('greedy') ? dtypes.filter(isTjsDtype) : [];
 const steps = bounded('steps', values.steps, 1, 500);
 const srcLen = bounded('src', values.src, 1, 512);
 const repeats = bounded('repeats', values.repeats, 1, 20);
-const blockSize = Number(values.block_size);
-if (!BLOCK_SIZES.includes(blockSize)) fail(`--block_size: ${values.block_size} not among ${BLOCK_SIZES.join(', ')}`);
+const blockSize = blockSizeOf('block_size', values.block_size);
 const accuracyLevel = bounded('accuracy_level', values.accuracy_level, 0, MAX_ACCURACY_LEVEL);
 /** This engine's execution provider and transformers.js's `device` of the same name. */
 const ep = values.ep as TjsDevice;
@@ -403,17 +388,12 @@ const COLUMNS: [string, (r: Row) => string | number | undefined][] = [
   ['large_calls', (r) => r.largeCalls],
 ];
 
-function gitCommit(): string | null {
-  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: appRoot(), encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
 /** Prints (final) and writes results.json and results.csv: after every row, so an interrupted run keeps what it measured. */
 function report(final: boolean): void {
   fillRatios();
   const bw = bestBandwidth(bandwidth);
   const head = [
-    `bench:scale, ${started.toISOString()}, commit ${gitCommit() ?? 'unknown'}`,
+    `bench:scale, ${started.toISOString()}, commit ${appGitCommit() ?? 'unknown'}`,
     `${describeMachine()}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} ${final ? 'at the end' : 'now'}`,
     `execution provider ${ep}${ep === 'cpu' ? '' : " (threads and the bandwidth floor below are the CPU's: the floor does not bound a GPU)"}`,
     `memory bandwidth (STREAM-like copy of ${bandwidth.bytes >> 20} MiB, read + written, best of ${bandwidth.trials}): ${(bandwidth.oneThread / GB).toFixed(1)} GB/s on one thread, ${(bandwidth.allCores / GB).toFixed(1)} GB/s on ${bandwidth.cores} cores; read-only stream (onnxruntime ReduceSum on every core): ${(bandwidth.read / GB).toFixed(1)} GB/s; floor = bytes per token / ${(bw / GB).toFixed(1)} GB/s, the best of the three`,
@@ -437,7 +417,7 @@ function report(final: boolean): void {
     process.stdout.write(`${[...head, '', ...table, ...devTable, '', 'Targets (issue #17):', ...goals.map((t) => `- ${t}`), ...notes.map((n) => `note: ${n}`)].join('\n')}\n`);
   }
   mkdirSync(outDir, { recursive: true });
-  const environment = { machine: describeMachine(), ep, date: started.toISOString(), commit: gitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
+  const environment = { machine: describeMachine(), ep, date: started.toISOString(), commit: appGitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
   const settings = { shapes, dtypes, rows: rowGroups, srcLen, steps, repeats, blockSize, accuracyLevel, ep, cache };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, complete: final, rows, deviations, targets: goals, notes }, null, 2)}\n`);
   // every row carries the provider, the machine, the date and the bandwidth, so a CSV alone says where it was measured
@@ -457,23 +437,29 @@ interface DeviationRow extends LogitDeviation {
 }
 const deviations: DeviationRow[] = [];
 
-async function deviationRow(shape: string, dtype: WeightDType): Promise<void> {
-  const [f, q] = [await exportOf(shape, 'fp32'), await exportOf(shape, dtype)];
-  if (!f || !q) return;
+/** Every quantized dtype's deviation rows of a shape, against one load of its fp32 export. */
+async function deviationRows(shape: string): Promise<void> {
+  const f = await exportOf(shape, 'fp32');
+  if (!f) return;
   const fp32 = await loadRuntime(f);
   try {
-    const other = await loadRuntime(q);
-    try {
-      deviations.push({ shape, dtype, ...(await logitDeviation(fp32, other, src, steps)) });
-      const d = deviations.at(-1)!;
-      log(`  ${shape}@${dtype} vs fp32: max |Δlogit| ${fmt(d.maxLogitDiff)} (max |logit| ${fmt(d.maxLogit)}), max |Δlog p| ${fmt(d.maxLogprobDiff, 4)}, argmax agreement ${fmt(100 * d.argmaxAgreement, 1)}%, encoder output ${fmt(100 * d.encoderRelError, 1)}% off (1-token source ${fmt(100 * d.encoderRelErrorOneToken, 1)}%)`);
-    } finally {
-      await other.release();
-    }
+    for (const dtype of dtypes.filter((x) => QUANTIZED_DTYPES.includes(x)))
+      await attempt(`${shape}@${dtype} logit deviation`, async () => {
+        const q = await exportOf(shape, dtype);
+        if (!q) return;
+        const other = await loadRuntime(q);
+        try {
+          const d = { shape, dtype, ...(await logitDeviation(fp32, other, src, steps)) };
+          deviations.push(d);
+          log(`  ${shape}@${dtype} vs fp32: max |Δlogit| ${fmt(d.maxLogitDiff)} (max |logit| ${fmt(d.maxLogit)}), max |Δlog p| ${fmt(d.maxLogprobDiff, 4)}, argmax agreement ${fmt(100 * d.argmaxAgreement, 1)}%, encoder output ${fmt(100 * d.encoderRelError, 1)}% off (1-token source ${fmt(100 * d.encoderRelErrorOneToken, 1)}%)`);
+        } finally {
+          await other.release();
+        }
+        report(false);
+      });
   } finally {
     await fp32.release();
   }
-  report(false);
 }
 
 /** Runs one group of rows; a failure (out of memory, a refused export) is noted and the next group still runs. */
@@ -503,8 +489,8 @@ for (const shape of shapes) {
   if (skipped.has(shape)) continue;
   log(`${shape}:`);
   if (rowGroups.includes('greedy')) await attempt(`${shape} greedy`, () => greedyRows(shape));
-  if (rowGroups.includes('deviation') && dtypes.includes('fp32'))
-    for (const d of dtypes.filter((x) => QUANTIZED_DTYPES.includes(x))) await attempt(`${shape}@${d} logit deviation`, () => deviationRow(shape, d));
+  // option parsing made sure --dtypes holds fp32 and a quantized dtype
+  if (rowGroups.includes('deviation')) await attempt(`${shape} logit deviation`, () => deviationRows(shape));
   const drafter = SCALE_SHAPES[shape]!.drafter;
   if (!drafter || !rowGroups.includes('bild')) continue;
   if (!skipped.has(drafter)) for (const d of dtypes) await attempt(`${shape} BiLD-like, ${drafter}@${d} drafting`, () => bildRows(shape, { shape: drafter, dtype: d }, d));

@@ -3,6 +3,7 @@
 // read that output as one teacher-forced chunk and their logits are compared row by row, as
 // test/integration/quantized-export.test.ts does on the demo pair.
 import { releaseSource, type T5Runtime } from '../engine/runtime/t5-runtime';
+import { greedyTokens } from './scale-timing';
 
 export interface LogitDeviation {
   /** Rows compared (decoder positions). */
@@ -38,25 +39,6 @@ async function encoderRelError(a: T5Runtime, b: T5Runtime, src: number[]): Promi
     norm += ha[i]! ** 2;
   }
   return Math.sqrt(diff / norm);
-}
-
-/** The fp32 model's greedy `steps` tokens after `src`. */
-async function greedyTokens(rt: T5Runtime, src: number[], steps: number): Promise<number[]> {
-  const enc = await rt.encode(src);
-  const dec = rt.newDecoder(enc);
-  const out: number[] = [];
-  try {
-    let tok = rt.cfg.decoderStartId;
-    for (let i = 0; i < steps; i++) {
-      tok = (await dec.extend([tok])).next[0]!;
-      dec.commit();
-      out.push(tok);
-    }
-    return out;
-  } finally {
-    dec.dispose();
-    releaseSource(enc);
-  }
 }
 
 /** One chunk of `tokens` (start token first) with `targets` as each row's target: logits [k, V], target log-probabilities, argmaxes. */

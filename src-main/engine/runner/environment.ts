@@ -53,6 +53,9 @@ function hostInfo(): NonNullable<typeof staticInfo> {
   return staticInfo;
 }
 
+/** This app's own git commit (with -dirty for uncommitted changes to tracked files), or null outside its checkout. */
+export const appGitCommit = (): string | null => hostInfo().gitCommit;
+
 async function smallFileHashes(folder: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(folder).sort()) {
