@@ -352,7 +352,8 @@ function describePlacement(p: GraphPlacement | undefined): string {
  */
 async function checkPlacement(ep: ExecutionProvider, dtype: WeightDType): Promise<void> {
   const rows = [...rowGraphs].filter(([r]) => r.engine === `bild-bench ${ep}` && r.dtype === dtype);
-  const files = [...new Set(rows.flatMap(([, gs]) => gs.flatMap((g) => [join(g.dir, EXPORT_FILES.encoder), join(g.dir, EXPORT_FILES.decoder)])))];
+  // GPU providers run the decoder whose cache stays in device memory (t5-runtime.ts)
+  const files = [...new Set(rows.flatMap(([, gs]) => gs.flatMap((g) => [join(g.dir, EXPORT_FILES.encoder), join(g.dir, EXPORT_FILES.decoderDevice)])))];
   if (!files.length) return;
   let log: string;
   try {
@@ -370,7 +371,7 @@ async function checkPlacement(ep: ExecutionProvider, dtype: WeightDType): Promis
     const allCpu: string[] = [];
     for (const g of graphs)
       for (const graph of ['decoder', 'encoder'] as const) {
-        const p = placed.get(join(g.dir, EXPORT_FILES[graph]));
+        const p = placed.get(join(g.dir, EXPORT_FILES[graph === 'decoder' ? 'decoderDevice' : graph]));
         const label = `${graphs.length > 1 ? `${g.role} ` : ''}${graph}`;
         mmCpu += p?.matMulNBitsCpu ?? 0;
         if (p?.allOnCpu) allCpu.push(label);

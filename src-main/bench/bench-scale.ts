@@ -1,4 +1,4 @@
-// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --rows greedy,bild,deviation --block_size 32 --accuracy_level 4 --ep cpu|webgpu|cuda --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
+// npm run bench:scale [-- --shapes t5-small,t5-base --dtypes fp32,int8,q4 --rows greedy,bild,deviation --block_size 32 --accuracy_level 4 --ep cpu|webgpu|cuda --kv_cache host,device --steps 64 --src 32 --repeats 3 --cache DIR --out DIR --prepare]
 // Real-size speed on this machine (issue #17; --ep: the execution provider, default the CPU):
 // random-weight checkpoints shaped like T5-small/base/large and mT5-small/large (scale-shapes.ts),
 // exported by this project at each dtype and, at fp32, int8 and q4, to transformers.js's layout
@@ -11,7 +11,8 @@
 // the same run, a STREAM-like copy and a read-only stream ("x of floor"); and each quantized
 // export's logit deviation from fp32 (logit-deviation.ts). Prints Markdown tables and the issue's targets;
 // writes results.json and results.csv (with the machine) to --out. --prepare: write the
-// checkpoints and exports only (then time on a quiet machine).
+// checkpoints and exports only (then time on a quiet machine). --kv_cache host,device: this engine's
+// greedy rows in both decoder cache layouts (t5-graphs.ts), timed in turns in one run.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, freemem, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ import { benchArgs } from './bench-args';
 import { csvField } from '../engine/runner/csv';
 import { resolveProvider } from '../engine/runtime/providers';
 import { T5Runtime } from '../engine/runtime/t5-runtime';
+import { DEVICE_EPS } from '../engine/runtime/session';
+import type { KvCacheLayout } from '../engine/onnx/t5-graphs';
 import { describeMachine } from './machine';
 import { bestBandwidth, measureBandwidth, type Bandwidth } from './memory-bandwidth';
 import { checkpointDir, ensureCheckpoint, exportBytesEstimate, freeBytes, hasCheckpoint, parameterCount, SCALE_SHAPES } from './scale-shapes';
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     accuracy_level: { type: 'string', default: String(DEFAULT_ACCURACY_LEVEL) },
     ep: { type: 'string', default: 'cpu' },
     rows: { type: 'string', default: 'greedy,bild,deviation' },
+    kv_cache: { type: 'string' },
     cache: { type: 'string', default: join(appHome(), 'bench-scale') },
     out: { type: 'string' },
     prepare: { type: 'boolean' },
@@ -85,6 +89,13 @@ try {
 } catch (err) {
   fail((err as Error).message.replace(/ \(allow a CPU fallback with [^)]*\)$/, ''));
 }
+/**
+ * The decoder cache layouts of this engine's greedy rows (t5-runtime.ts), the provider's own
+ * first: the one every other row and every target uses. Listing both times them in one run.
+ */
+const defaultLayout: KvCacheLayout = DEVICE_EPS.includes(ep) ? 'device' : 'host';
+const layouts = listOf('kv_cache', values.kv_cache ?? defaultLayout, ['host', 'device'] as const).sort((a, b) => Number(b === defaultLayout) - Number(a === defaultLayout));
+const primaryLayout = layouts[0]!;
 const cache = values.cache;
 const started = new Date();
 const outDir = values.out ?? join(cache, 'results', started.toISOString().replace(/[:.]/g, '-'));
@@ -95,6 +106,8 @@ interface Row {
   shape: string;
   dtype: WeightDType;
   engine: 'bild-bench' | 'transformers.js';
+  /** bild-bench rows: where the decoder's cache lives between steps. */
+  kvCache?: KvCacheLayout;
   method: 'greedy' | 'bild-like' | 'bild-like pipelined';
   /** The models decoding: `shape@dtype`, drafter first. */
   models: string;
@@ -163,8 +176,8 @@ async function exportOf(shape: string, dtype: WeightDType): Promise<Exported | u
 }
 
 /** Threads apply to the CPU provider only. */
-const loadRuntime = (e: Exported, threads?: number): Promise<T5Runtime> =>
-  T5Runtime.load(e.dir, { ep, ...(ep === 'cpu' ? { threads: threads ?? e.autoThreads } : {}), maxLength: steps + 1 });
+const loadRuntime = (e: Exported, threads?: number, kvCache = primaryLayout): Promise<T5Runtime> =>
+  T5Runtime.load(e.dir, { ep, ...(ep === 'cpu' ? { threads: threads ?? e.autoThreads } : {}), maxLength: steps + 1, kvCache });
 
 let bandwidth: Bandwidth;
 const floorMs = (bytes: number): number => (bytes / bestBandwidth(bandwidth)) * 1000;
@@ -174,7 +187,7 @@ function addRow(r: RowSpec, m: Timing): void {
   const floor = floorMs(r.bytesPerToken);
   rows.push({ ...r, msPerToken: m.best, meanMsPerToken: m.mean, tokens: d.tokens, smallCalls: d.smallCalls, largeCalls: d.largeCalls, floorMsPerToken: floor, xOfFloor: m.best / floor });
   const x = rows.at(-1)!;
-  log(`  ${x.engine} ${x.method} ${x.models}: ${x.msPerToken.toFixed(2)} ms/token, ${(x.bytesPerToken / MB).toFixed(1)} MB/token, ${x.xOfFloor.toFixed(2)}x of floor`);
+  log(`  ${x.engine}${layouts.length > 1 && x.kvCache ? ` (${x.kvCache} cache)` : ''} ${x.method} ${x.models}: ${x.msPerToken.toFixed(2)} ms/token, ${(x.bytesPerToken / MB).toFixed(1)} MB/token, ${x.xOfFloor.toFixed(2)}x of floor`);
   report(false);
 }
 
@@ -197,14 +210,15 @@ async function greedyRows(shape: string): Promise<void> {
   for (const dtype of dtypes) {
     const e = await exportOf(shape, dtype);
     if (!e) continue;
-    contenders.push({
-      row: { shape, dtype, engine: 'bild-bench', method: 'greedy', models: key(shape, dtype), bytesPerToken: e.decBytes + e.encBytes / steps },
-      fileBytes: e.weightBytes,
-      load: async () => {
-        const rt = await loadRuntime(e);
-        return { decode: () => greedyFixed(rt, src, steps), release: () => rt.release() };
-      },
-    });
+    for (const kvCache of layouts)
+      contenders.push({
+        row: { shape, dtype, engine: 'bild-bench', kvCache, method: 'greedy', models: key(shape, dtype), bytesPerToken: e.decBytes + e.encBytes / steps },
+        fileBytes: e.weightBytes,
+        load: async () => {
+          const rt = await loadRuntime(e, undefined, kvCache);
+          return { decode: () => greedyFixed(rt, src, steps), release: () => rt.release() };
+        },
+      });
     if (isTjsDtype(dtype)) {
       const t = await tjsContender(shape, dtype, e).catch((err: unknown) => {
         notes.push(`${key(shape, dtype)}: transformers.js not measured, its export failed: ${(err as Error).message.split('\n')[0]}`);
@@ -285,7 +299,7 @@ async function bildRows(shape: string, small: { shape: string; dtype: WeightDTyp
       const m = await msPerToken(() => bildLikeFixed(sr, lr, src, steps, pipelined), steps, repeats);
       const d = m.last;
       const bytes = (d.smallCalls * s.decBytes + d.largeCalls * l.decBytes + s.encBytes + l.encBytes) / d.tokens;
-      addRow({ shape, dtype: largeDtype, engine: 'bild-bench', method: pipelined ? 'bild-like pipelined' : 'bild-like', models, bytesPerToken: bytes }, m);
+      addRow({ shape, dtype: largeDtype, engine: 'bild-bench', kvCache: primaryLayout, method: pipelined ? 'bild-like pipelined' : 'bild-like', models, bytesPerToken: bytes }, m);
     } finally {
       await sr.release();
       await lr.release();
@@ -331,7 +345,7 @@ function fillRatios(): void {
   for (const r of rows) {
     r.floorMsPerToken = floorMs(r.bytesPerToken); // the bandwidth may have been measured again since
     r.xOfFloor = r.msPerToken / r.floorMsPerToken;
-    const base = rows.find((b) => b.shape === r.shape && b.engine === 'bild-bench' && b.method === 'greedy' && b.dtype === 'fp32');
+    const base = rows.find((b) => b.shape === r.shape && b.engine === 'bild-bench' && b.kvCache === r.kvCache && b.method === 'greedy' && b.dtype === 'fp32');
     if (base && r.engine === 'bild-bench') r.speedupVsFp32Greedy = base.msPerToken / r.msPerToken;
     const tjs = rows.find((b) => b.shape === r.shape && b.engine === 'transformers.js' && b.dtype === r.dtype);
     if (tjs && r.engine === 'bild-bench' && r.method === 'greedy') r.speedupVsTjs = tjs.msPerToken / r.msPerToken;
@@ -340,7 +354,8 @@ function fillRatios(): void {
 
 /** The issue's targets, each met, not met (with the numbers) or not measured. */
 function targets(): string[] {
-  const greedy = (shape: string, dtype: string): Row | undefined => rows.find((r) => r.shape === shape && r.dtype === dtype && r.engine === 'bild-bench' && r.method === 'greedy');
+  const greedy = (shape: string, dtype: string): Row | undefined =>
+    rows.find((r) => r.shape === shape && r.dtype === dtype && r.engine === 'bild-bench' && r.kvCache === primaryLayout && r.method === 'greedy');
   const out: string[] = [];
   const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   for (const [dtype, want] of [['q4', 4], ['int8', 2]] as const) {
@@ -374,6 +389,7 @@ const COLUMNS: [string, (r: Row) => string | number | undefined][] = [
   ['shape', (r) => r.shape],
   ['dtype', (r) => r.dtype],
   ['engine', (r) => r.engine],
+  ['kv_cache', (r) => r.kvCache],
   ['method', (r) => r.method],
   ['models', (r) => r.models],
   ['ms_per_token', (r) => fmt(r.msPerToken)],
@@ -397,7 +413,7 @@ function report(final: boolean): void {
     `${describeMachine()}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} ${final ? 'at the end' : 'now'}`,
     `execution provider ${ep}${ep === 'cpu' ? '' : " (threads and the bandwidth floor below are the CPU's: the floor does not bound a GPU)"}`,
     `memory bandwidth (STREAM-like copy of ${bandwidth.bytes >> 20} MiB, read + written, best of ${bandwidth.trials}): ${(bandwidth.oneThread / GB).toFixed(1)} GB/s on one thread, ${(bandwidth.allCores / GB).toFixed(1)} GB/s on ${bandwidth.cores} cores; read-only stream (onnxruntime ReduceSum on every core): ${(bandwidth.read / GB).toFixed(1)} GB/s; floor = bytes per token / ${(bw / GB).toFixed(1)} GB/s, the best of the three`,
-    `encode ${srcLen} tokens, decode ${steps} (EOS ignored), ms/token of the fastest of ${repeats} decodings after 1 warm-up (and their mean), ratios from the fastest, ${ep} provider; int8/q4: MatMulNBits, block size ${blockSize}, accuracy level ${accuracyLevel}; transformers.js: generate() greedy, device ${ep}, at ${dtypes.filter(isTjsDtype).join(', ') || 'no selected dtype'} (its int8/q4 files hold this project's MatMulNBits weights, not its own quantizer's: same weights and kernels, another engine)`,
+    `encode ${srcLen} tokens, decode ${steps} (EOS ignored), ms/token of the fastest of ${repeats} decodings after 1 warm-up (and their mean), ratios from the fastest, ${ep} provider, decoder cache ${layouts.join(' and ')} (${primaryLayout}: the BiLD-like rows and the targets); int8/q4: MatMulNBits, block size ${blockSize}, accuracy level ${accuracyLevel}; transformers.js: generate() greedy, device ${ep}, at ${dtypes.filter(isTjsDtype).join(', ') || 'no selected dtype'} (its int8/q4 files hold this project's MatMulNBits weights, not its own quantizer's: same weights and kernels, another engine)`,
   ];
   const goals = targets();
   if (final) {
@@ -418,7 +434,7 @@ function report(final: boolean): void {
   }
   mkdirSync(outDir, { recursive: true });
   const environment = { machine: describeMachine(), ep, date: started.toISOString(), commit: appGitCommit(), loadAverageStart: load0, loadAverageNow: loadavg(), bandwidth };
-  const settings = { shapes, dtypes, rows: rowGroups, srcLen, steps, repeats, blockSize, accuracyLevel, ep, cache };
+  const settings = { shapes, dtypes, rows: rowGroups, srcLen, steps, repeats, blockSize, accuracyLevel, ep, kvCache: layouts, cache };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ environment, settings, complete: final, rows, deviations, targets: goals, notes }, null, 2)}\n`);
   // every row carries the provider, the machine, the date and the bandwidth, so a CSV alone says where it was measured
   const envCells = [ep, environment.machine, environment.date, fmt(bw / GB, 1)];

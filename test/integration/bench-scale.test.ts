@@ -27,6 +27,7 @@ function bench(args: string[]) {
 interface Row {
   dtype: string;
   engine: string;
+  kvCache?: string;
   method: string;
   models: string;
   msPerToken: number;
@@ -41,7 +42,7 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   const out = join(home, 'out');
   const r = bench(['--shapes', 'tiny', '--dtypes', 'fp32,q4', '--steps', '4', '--repeats', '1', '--out', out]);
   expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toMatch(/^\| shape \| dtype \| engine \| method \|/m);
+  expect(r.stdout).toMatch(/^\| shape \| dtype \| engine \| kv_cache \| method \|/m);
   expect(r.stdout).toMatch(/^Targets \(issue #17\):$/m);
   expect(r.stdout).toMatch(/GB\/s on one thread/);
   expect(r.stdout).toMatch(/read-only stream \(onnxruntime ReduceSum on every core\): [\d.]+ GB\/s/);
@@ -90,7 +91,7 @@ it('runs every row on the tiny shape and writes results.json and results.csv', (
   expect(dev.encoderRelErrorOneToken).toBeGreaterThan(0); // logit-deviation.test.ts checks the figures on a trained model
 
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
-  expect(csv[0]).toMatch(/^shape,dtype,engine,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
+  expect(csv[0]).toMatch(/^shape,dtype,engine,kv_cache,method,models,ms_per_token,mean_ms_per_token,mb_per_token,.*,machine,date,bandwidth_gb_s$/);
   expect(csv).toHaveLength(res.rows.length + 1);
 
   // a rerun reuses the checkpoints it wrote; --prepare exports and times nothing
@@ -117,6 +118,22 @@ it('--rows deviation runs only the deviation rows, and writes no drafter it does
   expect(none.stderr).toMatch(/--rows deviation compares int8\/q4 with fp32: --dtypes needs fp32 and int8 or q4 \(it is q4\)/);
 }, 300_000);
 
+it('--kv_cache host,device times greedy rows in both cache layouts, the provider\'s own first for the ratios', () => {
+  const out = join(home, 'layouts-out');
+  const r = bench(['--shapes', 'tiny', '--dtypes', 'fp32,q4', '--rows', 'greedy', '--kv_cache', 'device,host', '--steps', '4', '--repeats', '1', '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: (Row & { speedupVsFp32Greedy?: number })[]; settings: { kvCache: string[] } };
+  expect(res.settings.kvCache).toEqual(['host', 'device']); // the CPU provider's layout first
+  const ours = res.rows.filter((x) => x.engine === 'bild-bench');
+  expect(ours.map((x) => `${x.models} ${x.kvCache}`).sort()).toEqual(['tiny@fp32 device', 'tiny@fp32 host', 'tiny@q4 device', 'tiny@q4 host']);
+  for (const row of ours) {
+    expect(row.tokens).toBe(4);
+    // each layout's q4 against its own fp32: the fp32 rows are 1x
+    if (row.dtype === 'fp32') expect(row.speedupVsFp32Greedy).toBe(1);
+  }
+  expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]).toMatch(/^shape,dtype,engine,kv_cache,method,/);
+}, 300_000);
+
 it('refuses options out of bounds with exit code 2 and the option named', () => {
   for (const [args, message] of [
     [['--steps', '0'], /--steps: 0 must be a whole number within 1\.\.500/],
@@ -124,6 +141,7 @@ it('refuses options out of bounds with exit code 2 and the option named', () => 
     [['--shapes', 't5-huge'], /--shapes: t5-huge not among/],
     [['--dtypes', 'int3'], /--dtypes: int3 not among/],
     [['--rows', 'greedy,beam'], /--rows: beam not among greedy, bild, deviation/],
+    [['--kv_cache', 'gpu'], /--kv_cache: gpu not among host, device/],
   ] as const) {
     const r = bench([...args]);
     expect(r.code, r.stderr).toBe(2);

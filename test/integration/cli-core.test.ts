@@ -26,7 +26,7 @@ describe('bild-bench convert', () => {
     const out = join(home, 'converted');
     const r = runCli(['convert', modelDir('toy-t5-small'), '--out', out, '--dtype', 'fp16'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['.bild-bench-export.json', 'decoder.onnx', 'encoder.onnx', 'manifest.json', 'weights.bin']);
+    expect(readdirSync(out).sort()).toEqual(['.bild-bench-export.json', 'decoder-device.onnx', 'decoder.onnx', 'encoder.onnx', 'manifest.json', 'weights.bin']);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).dtype).toBe('fp16');
 
     // what an export killed mid-way left in the cache is swept by the next export there

@@ -1,19 +1,30 @@
 // The cached path must equal the uncached one: chunks of any size, commits, discards and
-// truncations give the same rows as feeding one token at a time.
+// truncations give the same rows as feeding one token at a time, in both cache layouts (host:
+// the CPU provider's default; device: what WebGPU/CUDA run, here on the CPU provider), which
+// also agree with each other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KvCacheLayout } from '../../src-main/engine/onnx/t5-graphs';
 import type { T5Runtime } from '../../src-main/engine/runtime/t5-runtime';
 import { exportAndLoad } from '../helpers/export';
 import { goldenSources } from '../helpers/goldens';
 import { modelDir } from '../helpers/paths';
 
-describe('decoder KV cache', () => {
-  let rt: T5Runtime;
-  beforeAll(async () => {
-    rt = await exportAndLoad(modelDir('toy-t5-small'));
-  });
-  afterAll(async () => rt.release());
+const LAYOUTS: KvCacheLayout[] = ['host', 'device'];
 
-  it('chunks of 1, 3, 7 ... with truncation reproduce one-token-at-a-time rows', async () => {
+describe('decoder KV cache', () => {
+  const rts = {} as Record<KvCacheLayout, T5Runtime>;
+  /** One-token-at-a-time logits of the chunk test's sentence, per layout. */
+  const refLogitsOf = {} as Record<KvCacheLayout, Float32Array[]>;
+  beforeAll(async () => {
+    for (const layout of LAYOUTS) rts[layout] = await exportAndLoad(modelDir('toy-t5-small'), { runtime: { kvCache: layout } });
+  });
+  afterAll(async () => {
+    for (const rt of Object.values(rts)) await rt.release();
+  });
+
+  it.each(LAYOUTS)('chunks of 1, 3, 7 ... with truncation reproduce one-token-at-a-time rows (%s cache)', async (layout) => {
+    const rt = rts[layout];
+    expect(rt.kvCache).toBe(layout);
     const src = goldenSources('toy-t5-small')[1]!; // 24 decoder tokens
     const tokens = src.decoder_input_ids;
     const targets = [...tokens.slice(1), 0];
@@ -32,6 +43,7 @@ describe('decoder KV cache', () => {
       refLogprob.push(r.targetLogprob[0]!);
       refNext.push(r.next[0]!);
     }
+    refLogitsOf[layout] = refLogits;
 
     for (const sizes of [[3], [7], [1, 3, 7], [5, 2, 11]]) {
       const dec = rt.newDecoder(enc);
@@ -62,6 +74,20 @@ describe('decoder KV cache', () => {
       }
       expect(dec.fed).toBe(tokens.length);
     }
+  });
+
+  it('the host and device layouts give the same logits', () => {
+    const [host, device] = [refLogitsOf.host, refLogitsOf.device];
+    expect(host?.length, 'both layouts ran the chunk test').toBe(24);
+    expect(device?.length).toBe(24);
+    for (let p = 0; p < host.length; p++)
+      for (let v = 0; v < host[p]!.length; v++) expect(Math.abs(host[p]![v]! - device[p]![v]!), `position ${p}`).toBeLessThan(1e-4);
+  });
+
+  it('a source encoded for one layout is refused by the other', async () => {
+    const src = goldenSources('toy-t5-small')[0]!;
+    const enc = await rts.device.encode(src.input_ids);
+    expect(() => rts.host.newDecoder(enc)).toThrow(/device cache layout/);
   });
 
   it('max_prob and target_logprob are the softmax over the first vocab_limit rows only', async () => {

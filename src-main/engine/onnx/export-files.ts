@@ -1,10 +1,15 @@
 // The files each export layout writes: named once here for the exporters and for the check of what
 // an --out folder may hold (out-dir.ts, which the exporters import, so these cannot live in them).
 
-/** The engine's own layout (export-t5.ts): two graphs over one weights file, and its manifest. */
+/**
+ * The engine's own layout (export-t5.ts): the encoder and the decoder in both cache layouts
+ * (t5-graphs.ts: `decoder` keeps its cache in JS memory, `decoderDevice` on a GPU), over one
+ * weights file, and its manifest.
+ */
 export const EXPORT_FILES = {
   encoder: 'encoder.onnx',
   decoder: 'decoder.onnx',
+  decoderDevice: 'decoder-device.onnx',
   weights: 'weights.bin',
   manifest: 'manifest.json',
 } as const;

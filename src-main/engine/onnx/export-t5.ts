@@ -14,7 +14,7 @@ import { buildDecoder, buildEncoder, type ComputeType } from './t5-graphs';
 import { weightFormat, writeT5Weights, type QuantSpec, type WeightDType, type WeightFormat } from './t5-weights';
 
 /** Bump when the graphs or their interface change: cached exports of older versions are not reused. */
-export const EXPORTER_VERSION = 9;
+export const EXPORTER_VERSION = 10;
 
 export { EXPORT_FILES };
 
@@ -78,7 +78,8 @@ export async function exportT5(
     }
     const meta = { exporter: 'bild-bench', exporter_version: String(EXPORTER_VERSION), checkpoint_sha256: hash };
     toOut(() => writeFileSync(join(tmp, EXPORT_FILES.encoder), buildEncoder(cfg, weights, compute).toBytes(meta)));
-    toOut(() => writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights, compute).toBytes(meta)));
+    toOut(() => writeFileSync(join(tmp, EXPORT_FILES.decoder), buildDecoder(cfg, weights, compute, 'host').toBytes(meta)));
+    toOut(() => writeFileSync(join(tmp, EXPORT_FILES.decoderDevice), buildDecoder(cfg, weights, compute, 'device').toBytes(meta)));
     const manifest: ExportManifest = {
       exporterVersion: EXPORTER_VERSION,
       checkpointHash: hash,

@@ -1,13 +1,21 @@
-// The T5/mT5 forward pass as two ONNX graphs (batch 1; activations are [1, rows, features]):
+// The T5/mT5 forward pass as ONNX graphs (batch 1; activations are [1, rows, features]):
 //   encoder:  input_ids [1, S]  -> hidden [1, S, d] and cross_kv [2L, H, S, dkv], every decoder
 //             layer's cross-attention K (at 2i) and V (at 2i+1), computed once per source
-//   decoder:  k new tokens at positions P..P+k-1 + a self-attention cache [2L, H, C ≥ P, dkv] of which
-//             the first P positions count -> next [k] (argmax), rows [k, 2] (max log-probability,
-//             log-probability of a given token) and present_kv [2L, H, P+k, dkv], the cache extended
-//             by this chunk. On a GPU the cache stays in device memory: committing is keeping
-//             present_kv, rolling back is a smaller P.
-// Inputs and outputs are stacked into few tensors: each one costs onnxruntime-node several
-// microseconds per call, which is most of a small model's step.
+//   decoder:  k new tokens at positions P..P+k-1 -> next [k] (argmax) and rows [k, 2] (max
+//             log-probability, log-probability of a given token), over the self-attention cache of
+//             positions 0..P-1 in one of two layouts (`KvCacheLayout`):
+//     host:   the cache lives in JS memory (the CPU provider, and any provider whose outputs come
+//             back to JS). Inputs past_j [1, P, H·dkv] and cross_j [1, H, S, dkv], one per cache
+//             entry j (K of layer i at 2i, V at 2i+1), are views into the caller's buffers: no copy
+//             on the way in. Output new_kv [2L, k, H·dkv], only this chunk's K/V, which the caller
+//             appends. onnxruntime-node copies every output into a fresh JS buffer, and a whole
+//             cache coming back each step (12 MB at T5-large, 64 positions) cost more than a q4 layer.
+//     device: the cache stays in device memory (WebGPU, CUDA). Inputs past_kv [2L, H, C ≥ P, dkv]
+//             of which the first P positions count, and the stacked cross_kv; output present_kv
+//             [2L, H, P+k, dkv], fed back as the next step's past_kv without leaving the device.
+//             Committing is keeping present_kv, rolling back is a smaller P.
+// Few tensors per run where the cache is not involved: each one costs onnxruntime-node about
+// 1.5 µs per call (measured), a visible share of a small model's step.
 // One function per block, in the order of HF's modeling_t5.py. Attention is onnxruntime's
 // com.microsoft MultiHeadAttention (scale 1: T5 does not divide scores by sqrt(dkv)); RMS norm and
 // gelu_new are onnxruntime's fused kernels (SimplifiedLayerNormalization, FastGelu), written as such:
@@ -219,18 +227,26 @@ function unstack(c: Ctx, stacked: string, len?: string): string[] {
   return split(kept, groups).flatMap((part, i) => split(part, Array(groups[i]!).fill(1)));
 }
 
-/** One decoder layer over the stream x; past and cross are this layer's [K, V], each [1, H, P or S, dkv]. -> present [K, V] */
-function decoderBlock(c: Ctx, x: Residual, i: number, bias: string, past: [string, string], cross: [string, string]): [string, string] {
+/** Self-attention of decoder layer i over the cache and this chunk (q, k, v [1, k, H·dkv]) -> [1, k, H·dkv]. */
+type SelfAttention = (q: string, k: string, v: string, i: number) => string;
+
+/** The decoder's cache inputs and outputs in one layout: self-attention over it, cross-attention K/V per entry, its outputs. */
+interface CacheIo {
+  self: SelfAttention;
+  /** [1, H, S, dkv] per entry: K of layer i at 2i, V at 2i+1. */
+  cross: string[];
+  output(): void;
+}
+
+/** One decoder layer over the stream x; cross is this layer's [K, V], each [1, H, S, dkv]. */
+function decoderBlock(c: Ctx, x: Residual, i: number, self: SelfAttention, cross: [string, string]): void {
   const inner = c.cfg.numHeads * c.cfg.dKv;
-  // self-attention over the first past_len cached positions plus this chunk
   const [q, k, v] = splitLast(c, linear(c, x.norm(`dec.${i}.ln1`), `dec.${i}.qkv`), 3, inner);
-  const [self, presentK, presentV] = attention(c, q!, k!, v!, bias, past);
-  x.add(linear(c, self!, `dec.${i}.o`));
+  x.add(linear(c, self(q!, k!, v!, i), `dec.${i}.o`));
   // cross-attention over the encoder output (K/V precomputed once per source; batch 1: no padding mask)
   const cq = linear(c, x.norm(`dec.${i}.ln2`), `dec.${i}.cross_q`);
   x.add(linear(c, attention(c, cq, cross[0], cross[1])[0]!, `dec.${i}.cross_o`));
   x.add(feedForward(c, x.norm(`dec.${i}.ln_ff`), `dec.${i}`), DT.FLOAT);
-  return [presentK!, presentV!];
 }
 
 /**
@@ -254,34 +270,70 @@ function decodingHeads(c: Ctx, logits: string, vocabLimit: string, targets: stri
   };
 }
 
-export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32'): GraphBuilder {
+/** Where a decoder's self-attention cache lives between steps (see the top of this file). */
+export type KvCacheLayout = 'host' | 'device';
+
+/**
+ * Host cache: per-entry inputs past_j [1, P, H·dkv] (P may be 0) and cross_j [1, H, S, dkv];
+ * attention reads Concat(past, this chunk) with no past of its own, and only this chunk's K/V
+ * leave the graph (new_kv [2L, k, H·dkv], stacked by a Concat of k rows per entry).
+ */
+function hostCache(c: Ctx, bias: string): CacheIo {
+  const { g } = c;
+  const { numHeads: H, dKv, numDecoderLayers: L } = c.cfg;
+  const entries = Array.from({ length: 2 * L }, (_, j) => j);
+  const past = entries.map((j) => g.input(`past_${j}`, c.ct, [1, 'P', H * dKv]));
+  const cross = entries.map((j) => g.input(`cross_${j}`, c.ct, [1, H, 'S', dKv]));
+  const added: string[] = [];
+  const self: SelfAttention = (q, k, v, i) => {
+    const key = g.op('Concat', [past[2 * i]!, k], { axis: 1 }); // [1, P+k, H·dkv]
+    const value = g.op('Concat', [past[2 * i + 1]!, v], { axis: 1 });
+    added.push(k, v);
+    return attention(c, q, key, value, bias)[0]!;
+  };
+  const output = (): void => g.output('new_kv', g.op('Concat', added, { axis: 0 }), c.ct, [2 * L, 'k', H * dKv]);
+  return { self, cross, output };
+}
+
+/** Device cache: stacked past_kv (first P positions count) and cross_kv in, stacked present_kv out. */
+function deviceCache(c: Ctx, bias: string, pastLen: string): CacheIo {
+  const { g } = c;
+  const { numHeads: H, dKv, numDecoderLayers: L } = c.cfg;
+  // capacity C ≥ P; rows ≥ P are ignored, so truncating a cache is a change of P
+  const pastKv = unstack(c, g.input('past_kv', c.ct, [2 * L, H, 'C', dKv]), pastLen);
+  const cross = unstack(c, g.input('cross_kv', c.ct, [2 * L, H, 'S', dKv]));
+  const present: string[] = [];
+  const self: SelfAttention = (q, k, v, i) => {
+    const [out, presentK, presentV] = attention(c, q, k, v, bias, [pastKv[2 * i]!, pastKv[2 * i + 1]!]);
+    present.push(presentK!, presentV!);
+    return out!;
+  };
+  const output = (): void => g.output('present_kv', g.op('Concat', present, { axis: 0 }), c.ct, [2 * L, H, 'T', dKv]);
+  return { self, cross, output };
+}
+
+export function buildDecoder(cfg: T5Config, weights: WeightTable, compute: ComputeType = 'fp32', layout: KvCacheLayout = 'host'): GraphBuilder {
   const g = new GraphBuilder('t5_decoder');
   const c = ctx(g, cfg, weights, compute);
-  const { numHeads: H, dKv, numDecoderLayers: L } = cfg;
   // tokens: row 0 the chunk's ids, row 1 the token whose log-probability each row reports
   const tokens = g.input('tokens', DT.INT64, [2, 'k']);
   // causal buckets of (key − query) for queries P..P+k-1 and keys 0..P+k-1; masked keys use maskedBucket
   const buckets = g.input('position_bucket', DT.INT64, ['k', 'T']);
   const lengths = g.input('lengths', DT.INT64, [2]); // [past_len P, vocab_limit N]
-  // capacity C ≥ P; rows ≥ P are ignored, so truncating a cache is a change of P
-  const past = g.input('past_kv', c.ct, [2 * L, H, 'C', dKv]);
-  const cross = g.input('cross_kv', c.ct, [2 * L, H, 'S', dKv]);
 
   const [ids, targets] = g.opN('Split', [tokens, g.i64([1, 1])], 2, { axis: 0 }); // [1, k] each
   const [pastLen, vocabLimit] = g.opN('Split', [lengths, g.i64([1, 1])], 2, { axis: 0 });
   const bias = positionBias(c, 'dec.rel_bias', buckets); // [1, H, k, T]
+  const cache = layout === 'host' ? hostCache(c, bias) : deviceCache(c, bias, pastLen!);
   const x = new Residual(c, embed(c, ids!)); // [1, k, d]
-  const pastKv = unstack(c, past, pastLen);
-  const crossKv = unstack(c, cross);
-  const present: string[] = [];
-  for (let i = 0; i < L; i++) present.push(...decoderBlock(c, x, i, bias, [pastKv[2 * i]!, pastKv[2 * i + 1]!], [crossKv[2 * i]!, crossKv[2 * i + 1]!]));
+  for (let i = 0; i < cfg.numDecoderLayers; i++) decoderBlock(c, x, i, cache.self, [cache.cross[2 * i]!, cache.cross[2 * i + 1]!]);
   let h = x.norm('dec.final_ln');
   if (cfg.scaleDecoderOutputs) h = g.op('Mul', [h, g.float(c.ct, [cfg.dModel ** -0.5])]);
   const logits = cast(c, linear(c, h, 'head'), c.ct, DT.FLOAT); // [1, k, V]; softmax statistics in float32
   const heads = decodingHeads(c, logits, vocabLimit!, g.op('Reshape', [targets!, g.i64([-1, 1])]));
   g.output('next', heads.next, DT.INT64, ['k']); // greedy token of each row
   g.output('rows', heads.rows, DT.FLOAT, ['k', 2]); // max log-probability, target log-probability
-  g.output('present_kv', g.op('Concat', present, { axis: 0 }), c.ct, [2 * L, H, 'T', dKv]);
+  cache.output();
   g.output('logits', logits, DT.FLOAT, [1, 'k', cfg.vocabSize]);
   return g;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { T5Config } from '../checkpoint/config';
 import { UserError } from '../errors';
 import { EXPORT_FILES, readManifest, type ExportManifest } from '../onnx/export-t5';
-import { maskedBucket } from '../onnx/t5-graphs';
+import { maskedBucket, type KvCacheLayout } from '../onnx/t5-graphs';
 import { PositionBuckets } from './position-buckets';
 import { Drafter } from './drafter-client';
 import { DEVICE_EPS, Session, yieldIfDue, type SessionOptions } from './session';
@@ -14,6 +14,12 @@ export interface RuntimeOptions extends SessionOptions {
   vocabLimit?: number;
   /** Decoder positions a generation may reach (BiLD's maxLength, start token included); default 128. */
   maxLength?: number;
+  /**
+   * Where the decoder's self-attention cache lives between steps (t5-graphs.ts): default 'device'
+   * on providers that keep outputs in device memory (webgpu, cuda), 'host' elsewhere; tests and
+   * benchmarks set it to compare the two layouts on one provider.
+   */
+  kvCache?: KvCacheLayout;
 }
 
 /** One source sentence, encoded: what every decoder step of this model reuses. */
@@ -21,6 +27,8 @@ export interface EncodedSource {
   length: number;
   /** Cross-attention K/V of every decoder layer [2L, H, S, dkv], fed to every decoder step. */
   crossKv: ort.Tensor;
+  /** Host cache layout: crossKv's 2L entries [1, H, S, dkv], views into its data (no copy). */
+  crossEntries?: ort.Tensor[];
   hidden?: Float32Array; // [S, d], kept only when asked (tests compare it with the reference)
 }
 
@@ -38,16 +46,26 @@ const i64 = (values: ArrayLike<number>, dims: number[] = [values.length]): ort.T
   return new ort.Tensor('int64', data, dims);
 };
 
+/** A cache tensor over `data`: float32, or float16 held in a Uint16Array (fp16 compute). */
+const kvTensor = (data: Float32Array | Uint16Array, dims: number[]): ort.Tensor =>
+  data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor('float16', data, dims);
+
 interface Sessions {
   encoder: Session;
   decoder: Session;
 }
 
-/** Cross-attention K/V and the self-attention cache stay on the device; JS reads only `next` and `rows`. */
-const openSessions = (dir: string, opts: RuntimeOptions): Sessions => ({
-  encoder: Session.create(join(dir, EXPORT_FILES.encoder), opts, ['cross_kv']),
-  decoder: Session.create(join(dir, EXPORT_FILES.decoder), opts, ['present_kv']),
-});
+/** The cache layout a runtime uses: the option, else by provider. */
+const kvCacheOf = (opts: RuntimeOptions): KvCacheLayout => opts.kvCache ?? (DEVICE_EPS.includes(opts.ep ?? 'cpu') ? 'device' : 'host');
+
+/** Device layout: cross-attention K/V and the self-attention cache stay on the device; JS reads only `next` and `rows`. */
+const openSessions = (dir: string, opts: RuntimeOptions): Sessions =>
+  kvCacheOf(opts) === 'device'
+    ? {
+        encoder: Session.create(join(dir, EXPORT_FILES.encoder), opts, ['cross_kv']),
+        decoder: Session.create(join(dir, EXPORT_FILES.decoderDevice), opts, ['present_kv']),
+      }
+    : { encoder: Session.create(join(dir, EXPORT_FILES.encoder), opts), decoder: Session.create(join(dir, EXPORT_FILES.decoder), opts) };
 
 /** An exported T5 model on onnxruntime: the encoder (with the cross-attention K/V) and the cached decoder. */
 export class T5Runtime {
@@ -55,6 +73,7 @@ export class T5Runtime {
   readonly buckets: PositionBuckets;
   readonly vocabLimit: number;
   readonly maxLength: number;
+  readonly kvCache: KvCacheLayout;
 
   private constructor(
     readonly dir: string,
@@ -64,6 +83,7 @@ export class T5Runtime {
   ) {
     this.cfg = manifest.config;
     this.maxLength = opts.maxLength ?? 128;
+    this.kvCache = kvCacheOf(opts);
     this.buckets = new PositionBuckets(this.cfg, Math.max(this.maxLength, 512));
     this.vocabLimit = opts.vocabLimit ?? this.cfg.vocabSize;
     if (this.vocabLimit < 1 || this.vocabLimit > this.cfg.vocabSize)
@@ -84,7 +104,16 @@ export class T5Runtime {
       { input_ids: i64(ids, [1, S]), position_bucket: new ort.Tensor('int64', this.buckets.encoder(S), [S, S]) },
       keepHidden ? ['cross_kv', 'hidden'] : ['cross_kv'],
     );
-    return { length: S, crossKv: cross_kv!, hidden: keepHidden ? (hidden!.data as Float32Array) : undefined };
+    const crossEntries = this.kvCache === 'host' ? this.crossEntries(cross_kv!, S) : undefined;
+    return { length: S, crossKv: cross_kv!, crossEntries, hidden: keepHidden ? (hidden!.data as Float32Array) : undefined };
+  }
+
+  /** The 2L entries [1, H, S, dkv] of a host cross_kv [2L, H, S, dkv], as views of its data. */
+  private crossEntries(crossKv: ort.Tensor, S: number): ort.Tensor[] {
+    const { numDecoderLayers: L, numHeads: H, dKv } = this.cfg;
+    const entry = H * S * dKv;
+    const data = crossKv.data as Float32Array | Uint16Array;
+    return Array.from({ length: 2 * L }, (_, j) => kvTensor(data.subarray(j * entry, (j + 1) * entry), [1, H, S, dKv]));
   }
 
   private debugSessions?: Sessions;
@@ -162,29 +191,128 @@ export class T5Runtime {
   }
 }
 
+/** A chunk's K/V as the decoder hands it back: new_kv [2L, k, H·dkv] (host) or present_kv [2L, H, P+k, dkv] (device). */
+interface KvStore {
+  readonly output: 'new_kv' | 'present_kv';
+  /** The cache inputs for a step over the first P positions. */
+  feeds(P: number): Record<string, ort.Tensor>;
+  /** Keeps a step's output: the cache then holds positions 0..P+k-1. */
+  commit(P: number, k: number, out: ort.Tensor): void;
+  /** Drops a step's output that is not kept. */
+  drop(out: ort.Tensor): void;
+  dispose(): void;
+}
+
+/**
+ * The device layout's cache: the last present_kv, [2L, H, C ≥ fed, dkv], on GPU providers a
+ * device tensor. The graph reads only the first `fed` positions: no copy, no trip through host memory.
+ */
+class DeviceKv implements KvStore {
+  readonly output = 'present_kv';
+  private cache: ort.Tensor;
+
+  constructor(
+    cfg: T5Config,
+    compute: ExportManifest['compute'],
+    private readonly src: EncodedSource,
+  ) {
+    const { numDecoderLayers: L, numHeads: H, dKv } = cfg;
+    // one zero position to start with: past_len 0 ignores it (zero-sized inputs trip some providers)
+    const n = 2 * L * H * dKv;
+    this.cache = kvTensor(compute === 'fp16' ? new Uint16Array(n) : new Float32Array(n), [2 * L, H, 1, dKv]);
+  }
+
+  feeds(): Record<string, ort.Tensor> {
+    return { past_kv: this.cache, cross_kv: this.src.crossKv };
+  }
+
+  commit(_P: number, _k: number, out: ort.Tensor): void {
+    release(this.cache);
+    this.cache = out;
+  }
+
+  drop(out: ort.Tensor): void {
+    release(out);
+  }
+
+  dispose(): void {
+    release(this.cache);
+  }
+}
+
+/**
+ * The host layout's cache: one JS buffer [2L, capacity, H·dkv] that each commit appends a chunk's
+ * rows to; a step's inputs are views of each entry's first P rows. Capacity doubles when a chunk
+ * does not fit (copying what is kept), so a short sentence never pays for maxLength positions.
+ */
+class HostKv implements KvStore {
+  readonly output = 'new_kv';
+  private buf: Float32Array | Uint16Array;
+  private capacity = 16;
+  private readonly entries: number;
+  private readonly row: number;
+
+  constructor(
+    cfg: T5Config,
+    private readonly compute: ExportManifest['compute'],
+    private readonly src: EncodedSource,
+  ) {
+    this.entries = 2 * cfg.numDecoderLayers;
+    this.row = cfg.numHeads * cfg.dKv;
+    this.buf = this.alloc(this.capacity);
+  }
+
+  private alloc(capacity: number): Float32Array | Uint16Array {
+    const n = this.entries * capacity * this.row;
+    return this.compute === 'fp16' ? new Uint16Array(n) : new Float32Array(n);
+  }
+
+  feeds(P: number): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    const stride = this.capacity * this.row;
+    for (let j = 0; j < this.entries; j++) {
+      feeds[`past_${j}`] = kvTensor(this.buf.subarray(j * stride, j * stride + P * this.row), [1, P, this.row]);
+      feeds[`cross_${j}`] = this.src.crossEntries![j]!;
+    }
+    return feeds;
+  }
+
+  commit(P: number, k: number, out: ort.Tensor): void {
+    if (P + k > this.capacity) {
+      let capacity = this.capacity;
+      while (capacity < P + k) capacity *= 2;
+      const grown = this.alloc(capacity);
+      for (let j = 0; j < this.entries; j++) grown.set(this.buf.subarray(j * this.capacity * this.row, (j * this.capacity + P) * this.row), j * capacity * this.row);
+      [this.buf, this.capacity] = [grown, capacity];
+    }
+    const rows = out.data as Float32Array | Uint16Array; // [2L, k, H·dkv]
+    const chunk = k * this.row;
+    for (let j = 0; j < this.entries; j++) this.buf.set(rows.subarray(j * chunk, (j + 1) * chunk), (j * this.capacity + P) * this.row);
+  }
+
+  drop(): void {}
+
+  dispose(): void {}
+}
+
 /**
  * One model's decoder self-attention cache for one source. `extend` runs a chunk of new tokens at
- * positions fed..fed+k-1 and holds the extended cache tentatively; `commit` keeps it, `discard`
+ * positions fed..fed+k-1 and holds the chunk's K/V tentatively; `commit` keeps it, `discard`
  * drops it, `truncate` forgets positions ≥ n (the graph reads only the first `fed` positions, so a
  * rollback changes one number: no copy, no trip through host memory on a GPU).
  */
 export class DecoderCache {
   fed = 0;
-  /** [2L, H, C ≥ fed, dkv]; on GPU providers a device tensor. */
-  private cache: ort.Tensor;
-  private pending?: { k: number; present: ort.Tensor };
+  private readonly store: KvStore;
+  private pending?: { k: number; out: ort.Tensor };
 
   constructor(
     private readonly model: T5Runtime,
-    private readonly src: EncodedSource,
+    src: EncodedSource,
   ) {
-    const { numDecoderLayers: L, numHeads: H, dKv } = model.cfg;
-    // one zero position to start with: past_len 0 ignores it (zero-sized inputs trip some providers)
-    const n = 2 * L * H * dKv;
-    this.cache =
-      model.manifest.compute === 'fp16'
-        ? new ort.Tensor('float16', new Uint16Array(n), [2 * L, H, 1, dKv])
-        : new ort.Tensor('float32', new Float32Array(n), [2 * L, H, 1, dKv]);
+    const { cfg, manifest } = model;
+    if (model.kvCache === 'host' && !src.crossEntries) throw new Error('DecoderCache: the source was encoded by a runtime with the device cache layout');
+    this.store = model.kvCache === 'host' ? new HostKv(cfg, manifest.compute, src) : new DeviceKv(cfg, manifest.compute, src);
   }
 
   async extend(chunk: number[], targets?: number[], withLogits = false): Promise<StepRows> {
@@ -201,12 +329,12 @@ export class DecoderCache {
       tokens: new ort.Tensor('int64', tokens, [2, k]),
       position_bucket: new ort.Tensor('int64', this.model.buckets.decoder(P, k, maskedBucket(this.model.cfg)), [k, P + k]),
       lengths: i64([P, this.model.vocabLimit]),
-      past_kv: this.cache,
-      cross_kv: this.src.crossKv,
+      ...this.store.feeds(P),
     };
     await yieldIfDue();
-    const out = this.model.sessionsFor(withLogits).decoder.run(feeds, withLogits ? ['next', 'rows', 'present_kv', 'logits'] : ['next', 'rows', 'present_kv']);
-    this.pending = { k, present: out.present_kv! };
+    const { output } = this.store;
+    const out = this.model.sessionsFor(withLogits).decoder.run(feeds, withLogits ? ['next', 'rows', output, 'logits'] : ['next', 'rows', output]);
+    this.pending = { k, out: out[output]! };
     const rows = out.rows!.data as Float32Array; // [k, 2]: max log-probability, target log-probability
     const maxProb = new Float32Array(k);
     const targetLogprob = new Float32Array(k);
@@ -225,14 +353,13 @@ export class DecoderCache {
   commit(): void {
     const p = this.pending;
     if (!p) throw new Error('DecoderCache.commit: nothing pending');
-    release(this.cache);
-    this.cache = p.present;
+    this.store.commit(this.fed, p.k, p.out);
     this.fed += p.k;
     this.pending = undefined;
   }
 
   discard(): void {
-    if (this.pending) release(this.pending.present);
+    if (this.pending) this.store.drop(this.pending.out);
     this.pending = undefined;
   }
 
@@ -244,7 +371,7 @@ export class DecoderCache {
   /** Frees device memory now instead of at garbage collection. */
   dispose(): void {
     this.discard();
-    release(this.cache);
+    this.store.dispose();
   }
 }
 
