@@ -366,7 +366,7 @@ function targets(): string[] {
   const far = g.filter((r) => r.xOfFloor > 1.25);
   if (!g.length) out.push('every greedy row within 1.25x of its bandwidth floor: not measured');
   else out.push(`every greedy row within 1.25x of its bandwidth floor: ${verdict(far.length === 0)} (${g.length - far.length}/${g.length}; ${far.map((r) => `${r.engine} ${r.models} ${fmt(r.xOfFloor)}x`).join(', ') || 'none beyond'})`);
-  const vs = rows.filter((r) => r.speedupVsTjs !== undefined);
+  const vs = rows.filter((r) => r.speedupVsTjs !== undefined && r.kvCache === primaryLayout);
   const slower = vs.filter((r) => r.speedupVsTjs! < 1);
   // every selected dtype: its ratios, or why there are none
   const perDtype = dtypes.map((d) => {
