@@ -28,8 +28,7 @@ import { appGitCommit } from '../engine/runner/environment';
 import { benchArgs } from './bench-args';
 import { csvField } from '../engine/runner/csv';
 import { resolveProvider } from '../engine/runtime/providers';
-import { T5Runtime } from '../engine/runtime/t5-runtime';
-import { DEVICE_EPS } from '../engine/runtime/session';
+import { defaultKvCache, T5Runtime } from '../engine/runtime/t5-runtime';
 import type { KvCacheLayout } from '../engine/onnx/t5-graphs';
 import { describeMachine } from './machine';
 import { bestBandwidth, measureBandwidth, type Bandwidth } from './memory-bandwidth';
@@ -93,7 +92,7 @@ try {
  * The decoder cache layouts of this engine's greedy rows (t5-runtime.ts), the provider's own
  * first: the one every other row and every target uses. Listing both times them in one run.
  */
-const defaultLayout: KvCacheLayout = DEVICE_EPS.includes(ep) ? 'device' : 'host';
+const defaultLayout = defaultKvCache(ep);
 const layouts = listOf('kv_cache', values.kv_cache ?? defaultLayout, ['host', 'device'] as const).sort((a, b) => Number(b === defaultLayout) - Number(a === defaultLayout));
 const primaryLayout = layouts[0]!;
 const cache = values.cache;

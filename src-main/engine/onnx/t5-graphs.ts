@@ -4,13 +4,12 @@
 //   decoder:  k new tokens at positions P..P+k-1 -> next [k] (argmax) and rows [k, 2] (max
 //             log-probability, log-probability of a given token), over the self-attention cache of
 //             positions 0..P-1 in one of two layouts (`KvCacheLayout`):
-//     host:   the cache lives in JS memory (the CPU provider, and any provider whose outputs come
-//             back to JS). Inputs past_j [1, P, H·dkv] and cross_j [1, H, S, dkv], one per cache
+//     host:   the cache lives in JS memory (the CPU provider). Inputs past_j [1, P, H·dkv] and cross_j [1, H, S, dkv], one per cache
 //             entry j (K of layer i at 2i, V at 2i+1), are views into the caller's buffers: no copy
 //             on the way in. Output new_kv [2L, k, H·dkv], only this chunk's K/V, which the caller
 //             appends. onnxruntime-node copies every output into a fresh JS buffer, and a whole
 //             cache coming back each step (12 MB at T5-large, 64 positions) cost more than a q4 layer.
-//     device: the cache stays in device memory (WebGPU, CUDA). Inputs past_kv [2L, H, C ≥ P, dkv]
+//     device: the cache stays in device memory (WebGPU, CUDA; DirectML and CoreML run it too). Inputs past_kv [2L, H, C ≥ P, dkv]
 //             of which the first P positions count, and the stacked cross_kv; output present_kv
 //             [2L, H, P+k, dkv], fed back as the next step's past_kv without leaving the device.
 //             Committing is keeping present_kv, rolling back is a smaller P.

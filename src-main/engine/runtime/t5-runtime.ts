@@ -7,7 +7,7 @@ import { EXPORT_FILES, readManifest, type ExportManifest } from '../onnx/export-
 import { maskedBucket, type KvCacheLayout } from '../onnx/t5-graphs';
 import { PositionBuckets } from './position-buckets';
 import { Drafter } from './drafter-client';
-import { DEVICE_EPS, Session, yieldIfDue, type SessionOptions } from './session';
+import { DEVICE_EPS, Session, yieldIfDue, type ExecutionProvider, type SessionOptions } from './session';
 
 export interface RuntimeOptions extends SessionOptions {
   /** Softmax/argmax over the first N vocabulary rows (the tokenizer's length); default: all rows. */
@@ -15,9 +15,9 @@ export interface RuntimeOptions extends SessionOptions {
   /** Decoder positions a generation may reach (BiLD's maxLength, start token included); default 128. */
   maxLength?: number;
   /**
-   * Where the decoder's self-attention cache lives between steps (t5-graphs.ts): default 'device'
-   * on providers that keep outputs in device memory (webgpu, cuda), 'host' elsewhere; tests and
-   * benchmarks set it to compare the two layouts on one provider.
+   * Where the decoder's self-attention cache lives between steps (t5-graphs.ts): default 'host' on
+   * the CPU provider, 'device' on the others (see kvCacheOf); tests and benchmarks set it to
+   * compare the two layouts on one provider.
    */
   kvCache?: KvCacheLayout;
 }
@@ -55,8 +55,13 @@ interface Sessions {
   decoder: Session;
 }
 
-/** The cache layout a runtime uses: the option, else by provider. */
-const kvCacheOf = (opts: RuntimeOptions): KvCacheLayout => opts.kvCache ?? (DEVICE_EPS.includes(opts.ep ?? 'cpu') ? 'device' : 'host');
+/**
+ * A provider's cache layout: host on the CPU provider only. The host layout's first step feeds
+ * zero-length past inputs, which the CPU provider takes; DirectML and CoreML, which no machine
+ * here can run, keep the layout they ran before exporter v10 (device, its outputs coming back to JS).
+ */
+export const defaultKvCache = (ep: ExecutionProvider = 'cpu'): KvCacheLayout => (ep === 'cpu' ? 'host' : 'device');
+const kvCacheOf = (opts: RuntimeOptions): KvCacheLayout => opts.kvCache ?? defaultKvCache(opts.ep);
 
 /** Device layout: cross-attention K/V and the self-attention cache stay on the device; JS reads only `next` and `rows`. */
 const openSessions = (dir: string, opts: RuntimeOptions): Sessions =>
