@@ -35,7 +35,7 @@ export interface ProfileSummary {
 /** The newest profile file onnxruntime wrote in `dir` for a model file named `model` (without .onnx; session.ts adds a serial). */
 export function profileFileOf(dir: string, model: string): string {
   const files = readdirSync(dir)
-    .filter((f) => f.startsWith(`${model}-`) && f.endsWith('.json'))
+    .filter((f) => f.startsWith(`${model}-`) && /^\d/.test(f.slice(model.length + 1)) && f.endsWith('.json')) // decoder-3_…, not decoder-device-3_…
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   if (!files.length) throw new Error(`no onnxruntime profile of ${model} in ${dir}`);

@@ -271,7 +271,7 @@ describe.skipIf(!webgpu.available)('q4 and int8 on webgpu', () => {
 
   it('runs MatMulNBits on the GPU, with no copy to the host inside the graph', () => {
     const dir = m['q4-small']!.exported.dir;
-    const decoder = placement(join(dir, EXPORT_FILES.decoder));
+    const decoder = placement(join(dir, EXPORT_FILES.decoderDevice)); // the decoder WebGPU runs
     expect(decoder.gpuOps.filter((op) => op === 'MatMulNBits')).toHaveLength(13); // 6 per layer (qkv, o, cross_q, cross_o, wi, wo) and the head
     expect(decoder.cpuOps).not.toContain('MatMulNBits');
     // the encoder's nodes (its 4 + 2 per decoder layer MatMulNBits among them) all run on the GPU

@@ -132,6 +132,8 @@ it('--kv_cache host,device times greedy rows in both cache layouts, the provider
     if (row.dtype === 'fp32') expect(row.speedupVsFp32Greedy).toBe(1);
   }
   expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]).toMatch(/^shape,dtype,engine,kv_cache,method,/);
+  // the targets count the provider's layout only: 2 bild-bench (host) + 2 transformers.js greedy rows
+  expect(r.stdout).toMatch(/^- every greedy row within 1\.25x of its bandwidth floor: .*\(\d\/4[;)]/m);
 }, 300_000);
 
 it('refuses options out of bounds with exit code 2 and the option named', () => {

@@ -3,6 +3,7 @@
 // the CPU provider's default; device: what WebGPU/CUDA run, here on the CPU provider), which
 // also agree with each other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bildDecode } from '../../src-main/engine/decoding/bild';
 import type { KvCacheLayout } from '../../src-main/engine/onnx/t5-graphs';
 import type { T5Runtime } from '../../src-main/engine/runtime/t5-runtime';
 import { exportAndLoad } from '../helpers/export';
@@ -13,8 +14,6 @@ const LAYOUTS: KvCacheLayout[] = ['host', 'device'];
 
 describe('decoder KV cache', () => {
   const rts = {} as Record<KvCacheLayout, T5Runtime>;
-  /** One-token-at-a-time logits of the chunk test's sentence, per layout. */
-  const refLogitsOf = {} as Record<KvCacheLayout, Float32Array[]>;
   beforeAll(async () => {
     for (const layout of LAYOUTS) rts[layout] = await exportAndLoad(modelDir('toy-t5-small'), { runtime: { kvCache: layout } });
   });
@@ -43,7 +42,6 @@ describe('decoder KV cache', () => {
       refLogprob.push(r.targetLogprob[0]!);
       refNext.push(r.next[0]!);
     }
-    refLogitsOf[layout] = refLogits;
 
     for (const sizes of [[3], [7], [1, 3, 7], [5, 2, 11]]) {
       const dec = rt.newDecoder(enc);
@@ -76,12 +74,50 @@ describe('decoder KV cache', () => {
     }
   });
 
-  it('the host and device layouts give the same logits', () => {
-    const [host, device] = [refLogitsOf.host, refLogitsOf.device];
-    expect(host?.length, 'both layouts ran the chunk test').toBe(24);
-    expect(device?.length).toBe(24);
-    for (let p = 0; p < host.length; p++)
-      for (let v = 0; v < host[p]!.length; v++) expect(Math.abs(host[p]![v]! - device[p]![v]!), `position ${p}`).toBeLessThan(1e-4);
+  it('the host and device layouts give the same logits', async () => {
+    const src = goldenSources('toy-t5-small')[1]!;
+    const logits = {} as Record<KvCacheLayout, Float32Array[]>;
+    for (const layout of LAYOUTS) {
+      const rt = rts[layout];
+      const dec = rt.newDecoder(await rt.encode(src.input_ids));
+      logits[layout] = [];
+      // one token, then chunks of 5 (a chunk meets a cache that grew past its first capacity)
+      for (let p = 0; p < src.decoder_input_ids.length; ) {
+        const chunk = src.decoder_input_ids.slice(p, p + (p === 0 ? 1 : 5));
+        const r = await dec.extend(chunk, undefined, true);
+        dec.commit();
+        for (let j = 0; j < chunk.length; j++) logits[layout].push(r.logits!.subarray(j * rt.cfg.vocabSize, (j + 1) * rt.cfg.vocabSize));
+        p += chunk.length;
+      }
+    }
+    expect(logits.host).toHaveLength(24);
+    for (let p = 0; p < 24; p++) {
+      let maxDiff = 0;
+      for (let v = 0; v < logits.host[p]!.length; v++) maxDiff = Math.max(maxDiff, Math.abs(logits.host[p]![v]! - logits.device[p]![v]!));
+      expect(maxDiff, `position ${p}`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('BiLD over the demo pair decides and writes the same in both layouts (fallbacks, rollbacks)', async () => {
+    const pairs = {} as Record<KvCacheLayout, { small: T5Runtime; large: T5Runtime }>;
+    for (const layout of LAYOUTS)
+      pairs[layout] = { small: rts[layout], large: await exportAndLoad(modelDir('toy-t5-large'), { runtime: { kvCache: layout } }) };
+    try {
+      let rollbacks = 0;
+      for (const src of goldenSources('toy-t5-small').slice(0, 6)) {
+        const out = {} as Record<KvCacheLayout, Awaited<ReturnType<typeof bildDecode>>>;
+        for (const layout of LAYOUTS) {
+          const { small, large } = pairs[layout];
+          out[layout] = await bildDecode({ small: { model: small, src: await small.encode(src.input_ids) }, large: { model: large, src: await large.encode(src.input_ids) } }, { fallback: 0.5, rollback: 2 });
+        }
+        expect(out.device.ids).toEqual(out.host.ids);
+        for (const k of ['smallTokens', 'largeTokens', 'smallCalls', 'largeCalls', 'fallbacks', 'rollbacks'] as const) expect(out.device[k], k).toBe(out.host[k]);
+        rollbacks += out.host.rollbacks;
+      }
+      expect(rollbacks, 'the sentences exercise rollbacks (a truncated cache fed again)').toBeGreaterThan(0);
+    } finally {
+      for (const layout of LAYOUTS) await pairs[layout].large.release();
+    }
   });
 
   it('a source encoded for one layout is refused by the other', async () => {

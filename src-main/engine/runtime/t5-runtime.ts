@@ -46,9 +46,16 @@ const i64 = (values: ArrayLike<number>, dims: number[] = [values.length]): ort.T
   return new ort.Tensor('int64', data, dims);
 };
 
-/** A cache tensor over `data`: float32, or float16 held in a Uint16Array (fp16 compute). */
+/** A cache tensor over `data`: float32, or float16 bits in a Uint16Array (fp16 compute). */
 const kvTensor = (data: Float32Array | Uint16Array, dims: number[]): ort.Tensor =>
   data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor('float16', data, dims);
+
+/**
+ * A float16 output's bits as a Uint16Array view: a binding may hand float16 data back as a
+ * Float16Array, which Uint16Array.set would convert value by value instead of copying bits.
+ */
+const bitsOf = (data: ArrayBufferView): Float32Array | Uint16Array =>
+  data instanceof Float32Array ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
 
 interface Sessions {
   encoder: Session;
@@ -290,7 +297,7 @@ class HostKv implements KvStore {
       for (let j = 0; j < this.entries; j++) grown.set(this.buf.subarray(j * this.capacity * this.row, (j * this.capacity + P) * this.row), j * capacity * this.row);
       [this.buf, this.capacity] = [grown, capacity];
     }
-    const rows = out.data as Float32Array | Uint16Array; // [2L, k, H·dkv]
+    const rows = bitsOf(out.data as Float32Array | Uint16Array); // [2L, k, H·dkv]
     const chunk = k * this.row;
     for (let j = 0; j < this.entries; j++) this.buf.set(rows.subarray(j * chunk, (j + 1) * chunk), (j * this.capacity + P) * this.row);
   }
