@@ -120,6 +120,28 @@ describe('decoder KV cache', () => {
     }
   });
 
+  it('a host cache capped at maxLength grows exactly past it, with the same rows', async () => {
+    const src = goldenSources('toy-t5-small')[1]!; // 24 decoder tokens, past maxLength 10
+    const capped = await exportAndLoad(modelDir('toy-t5-small'), { runtime: { kvCache: 'host', maxLength: 10 } });
+    try {
+      const rows = [];
+      for (const rt of [rts.host, capped]) {
+        const dec = rt.newDecoder(await rt.encode(src.input_ids));
+        const out: number[] = [];
+        for (let p = 0; p < src.decoder_input_ids.length; p += 3) {
+          const r = await dec.extend(src.decoder_input_ids.slice(p, p + 3), src.decoder_input_ids.slice(p + 1, p + 4));
+          dec.commit();
+          out.push(...r.targetLogprob);
+        }
+        rows.push(out);
+      }
+      expect(rows[1]!.length).toBe(24);
+      for (let i = 0; i < 24; i++) expect(rows[1]![i]).toBeCloseTo(rows[0]![i]!, 5);
+    } finally {
+      await capped.release();
+    }
+  });
+
   it('a source encoded for one layout is refused by the other', async () => {
     const src = goldenSources('toy-t5-small')[0]!;
     const enc = await rts.device.encode(src.input_ids);

@@ -255,7 +255,8 @@ class DeviceKv implements KvStore {
 /**
  * The host layout's cache: one JS buffer [2L, capacity, H·dkv] that each commit appends a chunk's
  * rows to; a step's inputs are views of each entry's first P rows. Capacity doubles when a chunk
- * does not fit (copying what is kept), so a short sentence never pays for maxLength positions.
+ * does not fit (copying what is kept), up to the model's maxLength, so a short sentence never pays
+ * for maxLength positions and a long one never for twice as many.
  */
 class HostKv implements KvStore {
   readonly output = 'new_kv';
@@ -268,9 +269,11 @@ class HostKv implements KvStore {
     cfg: T5Config,
     private readonly compute: ExportManifest['compute'],
     private readonly src: EncodedSource,
+    private readonly maxLength: number,
   ) {
     this.entries = 2 * cfg.numDecoderLayers;
     this.row = cfg.numHeads * cfg.dKv;
+    this.capacity = Math.max(1, Math.min(this.capacity, maxLength));
     this.buf = this.alloc(this.capacity);
   }
 
@@ -293,6 +296,7 @@ class HostKv implements KvStore {
     if (P + k > this.capacity) {
       let capacity = this.capacity;
       while (capacity < P + k) capacity *= 2;
+      capacity = Math.max(P + k, Math.min(capacity, this.maxLength));
       const grown = this.alloc(capacity);
       for (let j = 0; j < this.entries; j++) grown.set(this.buf.subarray(j * this.capacity * this.row, (j * this.capacity + P) * this.row), j * capacity * this.row);
       [this.buf, this.capacity] = [grown, capacity];
@@ -324,7 +328,7 @@ export class DecoderCache {
   ) {
     const { cfg, manifest } = model;
     if (model.kvCache === 'host' && !src.crossEntries) throw new Error('DecoderCache: the source was encoded by a runtime with the device cache layout');
-    this.store = model.kvCache === 'host' ? new HostKv(cfg, manifest.compute, src) : new DeviceKv(cfg, manifest.compute, src);
+    this.store = model.kvCache === 'host' ? new HostKv(cfg, manifest.compute, src, model.maxLength) : new DeviceKv(cfg, manifest.compute, src);
   }
 
   async extend(chunk: number[], targets?: number[], withLogits = false): Promise<StepRows> {
