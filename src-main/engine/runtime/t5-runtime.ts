@@ -50,6 +50,9 @@ const i64 = (values: ArrayLike<number>, dims: number[] = [values.length]): ort.T
 const kvTensor = (data: Float32Array | Uint16Array, dims: number[]): ort.Tensor =>
   data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor('float16', data, dims);
 
+/** n zeros of the cache's element type: float32, or float16 bits (fp16 compute). */
+const zeros = (compute: ExportManifest['compute'], n: number): Float32Array | Uint16Array => (compute === 'fp16' ? new Uint16Array(n) : new Float32Array(n));
+
 /**
  * A float16 output's bits as a Uint16Array view: a binding may hand float16 data back as a
  * Float16Array, which Uint16Array.set would convert value by value instead of copying bits.
@@ -231,7 +234,7 @@ class DeviceKv implements KvStore {
     const { numDecoderLayers: L, numHeads: H, dKv } = cfg;
     // one zero position to start with: past_len 0 ignores it (zero-sized inputs trip some providers)
     const n = 2 * L * H * dKv;
-    this.cache = kvTensor(compute === 'fp16' ? new Uint16Array(n) : new Float32Array(n), [2 * L, H, 1, dKv]);
+    this.cache = kvTensor(zeros(compute, n), [2 * L, H, 1, dKv]);
   }
 
   feeds(): Record<string, ort.Tensor> {
@@ -261,7 +264,7 @@ class DeviceKv implements KvStore {
 class HostKv implements KvStore {
   readonly output = 'new_kv';
   private buf: Float32Array | Uint16Array;
-  private capacity = 16;
+  private capacity: number;
   private readonly entries: number;
   private readonly row: number;
 
@@ -273,13 +276,8 @@ class HostKv implements KvStore {
   ) {
     this.entries = 2 * cfg.numDecoderLayers;
     this.row = cfg.numHeads * cfg.dKv;
-    this.capacity = Math.max(1, Math.min(this.capacity, maxLength));
-    this.buf = this.alloc(this.capacity);
-  }
-
-  private alloc(capacity: number): Float32Array | Uint16Array {
-    const n = this.entries * capacity * this.row;
-    return this.compute === 'fp16' ? new Uint16Array(n) : new Float32Array(n);
+    this.capacity = Math.max(1, Math.min(16, maxLength));
+    this.buf = zeros(compute, this.entries * this.capacity * this.row);
   }
 
   feeds(P: number): Record<string, ort.Tensor> {
@@ -297,11 +295,11 @@ class HostKv implements KvStore {
       let capacity = this.capacity;
       while (capacity < P + k) capacity *= 2;
       capacity = Math.max(P + k, Math.min(capacity, this.maxLength));
-      const grown = this.alloc(capacity);
+      const grown = zeros(this.compute, this.entries * capacity * this.row);
       for (let j = 0; j < this.entries; j++) grown.set(this.buf.subarray(j * this.capacity * this.row, (j * this.capacity + P) * this.row), j * capacity * this.row);
       [this.buf, this.capacity] = [grown, capacity];
     }
-    const rows = bitsOf(out.data as Float32Array | Uint16Array); // [2L, k, H·dkv]
+    const rows = bitsOf(out.data as ArrayBufferView); // [2L, k, H·dkv]
     const chunk = k * this.row;
     for (let j = 0; j < this.entries; j++) this.buf.set(rows.subarray(j * chunk, (j + 1) * chunk), (j * this.capacity + P) * this.row);
   }
